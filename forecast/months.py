@@ -1,0 +1,45 @@
+"""Months as plain integers, so month arithmetic is integer arithmetic.
+
+A month ordinal is ``year * 12 + (month - 1)``: 2026-01 is 24312. Arrays of months are
+int64 arrays of ordinals.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> int:
+    """``"2025-06"`` -> ordinal; raises ValueError with the expected form otherwise."""
+    match = _MONTH_RE.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    return month_ordinal(year, month)
+
+
+def month_ordinal(year: int, month: int) -> int:
+    return year * 12 + (month - 1)
+
+
+def format_month(ordinal: int) -> str:
+    year, month0 = divmod(int(ordinal), 12)
+    return f"{year:04d}-{month0 + 1:02d}"
+
+
+def year_of(ordinal: int) -> int:
+    return int(ordinal) // 12
+
+
+def month_of_year(ordinal: int) -> int:
+    """1..12."""
+    return int(ordinal) % 12 + 1
+
+
+def year_months(year: int) -> range:
+    """The twelve ordinals of a calendar year."""
+    return range(month_ordinal(year, 1), month_ordinal(year, 12) + 1)
