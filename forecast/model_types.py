@@ -46,7 +46,7 @@ class LineFit:
         """Parameter sets, shape (n, k): normal around the estimate, or the estimate repeated."""
         if not uncertain or not np.any(self.cov):
             return np.broadcast_to(self.params, (n, self.params.size)).copy()
-        return rng.multivariate_normal(self.params, self.cov, size=n, method="cholesky")
+        return rng.multivariate_normal(self.params, self.cov, size=n, method="eigh")
 
     def log_level(self, params: np.ndarray, months: np.ndarray) -> np.ndarray:
         """Deseasonalised log deliveries, shape (n, m), for params (n, k) and month ordinals (m,)."""
