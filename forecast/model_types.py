@@ -42,7 +42,9 @@ class LineFit:
     last_resid: float
     last_month: int
 
-    def draw_params(self, rng: np.random.Generator, n: int, *, uncertain: bool = True) -> np.ndarray:
+    def draw_params(
+        self, rng: np.random.Generator, n: int, *, uncertain: bool = True
+    ) -> np.ndarray:
         """Parameter sets, shape (n, k): normal around the estimate, or the estimate repeated."""
         if not uncertain or not np.any(self.cov):
             return np.broadcast_to(self.params, (n, self.params.size)).copy()

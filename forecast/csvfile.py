@@ -1,0 +1,110 @@
+"""Read small CSV files whose every problem is reported as ``path:LINE: column: problem``."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from forecast.errors import DataError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data line: its 1-based line number in the file and its cells by column."""
+
+    line_no: int
+    cells: dict[str, str]
+
+
+def display_path(path: Path) -> str:
+    """The path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def read_rows(path: str | Path, required: tuple[str, ...]) -> tuple[str, list[Row]]:
+    """Rows of a CSV with a header naming at least ``required``; blank lines are skipped.
+
+    Returns the display name (for messages) and the rows. A missing file or column is a
+    ``DataError``.
+    """
+    path = Path(path)
+    name = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{name}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{name}: cannot read: {error}") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise DataError(f"{name}:1: header: missing (expected {', '.join(required)})")
+    reader = csv.reader(lines)
+    header = [cell.strip() for cell in next(reader)]
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise DataError([f"{name}:1: {column}: missing column" for column in missing])
+    rows = []
+    for line_no, record in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {
+            column: (record[i].strip() if i < len(record) else "")
+            for i, column in enumerate(header)
+        }
+        rows.append(Row(line_no, cells))
+    return name, rows
+
+
+class Problems:
+    """Collects located problems so a file reports all of them at once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: list[str] = []
+
+    def add(self, line_no: int, column: str, problem: str) -> None:
+        self.lines.append(f"{self.name}:{line_no}: {column}: {problem}")
+
+    def parse(self, row: Row, column: str, parser: Callable[[str], T]) -> T | None:
+        """Parse one cell; on failure record the parser's message and return None."""
+        try:
+            return parser(row.cells[column])
+        except ValueError as error:
+            self.add(row.line_no, column, str(error))
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise DataError(self.lines)
+
+
+def parse_count(text: str) -> int:
+    """A whole, non-negative number of units (``12,000`` is not accepted: no separators)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError(f"expected a whole number, got {text!r}")
+    if value < 0:
+        raise ValueError(f"expected a non-negative number, got {text!r}")
+    return int(value)
+
+
+def parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"unknown value {text!r} (expected one of: {', '.join(choices)})")
+        return text
+
+    return parse
