@@ -8,6 +8,8 @@ Files (one figure a line, so a new month is one appended line):
 - ``totals.csv``: ``period,line,figure,qualifier,source,note``: sums over a quarter
   (``2024-Q2``), a year (``2024``) or a range of months (``2025-01..2025-10``).
 - ``targets.csv``: ``year,units,kind,announced,source,note``: targets and their revisions.
+- ``anomalies.csv`` (optional): ``month,line,reason,source``: months disrupted by a one-off
+  event (a retooling stop); they stay in the history but are left out of model fitting.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class History:
     monthly: tuple[Observation, ...]
     totals: tuple[Observation, ...]
     targets: tuple[Target, ...]
+    anomalies: frozenset[tuple[int, str]] = frozenset()
 
     def cut(self, as_of: int) -> History:
         """The history as it stood at the end of month ``as_of``: nothing later survives."""
@@ -82,6 +85,7 @@ class History:
             months=months,
             monthly=tuple(obs for obs in self.monthly if obs.last <= as_of),
             totals=tuple(obs for obs in self.totals if obs.last <= as_of),
+            anomalies=frozenset(a for a in self.anomalies if a[0] <= as_of),
         )
 
 
@@ -98,6 +102,7 @@ def load_history(data_dir: str | Path | None = None) -> History:
     monthly = load_monthly(data_dir / "deliveries.csv", lines)
     totals = load_totals(data_dir / "totals.csv", tuple(lines))
     targets = load_targets(data_dir / "targets.csv")
+    anomalies = load_anomalies(data_dir / "anomalies.csv", lines)
     months = np.arange(
         min(o.first for o in monthly), max(o.last for o in monthly) + 1, dtype=np.int64
     )
@@ -109,7 +114,26 @@ def load_history(data_dir: str | Path | None = None) -> History:
         monthly=monthly,
         totals=totals,
         targets=targets,
+        anomalies=anomalies,
     )
+
+
+def load_anomalies(path: Path, lines: Mapping[str, int]) -> frozenset[tuple[int, str]]:
+    """(month, line) pairs to leave out of fitting; an absent file means none."""
+    if not path.exists():
+        return frozenset()
+    name, rows = read_rows(path, ("month", "line", "reason", "source"))
+    problems = Problems(name)
+    found = set()
+    for row in rows:
+        month = problems.parse(row, "month", parse_month)
+        line = problems.parse(row, "line", _parse_line(lines))
+        if not row.cells["reason"]:
+            problems.add(row.line_no, "reason", "missing reason")
+        if month is not None and line is not None:
+            found.add((month, line))
+    problems.raise_if_any()
+    return frozenset(found)
 
 
 def load_lines(path: Path) -> dict[str, int]:
