@@ -1,0 +1,92 @@
+"""Rolling-origin cross-validation over growth families."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.growth import FAMILIES, log_curve
+from forecast.select import CVResult, choose_cutoffs, cross_validate, crps_normal
+
+T22 = np.arange(22.0)
+TRUE = {
+    "loglinear": np.array([7.0, 0.1]),
+    "logistic": np.array([10.0, 0.4, 8.0]),
+    "gompertz": np.array([10.0, 3.0, 0.2]),
+    "lifecycle": np.array([7.0, 3.0, 0.25]),
+}
+PRIOR = (np.array([2.0, 0.15]), np.diag([0.5, 0.05]) ** 2)
+
+
+def synthetic(family: str, seed: int, noise: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return log_curve(family, T22, TRUE[family])[0] + rng.normal(0.0, noise, T22.size)
+
+
+@pytest.mark.parametrize("family", sorted(TRUE))
+def test_cv_picks_the_true_family(family):
+    for seed in range(2):
+        result = cross_validate(T22, synthetic(family, seed))
+        assert result.best == family, result.report()
+
+
+def test_cv_result_shapes_and_counts():
+    result = cross_validate(T22, synthetic("lifecycle", 0), horizons=range(1, 7))
+    n_fam, n_h = len(FAMILIES), 6
+    assert isinstance(result, CVResult) and not result.too_short
+    assert result.families == FAMILIES and result.horizons == (1, 2, 3, 4, 5, 6)
+    assert result.cutoffs == (8, 11, 13, 16, 18, 21)
+    for name in ("rmse", "mae", "crps", "n_scored"):
+        assert getattr(result, name).shape == (n_fam, n_h)
+    # Horizon h is scored from every cut-off with at least h months left after it.
+    expected = [sum(c + h <= 22 for c in result.cutoffs) for h in range(1, 7)]
+    np.testing.assert_array_equal(result.n_scored, np.tile(expected, (n_fam, 1)))
+    assert np.all(result.mae <= result.rmse + 1e-12)
+    assert result.combo_weights.sum() == pytest.approx(1.0)
+    assert result.combo_better == (result.combo_score < result.score.min())
+    assert "lifecycle" in result.report()
+
+
+def test_fallbacks_are_counted_and_reported():
+    # With min_train=5 the first fold is too short for ETS: damped falls back there.
+    result = cross_validate(T22, synthetic("loglinear", 0), min_train=5)
+    i = FAMILIES.index("damped")
+    assert result.n_failures[i] >= 1
+    assert any("damped fit failed (too few points" in m for m in result.messages[i])
+    assert result.n_failures[FAMILIES.index("loglinear")] == 0
+
+
+@pytest.mark.parametrize(("prior", "default"), [(PRIOR, "lifecycle"), (None, "damped")])
+def test_short_series_returns_a_default(prior, default):
+    y = synthetic("lifecycle", 0)[:8]
+    result = cross_validate(T22[:8], y, prior=prior)
+    assert result.too_short and result.best == default
+    assert "8 points allow 0 fold(s)" in result.note
+    assert np.all(np.isinf(result.score)) and "skipped" in result.report()
+
+
+def test_prior_reaches_lifecycle_only():
+    y = synthetic("lifecycle", 4, noise=0.2)
+    plain = cross_validate(T22, y)
+    with_prior = cross_validate(T22, y, prior=PRIOR)
+    i = FAMILIES.index("lifecycle")
+    others = [j for j in range(len(FAMILIES)) if j != i]
+    np.testing.assert_array_equal(plain.score[others], with_prior.score[others])
+    assert plain.score[i] != with_prior.score[i]
+
+
+def test_choose_cutoffs():
+    assert choose_cutoffs(22, 8, 6) == (8, 11, 13, 16, 18, 21)
+    assert choose_cutoffs(10, 8, 6) == (8, 9)
+    assert choose_cutoffs(8, 8, 6) == ()
+
+
+def test_crps_normal_known_values():
+    # CRPS(N(0,1), 0) = 2 phi(0) - 1/sqrt(pi) (Gneiting & Raftery 2007).
+    assert crps_normal(np.array(0.0), 0.0, 1.0) == pytest.approx(0.2336949772)
+    # Numerical check: CRPS = E|X - y| - E|X - X'| / 2 by quadrature on a grid.
+    x = np.linspace(-12, 12, 200_001)
+    pdf = np.exp(-0.5 * ((x - 0.3) / 1.5) ** 2) / (1.5 * np.sqrt(2 * np.pi))
+    cdf = np.cumsum(pdf) * (x[1] - x[0])
+    integral = np.sum((cdf - (x >= 1.1)) ** 2) * (x[1] - x[0])
+    assert crps_normal(np.array(1.1), 0.3, 1.5) == pytest.approx(integral, rel=1e-3)
