@@ -18,6 +18,8 @@ from forecast.errors import ForecastError
 COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Show the reconciled monthly delivery history with its sources."),
     "check": ("check", "Check the history against every dated claim in seeds/."),
+    "fit": ("fit", "Fit growth, lifecycle and seasonality models and show how they were chosen."),
+    "validate": ("validate", "Check scenario files without running them."),
 }
 
 

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.errors import ForecastError
+from forecast.fit import fit_model
+from forecast.growth import FAMILIES
+from forecast.history import load_history
+from forecast.months import parse_month, year_months
+
+
+@pytest.fixture(scope="module")
+def report():
+    return fit_model(load_history())
+
+
+def test_both_lines_fitted_with_a_known_family(report) -> None:
+    assert [f.line for f in report.model.lines] == ["SU7", "YU7"]
+    assert all(f.family in FAMILIES for f in report.model.lines)
+    assert report.as_of == parse_month("2026-01")
+
+
+def test_retooling_month_is_left_out_of_the_su7_fit(report) -> None:
+    su7 = report.lines[0]
+    assert su7.excluded == (parse_month("2026-01"),)
+    assert su7.months[-1] == parse_month("2025-12")
+    assert report.model.lines[0].last_month == parse_month("2025-12")
+
+
+def test_forecast_curves_are_finite_and_plausible(report) -> None:
+    months = np.array(year_months(2026))
+    for fit in report.model.lines:
+        level = np.exp(fit.log_level(fit.params[None, :], months)[0])
+        assert np.all(np.isfinite(level))
+        # neither line is forecast beyond anything Xiaomi's two plants could build
+        assert level.max() < 80_000
+
+
+def test_su7_candidates_were_cross_validated(report) -> None:
+    cv = report.lines[0].cv
+    assert cv is not None and not cv.too_short
+    assert set(cv.families) == set(FAMILIES)
+    assert report.model.lines[0].family == cv.best
+
+
+def test_seasonality_is_shrunk_not_free(report) -> None:
+    s = report.seasonality
+    assert np.all(s.weight <= 0.5)  # at most three observations per month against a prior of three
+    shrunk = s.weight * s.mean_resid
+    assert np.allclose(s.adjustment, shrunk - shrunk.mean())
+
+
+def test_as_of_june_2025_knows_nothing_later() -> None:
+    history = load_history()
+    early = fit_model(history, as_of=parse_month("2025-06"))
+    assert early.reconciled.months[-1] == parse_month("2025-06")
+    yu7 = early.lines[1]
+    assert yu7.growth is None and yu7.months.size == 1
+    assert "1 month(s) of history" in yu7.note
+
+
+def test_requested_family_is_used() -> None:
+    report = fit_model(
+        load_history(),
+        as_of=parse_month("2025-12"),
+        families={"SU7": "gompertz", "YU7": "loglinear"},
+    )
+    assert [f.family for f in report.model.lines] == ["gompertz", "loglinear"]
+
+
+def test_unknown_family_is_an_error() -> None:
+    with pytest.raises(ForecastError, match="unknown family 'cubic'"):
+        fit_model(load_history(), families={"SU7": "cubic"})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2023-01", "error: --as-of: 2023-01 is outside the history (2024-04 to 2026-01)"),
+        ("2026-07", "error: --as-of: 2026-07 is outside the history (2024-04 to 2026-01)"),
+        ("june", "error: --as-of: expected a month as YYYY-MM, got 'june'"),
+    ],
+)
+def test_bad_as_of_is_one_line_exit_2(value: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["fit", "--as-of", value])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+
+
+def test_fit_command_prints_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "fit.json"
+    result = CliRunner().invoke(cli, ["fit", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for title in (
+        "Candidates by rolling-origin",
+        "Chosen model per line",
+        "Parameters",
+        "Reference class",
+        "with and without the reference-class prior",
+        "ramp",
+        "Seasonal factors for 2026",
+    ):
+        assert title in result.output
+    body = json.loads(out.read_text())
+    assert body["as_of"] == "2026-01"
+    assert len(body["seasonal"]) == 12
+    assert {row["line"] for row in body["choice"]} == {"SU7", "YU7"}
+    assert (
+        body["seasonal"][1]["holiday_days"] == 9
+    )  # 2026: the whole nine-day holiday falls in February
