@@ -1,0 +1,400 @@
+"""The Monte Carlo engine: hand-computed paths, invariants, streams and pins."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.distributions import Fixed, Uniform
+from forecast.errors import ConfigError, DataError
+from forecast.model_types import FittedModel, LineFit
+from forecast.months import month_ordinal
+from forecast.plan import Plan, make_plan
+from forecast.scenario_types import (
+    CapacityEvent,
+    GapEvent,
+    LaunchEvent,
+    LineSettings,
+    MultiplierEvent,
+    Scenario,
+    ShockEvent,
+)
+from forecast.simulate import BLOCK, input_keys, simulate_paths, simulate_totals
+
+JAN = month_ordinal(2026, 1)
+DEC25 = month_ordinal(2025, 12)
+SEASON = np.log(np.array([0.7, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.3]))
+
+
+class Season:
+    def __init__(self, table: np.ndarray = SEASON) -> None:
+        self.table = table
+
+    def log_factors(self, months: np.ndarray) -> np.ndarray:
+        return self.table[np.asarray(months) % 12]
+
+
+class Ramp:
+    """Linear to 1 over 1 + 3u months: non-decreasing in time and in u."""
+
+    def fraction(self, months_since_start: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(months_since_start)[None, :] / (1 + 3 * u[:, None]), 0, 1)
+
+
+def line(
+    name="SU7", level=100.0, growth=0.0, *, sigma=0.0, phi=0.0, cov=0.0, resid=0.0, last=DEC25
+):
+    """A log-linear line at ``level`` in the month after ``last``."""
+    return LineFit(
+        line=name,
+        family="loglinear",
+        param_names=("c", "g"),
+        params=np.array([math.log(level), growth]),
+        cov=np.diag([cov, cov / 100]),
+        origin=last + 1,
+        sigma=sigma,
+        phi=phi,
+        last_resid=resid,
+        last_month=last,
+    )
+
+
+def make(
+    lines=(),
+    events=(),
+    *,
+    as_of=DEC25,
+    season=None,
+    noise_scale=1.0,
+    uncertain=True,
+    settings=None,
+) -> Plan:
+    fitted = FittedModel(
+        lines=tuple(lines) or (line(last=as_of),),
+        seasonality=Season(season if season is not None else np.zeros(12)),
+        ramp=Ramp(),
+        as_of=as_of,
+    )
+    scenario = Scenario(
+        name="t",
+        description="",
+        path=None,
+        target_year=2026,
+        target_units=550_000,
+        data_dir=Path("."),
+        as_of=as_of,
+        lines=settings or {},
+        noise_scale=noise_scale,
+        parameter_uncertainty=uncertain,
+        events=tuple(events),
+    )
+    actual = {m: 1000.0 + m % 12 for m in range(month_ordinal(2024, 4), month_ordinal(2027, 1))}
+    return make_plan(fitted, scenario, actual)
+
+
+ONE_MONTH = Fixed(value=4.345)
+MID_JAN = Fixed(value=1.5)
+AT_ONCE = Fixed(value=0.0)
+TWO_TO_EIGHT = Uniform(low=2, high=8)
+
+
+def gap(weeks=ONE_MONTH, *, start=MID_JAN, ramp_weeks=AT_ONCE, line="SU7"):
+    return GapEvent(
+        name="gap",
+        line=line,
+        start=start,
+        weeks=weeks,
+        ramp_weeks=ramp_weeks,
+        level=Fixed(value=0.0),
+    )
+
+
+def cap(limit, *, name="cap", line=None, overflow="lost", step=None, step_limit=None):
+    return CapacityEvent(
+        name=name, line=line, limit=limit, step_month=step, step_limit=step_limit, overflow=overflow
+    )
+
+
+def every_event(weeks=TWO_TO_EIGHT) -> tuple:
+    """One event of each kind, all uncertain, on two lines plus a launch."""
+    return (
+        gap(weeks, start=Uniform(low=2, high=4), ramp_weeks=None),
+        MultiplierEvent(
+            name="jan", kind="dip", line=None, months=(JAN,), factor=Uniform(low=0.7, high=0.9)
+        ),
+        MultiplierEvent(
+            name="dec",
+            kind="boost",
+            line="YU7",
+            months=(JAN + 11,),
+            factor=Uniform(low=1, high=1.3),
+        ),
+        cap(
+            Uniform(low=150, high=250),
+            name="su7cap",
+            line="SU7",
+            step=Uniform(low=5, high=9),
+            step_limit=Fixed(value=400),
+        ),
+        cap(Fixed(value=600.0), name="total", overflow="backlog"),
+        LaunchEvent(
+            name="yu9",
+            line="YU9",
+            start=Uniform(low=5, high=8),
+            level=Uniform(low=50, high=150),
+            ramp_months=None,
+        ),
+        ShockEvent(
+            name="recall",
+            line=None,
+            probability=0.3,
+            start=Uniform(low=3, high=10),
+            months=Fixed(value=2),
+            size=Uniform(low=0.1, high=0.4),
+        ),
+    )
+
+
+def noisy_lines(as_of=DEC25):
+    return (
+        line("SU7", 200.0, 0.01, sigma=0.15, phi=0.5, cov=0.01, resid=0.1, last=as_of),
+        line("YU7", 150.0, 0.03, sigma=0.2, phi=0.3, cov=0.02, resid=-0.05, last=as_of),
+    )
+
+
+# ------------------------------------------------------------------ hand-computed paths
+
+
+def test_without_noise_or_parameter_draws_every_path_is_the_point_forecast() -> None:
+    fit = line("SU7", 100.0, 0.02, sigma=0.3, phi=0.5, cov=0.1, resid=0.2, last=JAN)
+    plan = make([fit], as_of=JAN, season=SEASON, noise_scale=0.0, uncertain=False)
+    paths = simulate_paths(plan, seed=1, n_paths=5).paths
+    j = np.arange(1, 12)  # Feb..Dec are 1..11 months after the last fitted month
+    want = 100.0 * np.exp(0.02 * (j - 1) + SEASON[1:] + 0.5**j * 0.2)
+    assert paths[:, 0].tolist() == [1000.0] * 5  # reported January
+    assert paths[:, 1:] == pytest.approx(np.broadcast_to(want, (5, 11)), rel=1e-12)
+
+
+def test_the_noise_state_is_carried_over_months_before_the_target_year() -> None:
+    as_of = month_ordinal(2025, 10)
+    plan = make([line(resid=0.2, phi=0.5, sigma=0.1, last=as_of)], as_of=as_of, noise_scale=0.0)
+    result = simulate_paths(plan, seed=1, n_paths=2)
+    assert result.n_reported == 0
+    want = 100.0 * np.exp(0.5 ** np.arange(3, 15) * 0.2)  # Nov, Dec are steps 1, 2
+    assert result.paths[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_hand_made_gap_dip_and_capacity() -> None:
+    events = (
+        gap(),  # stopped from mid-January for one month, back at once
+        MultiplierEvent(
+            name="mar", kind="dip", line=None, months=(JAN + 2,), factor=Fixed(value=0.5)
+        ),
+        cap(Fixed(value=80.0)),
+    )
+    paths = simulate_paths(make(events=events), seed=3, n_paths=4).paths
+    assert paths[0].tolist() == pytest.approx([50, 50, 50] + [80] * 9)
+    assert np.all(paths == paths[0])
+
+
+def test_hand_made_launch_and_backlog() -> None:
+    launch = LaunchEvent(
+        name="yu7",
+        line="YU7",
+        start=Fixed(value=3.0),
+        level=Fixed(value=1000.0),
+        ramp_months=Fixed(value=2.0),
+    )
+    plan = make(events=(launch, cap(Fixed(value=900.0), overflow="backlog")))
+    result = simulate_paths(plan, seed=3, n_paths=2, record_lines=True)
+    assert result.lines is not None
+    assert result.lines["YU7"][0].tolist() == pytest.approx([0, 0, 250, 750] + [900 * 10 / 11] * 8)
+    # Demand 100, 100, 350, 850, then 1100 a month; the backlog never clears (1100 > 900).
+    assert result.paths[0].tolist() == pytest.approx([100, 100, 350, 850] + [900] * 8)
+
+
+def test_multiplier_applies_to_its_line() -> None:
+    settings = {"SU7": LineSettings(multiplier=Fixed(value=1.5))}
+    plan = make([line("SU7"), line("YU7", 10.0)], settings=settings)
+    paths = simulate_paths(plan, seed=0, n_paths=1).paths
+    assert paths[0].tolist() == pytest.approx([160.0] * 12)
+
+
+# ------------------------------------------------------------------ invariants
+
+
+@settings(max_examples=12, deadline=None)
+@given(as_of_month=st.integers(1, 12), seed=st.integers(0, 2**32))
+def test_reported_months_are_never_changed(as_of_month: int, seed: int) -> None:
+    as_of = month_ordinal(2026, as_of_month)
+    plan = make(noisy_lines(as_of), every_event(), as_of=as_of)
+    paths = simulate_paths(plan, seed=seed, n_paths=300).paths
+    reported = np.array([1000.0 + m for m in range(as_of_month)])
+    assert np.array_equal(paths[:, :as_of_month], np.broadcast_to(reported, (300, as_of_month)))
+    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
+
+
+def test_caps_are_never_exceeded() -> None:
+    for overflow in ("lost", "backlog"):
+        su7 = cap(Uniform(low=100, high=220), name="su7cap", line="SU7")
+        plan = make(noisy_lines(), (su7, cap(Fixed(value=330.0), overflow=overflow)))
+        result = simulate_paths(plan, seed=5, n_paths=4000, record_inputs=True, record_lines=True)
+        assert result.inputs is not None and result.lines is not None
+        assert np.all(result.paths <= 330.0 * (1 + 1e-12))
+        assert np.mean(result.paths[:, -1] >= 330 - 1e-9) > 0.5  # the cap binds: teeth
+        lines_total = result.lines["SU7"] + result.lines["YU7"]
+        assert lines_total == pytest.approx(result.paths, rel=1e-12)
+        if overflow == "lost":  # (a backlog on the total may deliver SU7's excess later)
+            limit = result.inputs["events.su7cap.limit"][:, None]
+            assert np.all(result.lines["SU7"] <= limit * (1 + 1e-12))
+
+
+@pytest.mark.parametrize(
+    "short,long",
+    [
+        (Fixed(value=0.0), Fixed(value=2.0)),
+        (Fixed(value=2.0), Fixed(value=9.0)),
+        (Uniform(low=2, high=8), Uniform(low=4, high=12)),
+    ],
+)
+def test_a_longer_gap_never_raises_any_path_total(short, long) -> None:
+    totals = [
+        simulate_paths(make(noisy_lines(), every_event(weeks)), seed=11, n_paths=3000).totals
+        for weeks in (short, long)
+    ]
+    assert np.all(totals[1] <= totals[0] * (1 + 1e-12))
+    assert np.mean(totals[1] < totals[0] * (1 - 1e-6)) > 0.5
+
+
+# ------------------------------------------------------------------ streams
+
+
+def test_chunk_size_does_not_change_the_result() -> None:
+    plan = make(noisy_lines(), every_event())
+    n = BLOCK + 700
+    one = simulate_paths(plan, seed=7, n_paths=n, record_inputs=True)
+    two = simulate_paths(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK, record_inputs=True)
+    assert np.array_equal(one.paths, two.paths)
+    assert one.inputs is not None and two.inputs is not None
+    assert all(np.array_equal(one.inputs[k], two.inputs[k]) for k in one.inputs)
+    first = simulate_paths(plan, seed=7, n_paths=100).paths
+    assert np.array_equal(first, one.paths[:100])  # the first paths do not depend on n_paths
+    totals = simulate_totals(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK)
+    assert np.array_equal(totals.totals, one.totals)
+
+
+def test_monthly_fan_is_within_a_bin_of_the_exact_quantiles() -> None:
+    plan = make(noisy_lines(), every_event())
+    exact = simulate_paths(plan, seed=2, n_paths=5000).paths
+    fan = simulate_totals(plan, seed=2, n_paths=5000, quantiles=(0.1, 0.5, 0.9))
+    want = np.quantile(exact, [0.1, 0.5, 0.9], axis=0)
+    assert np.all(np.abs(fan.monthly_quantiles - want) <= fan.bin_width + 1e-9)
+    assert fan.monthly_mean == pytest.approx(exact.mean(axis=0))
+
+
+def test_adding_an_event_leaves_the_other_draws_alone() -> None:
+    base = make(noisy_lines(), every_event()[:3])
+    more = make(noisy_lines(), every_event())
+    a = simulate_paths(base, seed=9, n_paths=500, record_inputs=True).inputs
+    b = simulate_paths(more, seed=9, n_paths=500, record_inputs=True).inputs
+    assert a is not None and b is not None
+    assert set(a) < set(b) and "lines.SU7.noise" in a and "events.gap.weeks" in a
+    assert all(np.array_equal(a[k], b[k]) for k in a if k != "model.noise")
+
+
+def test_pinning_one_input_changes_only_that_input() -> None:
+    plan = make(noisy_lines(), every_event())
+    free = simulate_paths(plan, seed=4, n_paths=800, record_inputs=True).inputs
+    held = simulate_paths(
+        plan, seed=4, n_paths=800, record_inputs=True, pinned={"events.gap.weeks": 0.9}
+    ).inputs
+    assert free is not None and held is not None and set(free) == set(held) == set(input_keys(plan))
+    assert np.all(held["events.gap.weeks"] == pytest.approx(2 + 0.9 * 6))
+    assert all(np.array_equal(free[k], held[k]) for k in free if k != "events.gap.weeks")
+
+
+def test_pinned_vector_inputs_sit_at_their_quantile() -> None:
+    plan = make(noisy_lines(), noise_scale=1.0)
+    pins = {"model.params": 0.5, "model.noise": 0.5}
+    held = simulate_paths(plan, seed=4, n_paths=50, pinned=pins).paths
+    point = simulate_paths(
+        make(noisy_lines(), noise_scale=0.0, uncertain=False), seed=4, n_paths=1
+    ).paths
+    assert held == pytest.approx(np.broadcast_to(point, held.shape), rel=1e-12)
+    high = simulate_paths(
+        plan, seed=4, n_paths=1, pinned={"lines.YU7.params": 0.9}, record_inputs=True
+    )
+    assert high.inputs is not None
+    assert high.inputs["lines.YU7.params"][0] == pytest.approx(1.2815515655446004)
+    assert high.totals[0] > point.sum()
+
+
+def test_bad_pins_are_config_errors() -> None:
+    plan = make(noisy_lines(), every_event())
+    with pytest.raises(ConfigError, match=r"pinned: events\.gap\.wekes: unknown input"):
+        simulate_paths(plan, seed=1, n_paths=1, pinned={"events.gap.wekes": 0.5})
+    with pytest.raises(ConfigError, match="strictly between 0 and 1"):
+        simulate_paths(plan, seed=1, n_paths=1, pinned={"events.gap.weeks": 1.0})
+
+
+# ------------------------------------------------------------------ Monte Carlo behaviour
+
+
+def test_mean_of_the_noise_is_the_lognormal_mean() -> None:
+    sigma, phi = 0.2, 0.6
+    plan = make([line(sigma=sigma, phi=phi)], uncertain=False)
+    paths = simulate_paths(plan, seed=21, n_paths=40_000).paths
+    ratio = paths / 100.0
+    var = sigma**2 * (1 - phi ** (2 * np.arange(1, 13)))  # conditional on e = 0 at December
+    se = ratio.std(axis=0) / math.sqrt(ratio.shape[0])
+    assert np.all(np.abs(ratio.mean(axis=0) - np.exp(var / 2)) < 4 * se)
+    assert np.log(ratio[:, -1]).std() == pytest.approx(sigma, rel=0.02)
+
+
+def test_recorded_parameter_scores_are_standard_normal() -> None:
+    plan = make(noisy_lines())
+    inputs = simulate_paths(plan, seed=8, n_paths=20_000, record_inputs=True).inputs
+    assert inputs is not None
+    for key in ("model.params", "lines.SU7.params", "model.noise", "lines.YU7.noise"):
+        assert abs(inputs[key].mean()) < 4 / math.sqrt(20_000)
+        assert inputs[key].std() == pytest.approx(1.0, abs=0.03)
+
+
+# ------------------------------------------------------------------ plan validation
+
+
+def test_events_must_name_lines_that_exist() -> None:
+    bad = (
+        gap(line="SU9"),
+        LaunchEvent(
+            name="again", line="SU7", start=Fixed(value=3), level=Fixed(value=1), ramp_months=None
+        ),
+    )
+    with pytest.raises(ConfigError) as info:
+        make(events=bad)
+    assert info.value.problems == (
+        "events: gap: line 'SU9' has no deliveries by 2025-12 and no launch event (lines: SU7)",
+        "events: again: line 'SU7' already has deliveries by 2025-12; a launch needs a new line",
+    )
+
+
+def test_reported_months_must_have_totals() -> None:
+    fitted = FittedModel(
+        lines=(line(last=JAN + 1),), seasonality=Season(), ramp=Ramp(), as_of=JAN + 1
+    )
+    scenario = Scenario(
+        name="t",
+        description="",
+        path=None,
+        target_year=2026,
+        target_units=1,
+        data_dir=Path("."),
+        as_of=JAN + 1,
+    )
+    with pytest.raises(DataError, match="no reported total for 2026-02"):
+        make_plan(fitted, scenario, {JAN: 39_000.0})
