@@ -8,6 +8,7 @@ the commands that need them.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -18,6 +19,7 @@ from forecast.errors import ForecastError
 COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Show the reconciled monthly delivery history with its sources."),
     "check": ("check", "Check the history against every dated claim in seeds/."),
+    "run": ("run", "Run a scenario: P(target), the range of outcomes, the run-rate needed."),
     "fit": ("fit", "Fit growth, lifecycle and seasonality models and show how they were chosen."),
     "validate": ("validate", "Check scenario files without running them."),
 }
@@ -59,6 +61,9 @@ def cli() -> None:
 
 
 def main() -> None:
+    # Our matrices are tiny: BLAS threads only contend with each other (10-30x slower
+    # statsmodels fits on a busy 2-core machine). Must be set before numpy loads.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="forecast")
 
 

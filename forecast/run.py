@@ -1,0 +1,154 @@
+"""One scenario, end to end: load -> fit -> plan -> simulate -> summarise.
+
+``run_scenario`` is the Python entry point (for notebooks); ``forecast run`` is a thin
+wrapper that also writes the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forecast import __version__
+from forecast.fit import fit_model
+from forecast.history import History, load_history
+from forecast.model_types import FittedModel
+from forecast.months import format_month
+from forecast.plan import Plan, make_plan
+from forecast.scenario import dump_toml, load_scenario, scenario_hash
+from forecast.scenario_types import Scenario
+from forecast.simulate import simulate_paths
+from forecast.summarise import Summary, summarise
+from forecast.write import RunRecord, hash_files, monthly_rows, run_files
+
+HISTORY_FILES = ("lines.csv", "deliveries.csv", "totals.csv", "targets.csv", "anomalies.csv",
+                 "calendar.csv", "market.csv", "bev_models.csv")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fitted:
+    """What the simulator needs from the history: the model and the reported totals."""
+
+    model: FittedModel
+    months: np.ndarray  # reconciled months up to as_of
+    totals: np.ndarray  # reconciled monthly totals
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """A scenario's answer: ``summary``, the monthly table, and every path (n_paths, 12)."""
+
+    scenario: Scenario
+    plan: Plan
+    summary: Summary
+    record: RunRecord
+    paths: np.ndarray
+
+    @property
+    def monthly(self) -> list[tuple]:
+        return monthly_rows(self.summary)
+
+    def files(self) -> dict[str, str]:
+        return run_files(self.summary, self.record, dump_toml(self.scenario.resolved))
+
+
+def scenario_families(scenario: Scenario, lines: Sequence[str]) -> dict[str, str]:
+    """The family per line: the line's own setting, else the scenario's ``model.family``."""
+    chosen = {}
+    for line in lines:
+        settings = scenario.lines.get(line)
+        family = (
+            settings.family
+            if settings is not None and settings.family != "auto"
+            else scenario.family
+        )
+        chosen[line] = family
+    return chosen
+
+
+def fit_for(history: History, scenario: Scenario) -> Fitted:
+    """The model fitted to ``history`` as of the scenario's ``history.as_of``."""
+    key = f"{scenario.path}: history.as_of" if scenario.path else "history.as_of"
+    report = fit_model(
+        history,
+        as_of=scenario.as_of,
+        families=scenario_families(scenario, history.lines),
+        as_of_key=key,
+    )
+    return Fitted(
+        model=report.model, months=report.reconciled.months, totals=report.reconciled.total
+    )
+
+
+def data_hash(data_dir: Path) -> str:
+    return hash_files([data_dir / name for name in HISTORY_FILES if (data_dir / name).exists()])
+
+
+def load(path_or_scenario: str | Path | Scenario, overrides: Sequence[str] = ()) -> Scenario:
+    if isinstance(path_or_scenario, Scenario):
+        return path_or_scenario
+    return load_scenario(path_or_scenario, overrides=overrides)
+
+
+def run_scenario(
+    path_or_scenario: str | Path | Scenario,
+    *,
+    n_paths: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    chunk_size: int | None = None,
+    fitted: Fitted | None = None,
+) -> RunResult:
+    """Run one scenario and return its answer with every path.
+
+    ``n_paths`` and ``seed`` override the scenario's ``[simulation]`` values (and are
+    recorded in the resolved scenario, so the run can be repeated from it).
+
+    Example
+    -------
+    >>> result = run_scenario("scenarios/baseline.toml", n_paths=10_000)  # doctest: +SKIP
+    >>> result.summary.p_hit, result.paths.shape  # doctest: +SKIP
+    """
+    extra = [f"simulation.n_paths={n_paths}"] * (n_paths is not None) + [
+        f"simulation.seed={seed}"
+    ] * (seed is not None)
+    scenario = load(path_or_scenario, [*overrides, *extra])
+    if isinstance(path_or_scenario, Scenario) and extra:
+        scenario = load_scenario_overrides(scenario, n_paths, seed)
+    history = load_history(scenario.data_dir)
+    fitted = fitted or fit_for(history, scenario)
+    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals))
+    sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
+    summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
+                        target=scenario.target_units, scenario=scenario.name)  # fmt: skip
+    record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
+                       data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16])  # fmt: skip
+    return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
+
+
+def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:
+    """A Scenario object with new ``n_paths``/``seed``, its resolved table kept in step."""
+    import copy
+    import dataclasses
+    from types import MappingProxyType
+
+    resolved = copy.deepcopy(dict(scenario.resolved))
+    simulation = dict(resolved.get("simulation", {}))
+    changes: dict[str, int] = {}
+    if n_paths is not None:
+        simulation["n_paths"] = changes["n_paths"] = n_paths
+    if seed is not None:
+        simulation["seed"] = changes["seed"] = seed
+    resolved["simulation"] = simulation
+    return dataclasses.replace(scenario, resolved=MappingProxyType(resolved), **changes)
+
+
+def reported_through(result: RunResult) -> str:
+    return (
+        format_month(result.plan.months[result.plan.n_reported - 1])
+        if result.plan.n_reported
+        else "none"
+    )
