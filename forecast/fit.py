@@ -112,14 +112,35 @@ def fit_model(
     reference = fit_reference_class(
         _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of)
     )
-    series = {line: _line_series(reconciled, line, cut.anomalies) for line in reconciled.lines}
+    return fit_reconciled(
+        reconciled, market=market, reference=reference, anomalies=cut.anomalies,
+        families=families, as_of=as_of,
+    )  # fmt: skip
+
+
+def fit_reconciled(
+    reconciled: Reconciled,
+    *,
+    market: MarketSeasonality,
+    reference: ReferenceClass,
+    as_of: int,
+    anomalies: frozenset[tuple[int, str]] = frozenset(),
+    families: Mapping[str, str] | None = None,
+) -> FitReport:
+    """Steps 3 and 4 of the module notes on series already cut at ``as_of`` and reconciled.
+
+    ``market`` and ``reference`` must know nothing after ``as_of`` either; the backtest of
+    other makers' launches (``forecast.backtest``) calls this with its own series.
+    """
+    families = dict(families or {})
+    series = {line: _line_series(reconciled, line, anomalies) for line in reconciled.lines}
 
     first_pass = _fit_lines(series, reconciled, market, reference, families, cross_validated=False)
     months, resid = _pooled_residuals(first_pass, market)
     seasonality = shrink_seasonality(market, months, resid)
     reports = _fit_lines(series, reconciled, seasonality, reference, families, cross_validated=True)
     model = FittedModel(
-        lines=tuple(_line_fit(r, reconciled, reference) for r in reports),
+        lines=tuple(_line_fit(r, reconciled, reference) for r in reports if r.months.size),
         seasonality=seasonality,
         ramp=reference.ramp,
         as_of=as_of,
@@ -193,6 +214,9 @@ def _fit_line(
     log_y = np.log(values) - seasonality.log_factors(months)
     prior = (reference.prior_mean, reference.prior_cov)
     base = dict(line=line, months=months, log_y=log_y, excluded=excluded, requested=requested)
+    if months.size == 0:
+        note = "no usable months yet (only excluded ones): not simulated unless a launch adds it"
+        return LineReport(**base, cv=None, growth=None, with_prior=None, without_prior=None, note=note)
     if months.size < MIN_MONTHS:
         note = f"{months.size} month(s) of history: level from its data, shape from {reference.n_launches} launches"
         return LineReport(
@@ -250,8 +274,6 @@ def _borrowed_line_fit(report: LineReport, origin: int, reference: ReferenceClas
     """A line too short to fit: the reference-class lifecycle through its observed level."""
     a, b = reference.prior_mean
     t = (report.months - origin).astype(float)
-    if t.size == 0:
-        raise ForecastError(f"line {report.line}: no positive deliveries to fit")
     shape = a * np.log(t + 1.0) - b * (t + 1.0)
     c = float(np.mean(report.log_y - shape))
     cov = np.zeros((3, 3))

@@ -39,23 +39,14 @@ def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
 
 def choice_rows(report: FitReport) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []
-    for r, fit in zip(report.lines, report.model.lines):
+    fits = {fit.line: fit for fit in report.model.lines}
+    for r in report.lines:
         span = f"{format_month(r.months[0])}..{format_month(r.months[-1])}" if r.months.size else ""
         excluded = " ".join(format_month(m) for m in r.excluded)
-        rows.append(
-            (
-                r.line,
-                fit.family,
-                span,
-                int(r.months.size),
-                excluded,
-                _r(fit.sigma),
-                _r(fit.phi),
-                r.note,
-            )
-        )
+        fit = fits.get(r.line)  # None: no usable months, so not in the model
+        family, sigma, phi = (fit.family, _r(fit.sigma), _r(fit.phi)) if fit else (None, None, None)
+        rows.append((r.line, family, span, int(r.months.size), excluded, sigma, phi, r.note))
     return rows
-
 
 def parameter_rows(report: FitReport) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []

@@ -61,8 +61,11 @@ def test_as_of_june_2025_knows_nothing_later() -> None:
     early = fit_model(history, as_of=parse_month("2025-06"))
     assert early.reconciled.months[-1] == parse_month("2025-06")
     yu7 = early.lines[1]
-    assert yu7.growth is None and yu7.months.size == 1
-    assert "1 month(s) of history" in yu7.note
+    # its only month, June 2025, is the partial launch month left out of fits
+    assert yu7.growth is None and yu7.months.size == 0
+    assert yu7.excluded == (parse_month("2025-06"),)
+    assert "no usable months" in yu7.note
+    assert [f.line for f in early.model.lines] == ["SU7"]
 
 
 def test_requested_family_is_used() -> None:
