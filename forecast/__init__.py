@@ -1,7 +1,33 @@
-"""forecast: will this delivery target be reached, and what would it take?"""
+"""forecast: will this delivery target be reached, and what would it take?
+
+The public API, re-exported lazily so that importing the package (and ``forecast --help``)
+does not load numpy, scipy or statsmodels.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from forecast.errors import ConfigError, DataError, ForecastError
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "DataError", "ForecastError", "__version__"]
+_LAZY = {
+    "run_scenario": "forecast.run",
+    "RunResult": "forecast.run",
+    "load_scenario": "forecast.scenario",
+    "load_history": "forecast.history",
+    "reconcile": "forecast.reconcile",
+    "fit_model": "forecast.fit",
+    "simulate_paths": "forecast.simulate",
+    "summarise": "forecast.summarise",
+}
+
+__all__ = ["ConfigError", "DataError", "ForecastError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'forecast' has no attribute {name!r}")

@@ -33,3 +33,8 @@ def test_python_dash_m_works() -> None:
 
 def test_unknown_command_exits_2() -> None:
     assert CliRunner().invoke(cli, ["nonsense"]).exit_code == 2
+
+
+def test_public_api_is_re_exported_lazily() -> None:
+    code = "import sys, forecast; assert 'numpy' not in sys.modules; from forecast import run_scenario, load_scenario"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
