@@ -136,14 +136,12 @@ def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int |
     from types import MappingProxyType
 
     resolved = copy.deepcopy(dict(scenario.resolved))
-    simulation = dict(resolved.get("simulation", {}))
-    changes: dict[str, int] = {}
-    if n_paths is not None:
-        simulation["n_paths"] = changes["n_paths"] = n_paths
-    if seed is not None:
-        simulation["seed"] = changes["seed"] = seed
+    simulation: dict[str, object] = dict(resolved.get("simulation", {}))  # type: ignore[call-overload]
+    n_paths = scenario.n_paths if n_paths is None else n_paths
+    seed = scenario.seed if seed is None else seed
+    simulation.update(n_paths=n_paths, seed=seed)
     resolved["simulation"] = simulation
-    return dataclasses.replace(scenario, resolved=MappingProxyType(resolved), **changes)
+    return dataclasses.replace(scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed)
 
 
 def reported_through(result: RunResult) -> str:
