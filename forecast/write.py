@@ -11,11 +11,11 @@ import csv
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.atomic import temp_beside
 from forecast.months import format_month
 from forecast.summarise import QUANTILE_NAMES, Summary
 from forecast.tables import Cell, csv_value
@@ -82,7 +82,7 @@ def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[P
     staged: list[tuple[str, Path]] = []
     try:
         for name, content in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            fd, tmp = temp_beside(out_dir / name)
             staged.append((tmp, out_dir / name))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
