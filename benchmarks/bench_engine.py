@@ -28,6 +28,7 @@ from forecast.distributions import Fixed, Triangular, Uniform  # noqa: E402
 from forecast.model_types import FittedModel, LineFit  # noqa: E402
 from forecast.months import month_ordinal  # noqa: E402
 from forecast.plan import Plan, make_plan  # noqa: E402
+from forecast.refclass import ReferenceRamp  # noqa: E402
 from forecast.scenario_types import (  # noqa: E402
     CapacityEvent,
     GapEvent,
@@ -51,12 +52,12 @@ class Season:
         return self.table[np.asarray(months) % 12]
 
 
-class Ramp:
-    """Logistic-ish ramp whose speed is chosen by u (like the reference class ramp)."""
-
-    def fraction(self, months_since_start: np.ndarray, u: np.ndarray) -> np.ndarray:
-        t = np.asarray(months_since_start)[None, :]
-        return np.clip(t / (2.0 + 4.0 * (1.0 - u[:, None])), 0.0, 1.0)
+def reference_ramp() -> ReferenceRamp:
+    """A ``ReferenceRamp`` like the fitted one: 101 quantile levels x 36 months, higher u faster."""
+    levels = np.linspace(0.0, 1.0, 101)
+    months = np.arange(36.0)
+    table = np.clip(months[None, :] / (2.0 + 4.0 * (1.0 - levels[:, None])), 0.0, 1.0)
+    return ReferenceRamp(levels=levels, table=table)
 
 
 def build_plan() -> Plan:
@@ -84,7 +85,7 @@ def build_plan() -> Plan:
         last_resid=-0.02,
         last_month=AS_OF,
     )
-    fitted = FittedModel(lines=(su7, yu7), seasonality=Season(), ramp=Ramp(), as_of=AS_OF)
+    fitted = FittedModel(lines=(su7, yu7), seasonality=Season(), ramp=reference_ramp(), as_of=AS_OF)
     events = (
         GapEvent(
             name="su7_retool",

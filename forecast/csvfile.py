@@ -48,13 +48,13 @@ def read_rows(path: str | Path, required: tuple[str, ...]) -> tuple[str, list[Ro
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise DataError(f"{name}:1: header: missing (expected {', '.join(required)})")
-    reader = csv.reader(lines)
-    header = [cell.strip() for cell in next(reader)]
+    records = _records(name, lines)
+    header = [cell.strip() for cell in records[0][1]]
     missing = [column for column in required if column not in header]
     if missing:
         raise DataError([f"{name}:1: {column}: missing column" for column in missing])
     rows = []
-    for line_no, record in enumerate(reader, start=2):
+    for line_no, record in records[1:]:
         if not any(cell.strip() for cell in record):
             continue
         cells = {
@@ -63,6 +63,19 @@ def read_rows(path: str | Path, required: tuple[str, ...]) -> tuple[str, list[Ro
         }
         rows.append(Row(line_no, cells))
     return name, rows
+
+
+def _records(name: str, lines: list[str]) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of each record; a record may span lines inside quotes."""
+    reader = csv.reader(lines, strict=True)
+    records, first = [], 1
+    try:
+        for record in reader:
+            records.append((first, record))
+            first = reader.line_num + 1
+    except csv.Error as error:  # an unclosed quote, a field over the size limit
+        raise DataError(f"{name}:{first}: cannot read this line as CSV: {error}") from None
+    return records
 
 
 class Problems:

@@ -14,6 +14,7 @@ In a scenario file a distribution is written inline::
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,14 +37,20 @@ __all__ = [
     "Uniform",
     "did_you_mean",
     "format_number",
+    "is_finite",
     "parse_dist",
     "show_value",
+    "toml_key",
+    "toml_string",
 ]
 
 
 def format_number(x: float) -> str:
     """A number as a person would write it: ``8`` not ``8.0``, ``0.25`` not ``2.5e-01``."""
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:  # a TOML integer beyond float range
+        return str(x)
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x.is_integer() and abs(x) < 1e15:
@@ -149,6 +156,41 @@ class Triangular(_Base):
         return f"triangular({_numbers(self.low, self.mode, self.high)})"
 
 
+_BETA_GRID = 2**14
+
+
+@functools.lru_cache(maxsize=256)
+def _beta_table(a: float, b: float) -> tuple[np.ndarray, ...]:
+    """Beta(a, b) tabulated for ``_beta_ppf``: x, its cdf, 1 - x and its survival function.
+
+    The grid ``x = sin(pi s / 2) ** 2`` is dense near 0 and 1, where the inverse CDF is
+    steepest; the upper half is inverted from the survival function so the upper tail keeps
+    its precision.
+    """
+    angle = np.linspace(0.0, np.pi / 2, _BETA_GRID + 1)
+    x, y = np.sin(angle) ** 2, np.cos(angle) ** 2  # y = 1 - x, accurate near x = 1
+    cdf, sf = special.betainc(a, b, x), special.betainc(b, a, y)
+    cdf[0], sf[-1] = 0.0, 0.0
+    tables = (x, cdf, y[::-1].copy(), sf[::-1].copy())
+    for t in tables:
+        t.setflags(write=False)
+    return tables
+
+
+def _beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of Beta(a, b) by interpolation: ~10x faster than ``betaincinv``.
+
+    Within 1e-6 of the exact inverse for PERT shapes (a, b >= 1); see
+    tests/test_distributions.py. NaN outside [0, 1], as ``betaincinv``.
+    """
+    x, cdf, y, sf = _beta_table(float(a), float(b))
+    out = np.interp(u, cdf, x)
+    upper = u > 0.5
+    out[upper] = 1.0 - np.interp(1.0 - u[upper], sf, y)
+    out[(u < 0) | (u > 1) | np.isnan(u)] = np.nan
+    return out
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pert(_Base):
     """PERT: a beta on [low, high] with mode ``mode`` and shape weight ``lamb`` (4 classic)."""
@@ -165,8 +207,8 @@ class Pert(_Base):
         return a, b
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        a, b = self._shapes()
-        x = special.betaincinv(a, b, np.asarray(u, dtype=float))
+        x = _beta_ppf(*self._shapes(), np.atleast_1d(np.asarray(u, dtype=float)))
+        x = x.reshape(np.shape(u))
         return self.low + (self.high - self.low) * x
 
     @property
@@ -335,17 +377,51 @@ def _strict_number(value: object, key_path: str) -> float:
     """A TOML int or float (never a boolean) as float; ValueError with the problem otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{key_path}: expected a number, got {show_value(value)}")
-    if not math.isfinite(value):
+    if not is_finite(value):
         raise ValueError(f"{key_path}: expected a finite number, got {show_value(value)}")
     return float(value)
 
 
+def is_finite(value: int | float) -> bool:
+    """Finite and within float range (TOML integers may have hundreds of digits)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+MAX_SHOWN = 60  # characters of a string value shown in a message
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quoted, every control or unprintable character escaped,
+    so that it is valid TOML and always fits on one line of a message."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif not char.isprintable():
+            out.append(f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(key: str) -> str:
+    """A key as written in TOML: bare when it can be, else quoted (``"a b"``)."""
+    return key if key and set(key) <= _BARE_KEY_CHARS else toml_string(key)
+
+
 def show_value(value: object) -> str:
-    """A value as the user wrote it in TOML, for messages."""
+    """A value as the user wrote it in TOML, for messages (long strings shortened)."""
     if isinstance(value, bool):
         return f"{str(value).lower()} (booleans are not numbers)"
     if isinstance(value, str):
-        return f'"{value}"'
+        if len(value) > MAX_SHOWN:
+            return f"{toml_string(value[:MAX_SHOWN])[:-1]}...\" ({len(value):,} characters)"
+        return toml_string(value)
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -430,7 +506,7 @@ def _dist_params(
     for key, raw in table.items():
         if key not in allowed:
             hint = did_you_mean(key, allowed)
-            problems.append(f"{key_path}.{key}: unknown key for {name}{hint}")
+            problems.append(f"{key_path}.{toml_key(key)}: unknown key for {name}{hint}")
             continue
         if key == "dist":
             continue

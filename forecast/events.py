@@ -53,9 +53,9 @@ def month_coverage(start: np.ndarray, length: np.ndarray, month_pos: np.ndarray)
     ndarray, shape (n, m)
         The exact overlap of the two intervals, in [0, 1].
     """
-    lo = np.maximum(start[:, None], month_pos)
-    hi = np.minimum(start[:, None] + length[:, None], month_pos + 1.0)
-    return np.clip(hi - lo, 0.0, 1.0)
+    hi = np.minimum((start + length)[:, None], month_pos + 1.0)
+    hi -= np.maximum(start[:, None], month_pos)  # at most (j + 1) - j = 1 exactly
+    return np.maximum(hi, 0.0, out=hi)
 
 
 def linear_ramp_mass(
@@ -105,6 +105,8 @@ def shaped_ramp_mass(
     paths, so with per-path starts it is evaluated on a grid of 1/4 month and linearly
     interpolated per path (exact for a ramp linear between grid points). With
     ``interpolate=False`` every start must be equal and the shape is evaluated directly.
+    A ramp with a ``fraction_at(times (n, m), u (n,))`` method (``ReferenceRamp``) is
+    evaluated at the per-path times directly, with neither grid nor restriction.
 
     Parameters
     ----------
@@ -121,8 +123,16 @@ def shaped_ramp_mass(
     -------
     ndarray, shape (n, m)
     """
-    covered = np.clip(month_pos + 1.0 - start[:, None], 0.0, 1.0)
-    since = np.where(covered > 0, month_pos + 1.0 - covered / 2.0 - start[:, None], 0.0)
+    covered = np.subtract(month_pos + 1.0, start[:, None])
+    since = covered.copy()
+    np.clip(covered, 0.0, 1.0, out=covered)
+    since -= covered / 2.0  # month_pos + 1 - covered / 2 - start: the covered part's midpoint
+    since[covered <= 0] = 0.0
+    fraction_at = getattr(ramp, "fraction_at", None)  # per-path times, no grid (ReferenceRamp)
+    if fraction_at is not None:
+        share = fraction_at(since, u)
+        share *= covered
+        return share
     if not interpolate:
         share = ramp.fraction(since[0], u) if start.size else since
     else:
@@ -170,11 +180,13 @@ def gap_factor(
     ndarray, shape (n, m)
         Multiplier in [min(level, 1), 1] for each month.
     """
-    before = np.clip(start[:, None] - month_pos, 0.0, 1.0)
-    after = np.clip(month_pos + 1.0 - (start + length)[:, None], 0.0, 1.0)
-    stopped = 1.0 - before - after
-    lv = level[:, None]
-    return before + lv * (stopped + after) + (1.0 - lv) * ramp_mass
+    before = np.clip(np.subtract(start[:, None], month_pos), 0.0, 1.0)
+    # stopped + after = 1 - before: the rate is the level from the stop on, plus the ramp.
+    out = np.subtract(1.0, before)
+    out *= level[:, None]
+    out += before
+    out += (1.0 - level)[:, None] * ramp_mass
+    return out
 
 
 def multiplier_factor(factor: np.ndarray, in_months: np.ndarray) -> np.ndarray:

@@ -455,6 +455,51 @@ class ReferenceRamp:
         out += (by_level[lo + 1] - out) * (pos - lo)[:, None]
         return out
 
+    def fraction_at(self, months_since_start: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Share of plateau reached at per-path times, shape (n, m), in [0, 1].
+
+        Same interpolation as ``fraction`` (linear in months, then linear in ``u``), but
+        ``months_since_start`` has shape (n, m): one row of times per path, as when ramps
+        start at different times on different paths. Four gathers from the table per value.
+
+        Parameters
+        ----------
+        months_since_start : ndarray, shape (n, m)
+        u : ndarray, shape (n,)
+
+        Returns
+        -------
+        ndarray, shape (n, m)
+        """
+        t = np.asarray(months_since_start, dtype=float)
+        u = np.asarray(u, dtype=float)
+        if np.any((u < 0) | (u > 1)) or np.isnan(u).any():
+            raise ValueError("u must lie in [0, 1]")
+        n_levels, n_steps = self.table.shape
+        pos_u = u * (n_levels - 1)
+        lo_u = np.minimum(pos_u.astype(np.int64), n_levels - 2)
+        pos = np.clip(t, 0.0, n_steps - 1.0)
+        lo = np.minimum(pos.astype(np.int64), n_steps - 2)
+        weight = pos - lo
+        lo += (lo_u * n_steps)[:, None]  # flat index of (level lo_u, step lo)
+        flat = self.table.ravel()
+        below = self._gather(flat, lo, weight)
+        lo += n_steps
+        out = self._gather(flat, lo, weight)
+        out -= below
+        out *= (pos_u - lo_u)[:, None]
+        out += below
+        out[t < 0] = 0.0
+        return out
+
+    @staticmethod
+    def _gather(flat: np.ndarray, index: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """``flat[index] * (1 - weight) + flat[index + 1] * weight``, as in ``_at_months``."""
+        out = flat.take(index)
+        out *= 1.0 - weight
+        out += flat.take(index + 1) * weight
+        return out
+
     def _at_months(self, months: np.ndarray) -> np.ndarray:
         """Table interpolated at each month, shape (n_levels, m); 0 before the start."""
         n_steps = self.table.shape[1]

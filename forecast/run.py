@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from forecast import __version__
-from forecast.fit import fit_model
 from forecast.history import History, load_history
 from forecast.model_types import FittedModel
-from forecast.months import format_month
+from forecast.months import format_month, year_months
 from forecast.plan import Plan, make_plan
 from forecast.scenario import dump_toml, load_scenario, scenario_hash
 from forecast.scenario_types import Scenario
@@ -69,18 +68,33 @@ def scenario_families(scenario: Scenario, lines: Sequence[str]) -> dict[str, str
     return chosen
 
 
-def fit_for(history: History, scenario: Scenario) -> Fitted:
-    """The model fitted to ``history`` as of the scenario's ``history.as_of``."""
-    key = f"{scenario.path}: history.as_of" if scenario.path else "history.as_of"
-    report = fit_model(
-        history,
-        as_of=scenario.as_of,
-        families=scenario_families(scenario, history.lines),
-        as_of_key=key,
-    )
-    return Fitted(
+def fit_for(history: History, scenario: Scenario, *, use_cache: bool = True) -> Fitted:
+    """The model fitted to ``history`` as of the scenario's ``history.as_of``.
+
+    With ``use_cache`` the fit is looked up in, and stored to, the fit cache
+    (``forecast.cache``), keyed by the bytes of ``history.data_dir``'s files, ``as_of``, the
+    families and the version; the fitting modules (and statsmodels) load only on a miss.
+    """
+    families = scenario_families(scenario, history.lines)
+    year = list(year_months(scenario.target_year))
+    if use_cache:
+        from forecast import cache
+
+        files = [history.data_dir / name for name in HISTORY_FILES]
+        key = cache.fit_key(files, as_of=scenario.as_of, families=families)
+        hit = cache.load_fit(key, season_months=year)
+        if hit is not None:
+            return Fitted(model=hit.model, months=hit.months, totals=hit.totals)
+    from forecast.fit import fit_model
+
+    as_of_key = f"{scenario.path}: history.as_of" if scenario.path else "history.as_of"
+    report = fit_model(history, as_of=scenario.as_of, families=families, as_of_key=as_of_key)
+    fitted = Fitted(
         model=report.model, months=report.reconciled.months, totals=report.reconciled.total
     )
+    if use_cache:
+        cache.save_fit(key, fitted, season_months=year)
+    return fitted
 
 
 def data_hash(data_dir: Path) -> str:
@@ -101,11 +115,13 @@ def run_scenario(
     overrides: Sequence[str] = (),
     chunk_size: int | None = None,
     fitted: Fitted | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     """Run one scenario and return its answer with every path.
 
     ``n_paths`` and ``seed`` override the scenario's ``[simulation]`` values (and are
-    recorded in the resolved scenario, so the run can be repeated from it).
+    recorded in the resolved scenario, so the run can be repeated from it). ``use_cache=False``
+    refits instead of using the fit cache (``forecast.cache``).
 
     Example
     -------
@@ -119,7 +135,7 @@ def run_scenario(
     if isinstance(path_or_scenario, Scenario) and extra:
         scenario = load_scenario_overrides(scenario, n_paths, seed)
     history = load_history(scenario.data_dir)
-    fitted = fitted or fit_for(history, scenario)
+    fitted = fitted or fit_for(history, scenario, use_cache=use_cache)
     plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals))
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,

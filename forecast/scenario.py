@@ -35,8 +35,11 @@ from forecast.distributions import (
     Normal,
     did_you_mean,
     format_number,
+    is_finite,
     parse_dist,
     show_value,
+    toml_key,
+    toml_string,
 )
 from forecast.errors import ConfigError
 from forecast.months import format_month, month_ordinal, parse_month
@@ -202,6 +205,14 @@ def _read_toml(path: Path, label: str) -> Table:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(_toml_error(label, text, error)) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{label}: invalid TOML: {_one_line(error)}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: invalid TOML: arrays or tables nested too deeply") from None
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 _AT_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -217,7 +228,7 @@ def _toml_error(label: str, text: str, error: tomllib.TOMLDecodeError) -> str:
     else:
         lines = text.split("\n")
         line, col = len(lines), len(lines[-1]) + 1
-    message = _AT_END_RE.sub("", _AT_RE.sub("", message))
+    message = _one_line(ValueError(_AT_END_RE.sub("", _AT_RE.sub("", message))))
     return f"{label}:{line}:{col}: invalid TOML: {message[:1].lower()}{message[1:]}"
 
 
@@ -240,7 +251,7 @@ def _load_chain(
         cycle = " -> ".join([*loop, parent_label])
         raise ConfigError(f"{label}: scenario.extends: extends cycle: {cycle}")
     if not parent_path.is_file():
-        raise ConfigError(f'{label}: scenario.extends: file not found: "{extends}"')
+        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     parent = _load_chain(parent_path, parent_label, chain, problems)
     return _merge(parent, own, mode)
 
@@ -279,7 +290,7 @@ def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) ->
         return
     folder = (path.parent / data).resolve()
     if not folder.is_dir():
-        problems.append(f'{label}: history.data: folder not found: "{data}"')
+        problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
     section["data"] = str(folder)
 
 
@@ -364,7 +375,7 @@ def _parse_override(text: str) -> tuple[KeyPath, object]:
     """``"events[0].weeks=12"`` -> (("events", 0, "weeks"), 12)."""
     key_text, sep, value_text = text.partition("=")
     if not sep:
-        raise ValueError(f'"{text}": expected key.path=value')
+        raise ValueError(f"{show_value(text)}: expected key.path=value")
     key_path = _parse_key_path(key_text.strip())
     if key_path[:2] in (("scenario", "extends"), ("scenario", "events")):
         raise ValueError(f"{_key_text(key_path)}: cannot be overridden (it steers extends)")
@@ -376,7 +387,7 @@ def _parse_key_path(text: str) -> KeyPath:
     for segment in text.split("."):
         match = _SEGMENT_RE.fullmatch(segment)
         if match is None:
-            raise ValueError(f'"{text}": not a key path (write e.g. events[0].weeks)')
+            raise ValueError(f"{show_value(text)}: not a key path (write e.g. events[0].weeks)")
         parts.append(match.group(1))
         parts.extend(int(index) for index in re.findall(r"\[(\d+)\]", match.group(2)))
     return tuple(parts)
@@ -386,12 +397,15 @@ def _parse_toml_value(key_path: KeyPath, text: str) -> object:
     """A TOML value; a bare word that is not TOML (``logistic``) is taken as a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError as error:
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError is a ValueError
         if _BARE_WORD_RE.fullmatch(text) and text not in ("true", "false", "inf", "nan"):
             return text
         message = _AT_RE.sub("", _AT_END_RE.sub("", str(error)))
+        if isinstance(error, RecursionError):
+            message = "arrays or tables nested too deeply"
         raise ValueError(
-            f'{_key_text(key_path)}: invalid TOML value "{text}": {message.lower()}'
+            f"{_key_text(key_path)}: invalid TOML value {show_value(text)}: "
+            f"{_one_line(ValueError(message)).lower()}"
         ) from None
 
 
@@ -455,6 +469,7 @@ def _key_text(key_path: KeyPath) -> str:
     """``("events", 0, "weeks")`` -> ``"events[0].weeks"``."""
     text = ""
     for key in key_path:
+        key = key if isinstance(key, int) else toml_key(key)
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
     return text
 
@@ -476,7 +491,7 @@ def _typed(table: Table, key: str, path: KeyPath, want: str, out: _Problems) -> 
     if not _TYPE_CHECKS[want](value):
         out.add((*path, key), f"expected {want}, got {show_value(value)}")
         return None
-    if want == "a number" and not math.isfinite(value):
+    if want == "a number" and not is_finite(value):
         out.add((*path, key), f"expected a finite number, got {show_value(value)}")
         return None
     return value
@@ -500,7 +515,8 @@ def _choice(table: Table, key: str, path: KeyPath, choices: Sequence[str], out: 
     if value is not None and value not in choices:
         hint = did_you_mean(value, choices)
         out.add(
-            (*path, key), f'unknown {key} "{value}"{hint}; expected one of {", ".join(choices)}'
+            (*path, key),
+            f'unknown {key} {show_value(value)}{hint}; expected one of {", ".join(choices)}',
         )
         return None
     return value
@@ -578,11 +594,12 @@ def _history_section(table: Table, year: int | None, out: _Problems) -> tuple[Pa
     except ValueError as error:
         out.add(("history", "as_of"), str(error))
         return data_dir, None
-    if as_of is not None and year is not None and as_of >= month_ordinal(year, 12):
+    # December of the target year is allowed: the year is complete and the answer is known.
+    if as_of is not None and year is not None and as_of > month_ordinal(year, 12):
         out.add(
             ("history", "as_of"),
-            f"{text} leaves nothing to forecast in {year}; "
-            f"it must be {format_month(month_ordinal(year, 11))} or earlier",
+            f"{text} is after the target year {year}; "
+            f"it must be {format_month(month_ordinal(year, 12))} or earlier",
         )
     return data_dir, as_of
 
@@ -698,7 +715,7 @@ def _month_number_parser(year: int | None) -> Any:
         if isinstance(value, str | dt.date) and not isinstance(value, dt.datetime):
             return _date_to_month_number(value, key_text, year)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(value):
+            if is_finite(value):
                 return float(value)
         raise ValueError(
             f'{key_text}: expected a date ("{year or "YYYY"}-03" or "{year or "YYYY"}-03-15") '
@@ -721,7 +738,7 @@ def _date_to_month_number(value: str | dt.date, key_text: str, year: int | None)
             day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
         except ValueError:
             raise ValueError(
-                f'{key_text}: expected a date as "YYYY-MM" or "YYYY-MM-DD", got "{value}"'
+                f'{key_text}: expected a date as "YYYY-MM" or "YYYY-MM-DD", got {show_value(value)}'
             ) from None
     else:
         day = value
@@ -922,11 +939,11 @@ def dump_toml(table: Mapping[str, Any]) -> str:
 
 def _dump_table(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:
     plain = {k: v for k, v in table.items() if not _is_section(v, len(prefix))}
-    out = [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
+    out = [f"{toml_key(k)} = {_value(v)}" for k, v in plain.items()]
     for key, value in table.items():
         if key in plain:
             continue
-        name = ".".join(_key(part) for part in (*prefix, key))
+        name = ".".join(toml_key(part) for part in (*prefix, key))
         if isinstance(value, Mapping):
             header = ["", f"[{name}]"] if _needs_header(value, len(prefix) + 1) else []
             out += [*header, *_dump_table(value, (*prefix, key))]
@@ -951,32 +968,6 @@ def _needs_header(table: Mapping[str, Any], depth: int) -> bool:
     return not table or any(not _is_section(v, depth) for v in table.values())
 
 
-_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY_RE.fullmatch(key) else _string(key)
-
-
-def _string(text: str) -> str:
-    out = []
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def _value(value: Any) -> str:
@@ -987,11 +978,11 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return _string(value)
+        return toml_string(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, Mapping):
-        items = ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items())
+        items = ", ".join(f"{toml_key(k)} = {_value(v)}" for k, v in value.items())
         return f"{{ {items} }}" if items else "{}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(item) for item in value) + "]"

@@ -620,10 +620,17 @@ def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) 
         if name in lines:
             lines[name] *= draws.scalar(f"lines.{name}.multiplier", dist)[:, None]
     for event in plan.events:
+        targets = lines if event.line is None else (event.line,)
+        if isinstance(event, MultiplierEvent):  # only its months: the rest are times 1 exactly
+            factor = draws.scalar(f"events.{event.name}.factor", event.factor)[:, None]
+            for j in np.flatnonzero(np.isin(plan.sim_months, event.months)):
+                for name in targets:
+                    lines[name][:, j] *= factor[:, 0]
+            continue
         factor = _event_factor(plan, draws, event)
         if factor is None:
             continue
-        for name in lines if event.line is None else (event.line,):
+        for name in targets:
             lines[name] *= factor
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecast.errors import ConfigError
 from forecast.months import format_month
 
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -77,6 +78,7 @@ def summarise(
     The first ``n_reported`` columns are reported actuals, identical on every path.
     """
     paths = np.asarray(paths, dtype=float)
+    _check_finite(paths, scenario)
     totals = paths.sum(axis=1)
     ytd = float(paths[0, :n_reported].sum()) if n_reported else 0.0
     remaining = paths.shape[1] - n_reported
@@ -98,6 +100,20 @@ def summarise(
         ytd_actual=ytd,
         months=_month_rows(paths, months, n_reported, ytd, need),
     )
+
+
+MAX_TOTAL = 1e15  # deliveries in a year; far beyond any maker, well inside float range
+
+
+def _check_finite(paths: np.ndarray, scenario: str) -> None:
+    """Paths beyond any real market (a boost of 1e300, a lognormal with sigma 1000) would give
+    infinite or NaN statistics; they are a scenario error, not an answer."""
+    bad = ~(np.abs(paths.sum(axis=1)) < MAX_TOTAL)  # NaN is bad too
+    if bad.any():
+        raise ConfigError(
+            f"{scenario}: {int(bad.sum()):,} of {bad.size:,} paths deliver more than "
+            f"{MAX_TOTAL:.0e} units or overflow: an input distribution or factor is far too large"
+        )
 
 
 def _month_rows(

@@ -76,10 +76,16 @@ def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
 
 
 def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
-    """Write every file of ``files`` (name -> content) into ``out_dir``, all or none."""
+    """Write every file of ``files`` (name -> content) into ``out_dir``, all or none.
+
+    Each file is written to a temporary file beside its target; only when all are complete
+    are they renamed into place. If a rename fails, the files already renamed get their old
+    content back, so a failed run leaves the folder as it was and no temporary files behind.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
+    backups: list[tuple[str | None, Path]] = []  # (copy of the old file or None, target)
     try:
         for name, content in files.items():
             fd, tmp = temp_beside(out_dir / name)
@@ -87,12 +93,31 @@ def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[P
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
         for tmp, final in staged:
+            backups.append((_backup(final), final))
             os.replace(tmp, final)
+    except BaseException:
+        for backup, final in reversed(backups):
+            with contextlib.suppress(OSError):
+                if backup:
+                    os.replace(backup, final)
+                else:
+                    final.unlink()
+        raise
     finally:
-        for tmp, _ in staged:
+        for tmp in [tmp for tmp, _ in staged] + [b for b, _ in backups if b]:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
     return [out_dir / name for name in files]
+
+
+def _backup(path: Path) -> str | None:
+    """A temporary copy of ``path`` beside it (None if there is no such file)."""
+    if not path.exists():
+        return None
+    fd, backup = temp_beside(path)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(path.read_bytes())
+    return backup
 
 
 def run_files(summary: Summary, record: RunRecord, resolved_toml: str) -> dict[str, str]:

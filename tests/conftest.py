@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default "dev"; .ci/run sets "ci").
+# Tests that fix max_examples in their own @settings keep it; the fuzz targets in
+# tests/test_fuzz.py take theirs from the profile:
+#   HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py -q   (10,000 per target)
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, derandomize=True, suppress_health_check=_SLOW_OK
+)
+settings.register_profile(
+    "fuzz", max_examples=10_000, deadline=None, suppress_health_check=_SLOW_OK
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture
@@ -22,3 +38,15 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(DATA, target)
     monkeypatch.chdir(tmp_path)
     return target
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fit_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Every test (and CLI subprocess) uses a private fit cache, never ~/.cache/forecast."""
+    old = os.environ.get("FORECAST_CACHE_DIR")
+    os.environ["FORECAST_CACHE_DIR"] = str(tmp_path_factory.mktemp("fit-cache"))
+    yield
+    if old is None:
+        os.environ.pop("FORECAST_CACHE_DIR", None)
+    else:
+        os.environ["FORECAST_CACHE_DIR"] = old

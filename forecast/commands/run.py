@@ -17,6 +17,11 @@ SEED_OPTION = click.option(
 )
 SET_OPTION = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="Override a scenario key; the value is parsed as TOML. Repeatable.")  # fmt: skip
+PLOT_OPTION = click.option("--plot", is_flag=True,
+                           help="Also write charts beside the CSVs, as PNG and SVG (needs matplotlib).")  # fmt: skip
+QUIET_OPTION = click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
+NO_CACHE_OPTION = click.option("--no-cache", "no_cache", is_flag=True,
+                               help="Refit the model instead of using the fit cache (~/.cache/forecast).")  # fmt: skip
 
 
 @click.command("run")
@@ -26,21 +31,50 @@ SET_OPTION = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH
 @N_PATHS_OPTION
 @SEED_OPTION
 @SET_OPTION
+@PLOT_OPTION
+@QUIET_OPTION
+@NO_CACHE_OPTION
 def command(
-    scenario: Path, out: Path, n_paths: int | None, seed: int | None, overrides: tuple[str, ...]
+    scenario: Path,
+    out: Path,
+    n_paths: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    plot: bool,
+    quiet: bool,
+    no_cache: bool = False,
 ) -> None:
     """Run a scenario: P(target), the range of annual totals and the run-rate still needed.
 
     Writes summary.csv (one row), monthly.csv (actuals and the monthly fan) and
-    scenario.resolved.toml (the scenario after extends and --set) into --out.
+    scenario.resolved.toml (the scenario after extends and --set) into --out; with --plot
+    also fan, cumulative and distribution charts (.png and .svg). A progress bar shows on
+    stderr while fitting and simulating, unless --quiet or stderr is not a terminal.
 
     Example: forecast run scenarios/su7_retool.toml --n-paths 200000 --set target.units=500000
     """
-    from forecast.run import run_scenario
+    from forecast.history import load_history
+    from forecast.progress import progress_bar
+    from forecast.run import fit_for, load, run_scenario
     from forecast.summarise import describe
     from forecast.write import write_files
 
-    result = run_scenario(scenario, n_paths=n_paths, seed=seed, overrides=overrides)
+    if plot:
+        from forecast.charts import require_matplotlib
+
+        require_matplotlib()
+    loaded = load(scenario, overrides)
+    # Fitting alone takes seconds, so the bar shows at once: fit, then simulate.
+    with progress_bar(2, label=f"{loaded.name}: fit, simulate", quiet=quiet, delay=0) as advance:
+        fitted = fit_for(load_history(loaded.data_dir), loaded, use_cache=not no_cache)
+        advance(1)
+        result = run_scenario(scenario, n_paths=n_paths, seed=seed, overrides=overrides,
+                              fitted=fitted)  # fmt: skip
+        advance(1)
     written = write_files(out, result.files())
+    if plot:
+        from forecast.charts import plot_run
+
+        written += plot_run(result.summary, out, totals=result.paths.sum(axis=1))
     click.echo(describe(result.summary))
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")

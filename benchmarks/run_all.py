@@ -1,0 +1,370 @@
+"""Every benchmark of issue 7 in one run, on one machine: ``python benchmarks/run_all.py``.
+
+Times, in the same run so that the ratios compare like with like:
+
+- the engine (``bench_engine.build_plan``: two fitted lines with parameter draws, every event
+  kind active) at 10^4..10^7 paths for 12 months, each size in its own subprocess so its peak
+  memory (``ru_maxrss``) is its own; 10^7 (and, for the memory comparison, 10^6) through the
+  memory-flat ``simulate_totals``;
+- the floor: numpy drawing 12 standard normals per path and nothing else;
+- peers on the Xiaomi total history (log scale, 12 months ahead): statsmodels Holt-Winters
+  ``ExponentialSmoothing(...).fit().simulate`` and ``ETSModel(...).fit().simulate``; Prophet's
+  ``predictive_samples`` if Prophet is installed;
+- end to end through the CLI: ``--help``, ``validate``, ``run`` (100,000 paths, cold and with a
+  warm fit cache), ``compare`` and ``sensitivity`` (skipped with a note when missing).
+
+Prints the table and writes it, with the machine's description, to ``benchmarks/RESULTS.md``.
+``--quick`` skips 10^7 and the slow CLI commands (for trying the script out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
+PEER_SIZES = (10_000, 100_000, 1_000_000)
+SEED = 20260201
+
+
+# ---------------------------------------------------------------- measurements (subprocesses)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_engine(n: int, mode: str) -> dict:
+    """Engine time and peak RSS for n paths; mode "paths" (simulate_paths) or "totals"."""
+    from bench_engine import build_plan
+
+    from forecast.simulate import simulate_paths, simulate_totals
+
+    plan = build_plan()
+    simulate_paths(plan, seed=1, n_paths=1000)  # imports, caches
+    base = _peak_mb()
+    run = simulate_paths if mode == "paths" else simulate_totals
+    repeats = 3 if n <= 100_000 else 1
+    seconds = min(_timed(lambda: run(plan, seed=SEED, n_paths=n)) for _ in range(repeats))
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "base_mb": base}
+
+
+def measure_floor(n: int) -> dict:
+    """numpy drawing 12 standard normals per path (in blocks of 10^6 beyond that)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    block = min(n, 1_000_000)
+
+    def draw() -> None:
+        for first in range(0, n, block):
+            rng.standard_normal((min(block, n - first), 12))
+
+    repeats = 3 if n <= 1_000_000 else 1
+    return {"seconds": min(_timed(draw) for _ in range(repeats)), "peak_mb": _peak_mb()}
+
+
+def _log_total_history():
+    import numpy as np
+
+    from forecast.history import load_history
+    from forecast.reconcile import reconcile
+
+    reconciled = reconcile(load_history(REPO / "data"))
+    total = reconciled.total
+    return np.log(total[total > 0])
+
+
+def measure_peer(name: str, n: int) -> dict:
+    """statsmodels Holt-Winters or ETS: fit once, then time simulate(12, repetitions=n)."""
+    import warnings
+
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    y = _log_total_history()
+    if name == "holt_winters":
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        fit = ExponentialSmoothing(y, trend="add", damped_trend=True).fit()
+        sim = lambda: fit.simulate(nsimulations=12, repetitions=n, random_state=1)  # noqa: E731
+    else:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        fit = ETSModel(y, error="add", trend="add", damped_trend=True).fit(disp=False)
+        rng = np.random.default_rng(1)
+        sim = lambda: fit.simulate(12, repetitions=n, rng=rng)  # noqa: E731
+    sim()
+    repeats = 3 if n <= 10_000 else 1
+    return {"seconds": min(_timed(sim) for _ in range(repeats)), "n_obs": int(y.size)}
+
+
+def measure_prophet(n: int) -> dict:
+    try:
+        import pandas as pd
+        from prophet import Prophet
+    except ImportError:
+        return {"skipped": "Prophet is not installed"}
+    y = _log_total_history()
+    frame = pd.DataFrame({"ds": pd.date_range("2024-04-01", periods=y.size, freq="MS"), "y": y})
+    model = Prophet(uncertainty_samples=n).fit(frame)
+    future = model.make_future_dataframe(periods=12, freq="MS").tail(12)
+    return {"seconds": _timed(lambda: model.predictive_samples(future))}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _subprocess(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one", *args], env=ENV, check=True,
+                         capture_output=True, text=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def _forecast_cmd() -> list[str]:
+    exe = shutil.which("forecast")
+    return [exe] if exe else [sys.executable, "-m", "forecast"]
+
+
+def _cli(args: list[str], cache: Path, repeats: int = 1) -> float | str:
+    """Median wall time of ``forecast ARGS`` (a string note when it fails)."""
+    env = {**ENV, "FORECAST_CACHE_DIR": str(cache)}
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run(_forecast_cmd() + args, cwd=REPO, env=env, capture_output=True,
+                              text=True)  # fmt: skip
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"failed (exit {done.returncode}: {last[:80]})"
+    return statistics.median(times)
+
+
+def _has_command(name: str) -> bool:
+    done = subprocess.run(_forecast_cmd() + ["--help"], cwd=REPO, env=ENV, capture_output=True,
+                          text=True)  # fmt: skip
+    return any(line.split()[:1] == [name] for line in done.stdout.splitlines())
+
+
+def end_to_end(quick: bool) -> list[tuple[str, float | str]]:
+    scenarios = sorted(str(p.relative_to(REPO)) for p in (REPO / "scenarios").glob("*.toml"))
+    rows: list[tuple[str, float | str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, out = Path(tmp) / "cache", Path(tmp) / "out"
+        rows.append(("forecast --help (median of 3)", _cli(["--help"], cache, 3)))
+        rows.append(("forecast validate scenarios/*.toml (median of 3)",
+                     _cli(["validate", *scenarios], cache, 3)))  # fmt: skip
+        run = ["run", "scenarios/baseline.toml", "--n-paths", "100000", "--out", str(out)]
+        run += ["--quiet"] if "--quiet" in _help_of("run") else []
+        rows.append(("forecast run baseline, 100,000 paths, cold fit cache", _cli(run, cache)))
+        rows.append(("forecast run baseline, 100,000 paths, warm fit cache (median of 3)",
+                     _cli(run, cache, 3)))  # fmt: skip
+        for name, args in (("compare", ["compare", *scenarios, "--out", str(out / "cmp")]),
+                           ("sensitivity", ["sensitivity", "scenarios/combined.toml",
+                                            "--out", str(out / "sens")])):  # fmt: skip
+            label = f"forecast {' '.join(a for a in args if not a.startswith(str(out)) and a != '--out')}"
+            label = label.replace(" ".join(scenarios), "scenarios/*.toml")
+            if quick:
+                rows.append((label, "skipped (--quick)"))
+            elif not _has_command(name):
+                rows.append((label, f"skipped: no `forecast {name}` command yet"))
+            else:
+                rows.append((label, _retry_without_out(args, name, cache)))
+    return rows
+
+
+def _help_of(command: str) -> str:
+    done = subprocess.run(_forecast_cmd() + [command, "--help"], cwd=REPO, env=ENV,
+                          capture_output=True, text=True)  # fmt: skip
+    return done.stdout
+
+
+def _retry_without_out(args: list[str], name: str, cache: Path) -> float | str:
+    """Time the command; if it has no ``--out`` option, time it without one."""
+    if "--out" not in _help_of(name):
+        i = args.index("--out")
+        args = args[:i] + args[i + 2 :]
+    return _cli(args, cache)
+
+
+# ---------------------------------------------------------------- machine and report
+
+
+def machine() -> dict[str, str]:
+    import numpy as np
+    import scipy
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        kb = int(next(line for line in handle if line.startswith("MemTotal")).split()[1])
+    try:
+        import statsmodels
+
+        sm = statsmodels.__version__
+    except ImportError:
+        sm = "not installed"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": f"{kb / 1024**2:.1f} GiB",
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "statsmodels": sm,
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--one"]:
+        kind, *rest = argv[1:]
+        if kind == "engine":
+            result = measure_engine(int(rest[0]), rest[1])
+        elif kind == "floor":
+            result = measure_floor(int(rest[0]))
+        elif kind == "prophet":
+            result = measure_prophet(int(rest[0]))
+        else:
+            result = measure_peer(kind, int(rest[0]))
+        print(json.dumps(result))
+        return
+    quick = "--quick" in argv
+    info = machine()
+    sizes = SIZES[:3] if quick else SIZES
+    engine, floor, totals_mem = {}, {}, {}
+    for n in sizes:
+        floor[n] = _subprocess("floor", str(n))
+        engine[n] = _subprocess("engine", str(n), "paths" if n <= 1_000_000 else "totals")
+        if n >= 1_000_000:
+            totals_mem[n] = engine[n] if n > 1_000_000 else _subprocess("engine", str(n), "totals")
+        print(f"engine {n:>12,}: {engine[n]['seconds']:.3f} s, floor {floor[n]['seconds']:.3f} s",
+              flush=True)  # fmt: skip
+    peers = {(name, n): _subprocess(name, str(n)) for name in ("holt_winters", "ets")
+             for n in PEER_SIZES}  # fmt: skip
+    prophet = _subprocess("prophet", "1000")
+    e2e = end_to_end(quick)
+    report = render(info, engine, floor, totals_mem, peers, prophet, e2e)
+    print(report)
+    (HERE / "RESULTS.md").write_text(report, encoding="utf-8")
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+def _rate(n: int, r: dict) -> float:
+    return n / r["seconds"]
+
+
+def render(info, engine, floor, totals_mem, peers, prophet, e2e) -> str:  # noqa: C901
+    lines = ["# Benchmark results", "",
+             f"`python benchmarks/run_all.py`, {time.strftime('%Y-%m-%d %H:%M')}. "
+             "Every figure below comes from this one run on this machine; ratios compare "
+             "figures of the same run.", "", "## Machine", ""]  # fmt: skip
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += ["", "## Engine against the floor", "",
+              "Engine: `bench_engine.build_plan()` (two fitted lines with parameter draws and "
+              "AR(1) noise, every event kind active with uncertain inputs), 12 months. Floor: "
+              "`rng.standard_normal((n, 12))`. Each size runs in its own process; peak MB is "
+              "that process's max RSS. 10^7 uses `simulate_totals` (memory flat in n).", "",
+              "| paths | engine s | engine paths/s | floor s | floor paths/s | engine / floor | peak MB |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for n, r in engine.items():
+        f = floor[n]
+        lines.append(f"| {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | {f['seconds']:.3f} | "
+                     f"{_rate(n, f):,.0f} | {r['seconds'] / f['seconds']:.1f}x | {r['peak_mb']:.0f} |")  # fmt: skip
+    lines += ["", "## Peers (statsmodels, Prophet)", "",
+              "Fitted once on the reconciled Xiaomi total (log scale, additive damped trend; "
+              "too few months for a seasonal fit), then `simulate` of 12 months with n "
+              "repetitions. Peers draw one noise series per path; the engine draws two lines' "
+              "parameters, noise, a launched line and every event.", "",
+              "| peer | paths | seconds | paths/s | engine paths/s at same n | engine / peer |",
+              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for (name, n), r in peers.items():
+        label = {"holt_winters": "Holt-Winters `ExponentialSmoothing.simulate`",
+                 "ets": "`ETSModel.simulate`"}[name]  # fmt: skip
+        mine = _rate(n, engine[n]) if n in engine else float("nan")
+        lines.append(f"| {label} | {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | "
+                     f"{mine:,.0f} | {mine / _rate(n, r):.1f}x |")  # fmt: skip
+    if "skipped" in prophet:
+        lines.append(
+            f"| Prophet `predictive_samples` | - | - | - | - | skipped: {prophet['skipped']} |"
+        )
+    else:
+        lines.append(f"| Prophet `predictive_samples` | 1,000 | {prophet['seconds']:.3f} | "
+                     f"{1000 / prophet['seconds']:,.0f} | | |")  # fmt: skip
+    lines += ["", "## End to end (CLI, wall time including interpreter start)", "",
+              "| command | seconds |", "|---|---:|"]  # fmt: skip
+    for label, value in e2e:
+        shown = f"{value:.2f}" if isinstance(value, float) else value
+        lines.append(f"| `{label}` | {shown} |")
+    lines += ["", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += _targets(engine, floor, totals_mem, peers, prophet, dict(e2e))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _targets(engine, floor, totals_mem, peers, prophet, e2e) -> list[str]:
+    rows = []
+
+    def row(target: str, measured: str, ok: bool | None, miss: str = "") -> None:
+        verdict = "not measured" if ok is None else ("met" if ok else f"missed{miss}")
+        rows.append(f"| {target} | {measured} | {verdict} |")
+
+    m = 1_000_000
+    if m in engine:
+        ratio = engine[m]["seconds"] / floor[m]["seconds"]
+        row("engine at 10^6 within 4x of the floor", f"{ratio:.1f}x", ratio <= 4,
+            f" by {ratio / 4:.1f}x")  # fmt: skip
+    for name, want, label in (("holt_winters", 1.0, "faster than Holt-Winters simulate"),
+                              ("ets", 2.0, "at least 2x ETS simulate")):  # fmt: skip
+        n = max(k[1] for k in peers if k[0] == name)
+        ratio = _rate(n, engine[n]) / _rate(n, peers[(name, n)])
+        row(f"engine {label} (at {n:,} paths)", f"{ratio:.1f}x", ratio >= want)
+    if "skipped" in prophet:
+        row("engine at least 20x Prophet", prophet["skipped"], None)
+    else:
+        ratio = _rate(100_000, engine[100_000]) / (1000 / prophet["seconds"])
+        row("engine at least 20x Prophet", f"{ratio:.0f}x", ratio >= 20)
+    if len(totals_mem) == 2:
+        small, big = (totals_mem[n]["peak_mb"] for n in sorted(totals_mem))
+        row("peak memory: 10^7 no more than 10^6, under 300 MB (simulate_totals)",
+            f"{big:.0f} MB vs {small:.0f} MB", big <= small * 1.05 and big < 300)  # fmt: skip
+    else:
+        row("peak memory: 10^7 no more than 10^6, under 300 MB", "10^7 not run", None)
+    helps = e2e.get("forecast --help (median of 3)")
+    if isinstance(helps, float):
+        row("`forecast --help` under 0.3 s", f"{helps:.2f} s", helps < 0.3)
+    warm = e2e.get("forecast run baseline, 100,000 paths, warm fit cache (median of 3)")
+    if isinstance(warm, float):
+        row("`forecast run` at 100,000 paths under 2 s, warm fit cache", f"{warm:.2f} s", warm < 2)
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,178 @@
+"""The fit cache: same paths as a fresh fit, invalidated by any input, plain data only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast import cache
+from forecast.history import load_history
+from forecast.plan import make_plan
+from forecast.run import fit_for, run_scenario
+from forecast.scenario import load_scenario
+from forecast.simulate import simulate_paths
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "scenarios" / "baseline.toml"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(BASELINE)
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("fit-*.json"))
+
+
+def _paths(fitted, scenario) -> np.ndarray:
+    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals))
+    return simulate_paths(plan, seed=3, n_paths=2000).paths
+
+
+def test_cached_fit_gives_the_same_paths_as_a_fresh_fit(cache_dir: Path, scenario) -> None:
+    history = load_history(scenario.data_dir)
+    fresh = fit_for(history, scenario, use_cache=False)
+    assert _entries(cache_dir) == []
+    stored = fit_for(history, scenario)  # a miss: fits and stores
+    assert len(_entries(cache_dir)) == 1
+    cached = fit_for(history, scenario)  # a hit
+    assert isinstance(cached.model.seasonality, cache.CachedSeasonality)
+    assert np.array_equal(_paths(fresh, scenario), _paths(stored, scenario))
+    assert np.array_equal(_paths(fresh, scenario), _paths(cached, scenario))
+    assert np.array_equal(cached.totals, fresh.totals)
+
+
+def test_run_scenario_with_and_without_cache_agree(cache_dir: Path) -> None:
+    one = run_scenario(BASELINE, n_paths=1000, use_cache=False)
+    run_scenario(BASELINE, n_paths=10)  # stores
+    two = run_scenario(BASELINE, n_paths=1000)
+    assert np.array_equal(one.paths, two.paths)
+
+
+def test_the_file_is_plain_json(cache_dir: Path, scenario) -> None:
+    fit_for(load_history(scenario.data_dir), scenario)
+    (entry,) = _entries(cache_dir)
+    data = json.loads(entry.read_text(encoding="utf-8"))  # plain JSON: nothing to unpickle
+    assert data["schema"] == cache.CACHE_SCHEMA and data["key"] in entry.name
+    assert {"lines", "seasonality", "ramp", "months", "totals"} <= set(data)
+
+
+@pytest.mark.parametrize("text", ["", "{not json", '{"schema": 1}', "[1, 2]", '{"key": 3}'])
+def test_a_corrupt_file_is_ignored_and_rewritten(cache_dir: Path, scenario, text: str) -> None:
+    history = load_history(scenario.data_dir)
+    fresh = fit_for(history, scenario)
+    (entry,) = _entries(cache_dir)
+    entry.write_text(text, encoding="utf-8")
+    again = fit_for(history, scenario)
+    assert np.array_equal(_paths(fresh, scenario), _paths(again, scenario))
+    assert json.loads(entry.read_text(encoding="utf-8"))["schema"] == cache.CACHE_SCHEMA
+
+
+def _key(data_dir: Path, as_of: int = 24310) -> str:
+    from forecast.run import HISTORY_FILES
+
+    files = [data_dir / name for name in HISTORY_FILES]
+    return cache.fit_key(files, as_of=as_of, families={"SU7": "auto"})
+
+
+def test_any_data_file_as_of_or_version_changes_the_key(
+    data_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast.run import HISTORY_FILES
+
+    base = _key(data_copy)
+    assert _key(data_copy) == base
+    assert _key(data_copy, as_of=24309) != base
+    assert cache.fit_key([], as_of=24310, families={"SU7": "lifecycle"}) != cache.fit_key(
+        [], as_of=24310, families={"SU7": "auto"}
+    )
+    for name in HISTORY_FILES:
+        path = data_copy / name
+        if not path.exists():
+            continue
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        assert _key(data_copy) != base, name
+        path.write_bytes(original)
+    assert _key(data_copy) == base
+    monkeypatch.setattr(cache, "__version__", "0.0.0-other")
+    assert _key(data_copy) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "CACHE_SCHEMA", cache.CACHE_SCHEMA + 1)
+    assert _key(data_copy) != base
+
+
+def test_an_edited_data_file_refits(data_copy: Path, cache_dir: Path) -> None:
+    scenario = load_scenario(BASELINE, overrides=[f'history.data="{data_copy}"'])
+    fit_for(load_history(data_copy), scenario)
+    with open(data_copy / "market.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    fit_for(load_history(data_copy), scenario)
+    assert len(_entries(cache_dir)) == 2
+
+
+def test_cached_seasonality_refuses_months_outside_its_table() -> None:
+    season = cache.CachedSeasonality(months=np.arange(10, 13), factors=np.array([0.1, 0.2, 0.3]))
+    assert season.log_factors(np.array([12, 10])).tolist() == [0.3, 0.1]
+    with pytest.raises(ValueError, match="covers months 10..12"):
+        season.log_factors(np.array([13]))
+
+
+def test_the_cache_folder_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "a"))
+    assert cache.cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("FORECAST_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == tmp_path / "xdg" / "forecast"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "forecast"
+
+
+HEAVY = ("statsmodels", "matplotlib")
+
+PROBE = """
+import sys
+from click.testing import CliRunner
+from forecast.cli import cli
+result = CliRunner().invoke(cli, {args!r})
+assert result.exit_code == 0, result.output
+print(",".join(sorted({{m.split(".")[0] for m in sys.modules}} & {heavy!r})))
+"""
+
+
+def _heavy_modules_after(args: list[str], cwd: Path) -> str:
+    code = PROBE.format(args=args, heavy=set(HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                         check=True, env=None)  # fmt: skip
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "scenarios/baseline.toml"]])
+def test_light_commands_import_no_heavy_library(args: list[str]) -> None:
+    assert _heavy_modules_after(args, REPO) == ""
+
+
+def test_a_warm_run_imports_no_heavy_library(tmp_path: Path, cache_dir: Path) -> None:
+    out = tmp_path / "out"
+    run = ["run", str(BASELINE), "--n-paths", "1000", "--quiet", "--out", str(out)]
+    _heavy_modules_after(run, REPO)  # cold: fits and fills the cache
+    assert _entries(cache_dir)
+    assert _heavy_modules_after(run, REPO) == ""
+    cold = _heavy_modules_after([*run, "--no-cache"], REPO)
+    assert "statsmodels" in cold

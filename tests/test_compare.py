@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.compare import (
+    COMPARISON_COLUMNS,
+    ScenarioRun,
+    compare_scenarios,
+    comparison_csv,
+    comparison_dicts,
+    expand_patterns,
+    fitted_for,
+    load_all,
+    paired_differences,
+    pick_baseline,
+    rank_runs,
+    sparsity,
+)
+from forecast.errors import ConfigError
+from forecast.parallel import map_ordered
+from forecast.run import run_scenario
+from forecast.scenario import load_scenario
+from forecast.summarise import summarise
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+INVALID = REPO / "tests" / "scenarios_invalid"
+N = 4000
+THREE = [str(SCENARIOS / f"{name}.toml") for name in ("su7_retool", "baseline", "capacity_phase3")]
+
+
+# ---------------------------------------------------------------- map_ordered
+
+
+def test_map_ordered_keeps_input_order_for_any_number_of_workers() -> None:
+    items = [9.0, 4.0, 1.0, 16.0, 25.0]
+    assert map_ordered(np.sqrt, items, 1) == [3.0, 2.0, 1.0, 4.0, 5.0]
+    assert map_ordered(np.sqrt, items, 3) == [3.0, 2.0, 1.0, 4.0, 5.0]
+    assert map_ordered(np.sqrt, [], 3) == []
+
+
+def _scenario_name(path: Path) -> str:
+    return load_scenario(path).name
+
+
+def test_map_ordered_reraises_a_workers_error_with_one_line_per_problem() -> None:
+    paths = [SCENARIOS / "baseline.toml", INVALID / "bad_parameters.toml", Path("nope.toml")]
+    assert map_ordered(_scenario_name, paths[:1] * 2, 2) == ["baseline", "baseline"]
+    for workers in (1, 2):
+        with pytest.raises(ConfigError) as error:
+            map_ordered(_scenario_name, paths, workers)
+        assert len(error.value.problems) == 7  # the first failure in input order, intact
+        assert error.value.problems[0].startswith(str(INVALID / "bad_parameters.toml"))
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_map_ordered_rejects_bad_worker_counts(workers: object) -> None:
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        map_ordered(abs, [1], workers)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def test_patterns_are_expanded_sorted_and_deduplicated() -> None:
+    found = expand_patterns([str(SCENARIOS / "su7_retool.toml"), str(SCENARIOS / "[bc]*.toml")])
+    assert [p.stem for p in found] == ["su7_retool", "baseline", "capacity_phase3", "combined"]
+
+
+def test_a_pattern_matching_nothing_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"nothing\*\.toml: no file matches this pattern"):
+        expand_patterns([str(SCENARIOS / "baseline.toml"), "nothing*.toml"])
+
+
+def test_duplicate_names_are_reported(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.toml"
+    copy.write_text(f'[scenario]\nname = "baseline"\nextends = "{SCENARIOS / "baseline.toml"}"\n')
+    with pytest.raises(ConfigError, match="'baseline' is also the name of"):
+        load_all([SCENARIOS / "baseline.toml", copy])
+
+
+def test_baseline_defaults_to_the_one_named_baseline_else_the_first() -> None:
+    assert pick_baseline(["a", "baseline", "c"], None) == "baseline"
+    assert pick_baseline(["a", "c"], None) == "a"
+    assert pick_baseline(["a", "c"], "c") == "c"
+    with pytest.raises(
+        ConfigError, match=r"^--baseline: no scenario named 'x' \(scenarios: a, c\)$"
+    ):
+        pick_baseline(["a", "c"], "x")
+
+
+# ---------------------------------------------------------------- differences
+
+
+def test_paired_p_hit_difference_and_its_standard_error_are_exact() -> None:
+    base = np.array([0.0, 5.0, 10.0, 10.0, 2.0])
+    totals = np.array([10.0, 5.0, 10.0, 0.0, 10.0])  # hits: 1,0,1,0,1 against 0,0,1,1,0
+    d_p, d_se, _, _ = paired_differences(totals, base, target=10, base_target=10)
+    d = np.array([1, 0, 0, -1, 1])
+    assert d_p == pytest.approx(0.2)
+    assert d_se == pytest.approx(d.std(ddof=1) / np.sqrt(5))
+
+
+def test_a_constant_shift_has_an_exact_median_difference_with_zero_error(rng) -> None:
+    base = rng.normal(500_000, 80_000, 1001)
+    d_p, d_se, d_med, d_med_se = paired_differences(
+        base + 5000, base, target=550_000, base_target=550_000
+    )
+    assert d_med == pytest.approx(5000) and d_med_se == pytest.approx(0, abs=1e-6)
+    assert d_p == pytest.approx(np.mean((base >= 545_000) & (base < 550_000)))
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.9])
+def test_the_median_difference_error_matches_the_bivariate_normal_formula(rho, rng) -> None:
+    # medians of (A, B) ~ N(0, [[1, rho], [rho, 1]]): n var(mA - mB) = pi - 2 arcsin(rho)
+    n = 40_000
+    z = rng.normal(0, 1, (2, n))
+    a, b = z[0], rho * z[0] + np.sqrt(1 - rho**2) * z[1]
+    *_, se = paired_differences(a, b, target=0, base_target=0)
+    # the sparsity estimate's relative error is about 1 / sqrt(2 n h) = 2% (h = n**(-1/3))
+    assert se == pytest.approx(np.sqrt((np.pi - 2 * np.arcsin(rho)) / n), rel=0.08)
+
+
+def test_sparsity_is_one_over_the_density_at_the_median(rng) -> None:
+    # relative error about 1 / sqrt(2 n h) = 1.5% with h = n**(-1/3)
+    assert sparsity(rng.normal(3, 2, 100_000)) == pytest.approx(2 * np.sqrt(2 * np.pi), rel=0.05)
+    assert sparsity(np.ones(10)) == 0.0 and sparsity(np.array([1.0])) == 0.0
+
+
+def _run(p_hit: float, median: float) -> ScenarioRun:
+    totals = np.full(10, median)
+    totals[: round(p_hit * 10)] = 1e9
+    paths = np.column_stack([totals, np.zeros((10, 11))])
+    months = np.arange(2026 * 12, 2026 * 12 + 12)
+    summary = summarise(paths, months=months, n_reported=0, target=10**8, scenario="s")
+    return ScenarioRun(summary=summary, record=None, totals=totals)  # type: ignore[arg-type]
+
+
+def test_ranks_by_p_hit_then_median_then_input_order() -> None:
+    runs = [_run(0.2, 5), _run(0.5, 1), _run(0.2, 7), _run(0.2, 5)]
+    assert rank_runs(runs) == [3, 1, 2, 4]
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def three():
+    return compare_scenarios(THREE, n_paths=N)
+
+
+def test_rows_are_ranked_and_the_baseline_is_the_one_named_baseline(three) -> None:
+    assert three.baseline == "baseline"
+    p_hits = [row.run.summary.p_hit for row in three.rows]
+    assert p_hits == sorted(p_hits, reverse=True)
+    assert [row.rank for row in three.rows] == [1, 2, 3]
+    base = next(row for row in three.rows if row.run.summary.scenario == "baseline")
+    assert (base.d_p_hit, base.d_p_hit_se, base.d_median, base.d_median_se) == (0, 0, 0, 0)
+
+
+def test_every_scenario_runs_with_the_first_scenarios_seed_as_run_would(three) -> None:
+    retool = next(row.run for row in three.rows if row.run.summary.scenario == "su7_retool")
+    scenario = load_scenario(SCENARIOS / "su7_retool.toml")
+    alone = run_scenario(scenario, n_paths=N, fitted=fitted_for(scenario))
+    assert {row.run.record.seed for row in three.rows} == {alone.record.seed}
+    assert np.array_equal(retool.totals, alone.paths.sum(axis=1))
+    assert retool.summary == alone.summary
+
+
+def test_paired_error_is_smaller_than_either_scenarios_own(three) -> None:
+    rows = {row.run.summary.scenario: row for row in three.rows}
+    retool, base = rows["su7_retool"], rows["baseline"]
+    assert 0 < retool.d_p_hit_se < min(retool.run.summary.p_hit_se, base.run.summary.p_hit_se)
+    assert retool.d_p_hit == pytest.approx(retool.run.summary.p_hit - base.run.summary.p_hit)
+    assert retool.d_median == pytest.approx(
+        retool.run.summary.quantile(0.5) - base.run.summary.quantile(0.5)
+    )
+
+
+def test_csv_has_the_summary_columns_then_the_differences(three) -> None:
+    rows = list(csv.reader(io.StringIO(comparison_csv(three))))
+    assert tuple(rows[0]) == COMPARISON_COLUMNS
+    assert rows[0][-6:] == ["rank", "baseline", "d_p_hit", "d_p_hit_se", "d_median", "d_median_se"]
+    assert [r[0] for r in rows[1:]] == [d["scenario"] for d in comparison_dicts(three)]
+    assert all(r[COMPARISON_COLUMNS.index("n_paths")] == str(N) for r in rows[1:])
+
+
+def test_two_workers_give_identical_results(three) -> None:
+    again = compare_scenarios(THREE[:2], n_paths=N, workers=2)
+    assert comparison_csv(again) == comparison_csv(compare_scenarios(THREE[:2], n_paths=N))
+
+
+def test_cli_prints_an_aligned_table_and_writes_the_csv(tmp_path: Path) -> None:
+    out = tmp_path / "cmp" / "comparison.csv"
+    args = ["compare", str(SCENARIOS / "b*.toml"), THREE[0], "--n-paths", "2000", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "2 scenarios, 2,000 paths each, seed 20260201"
+    assert lines[1].split()[:4] == ["rank", "scenario", "P(hit)", "±"]
+    assert len({len(line) for line in lines[1:3]}) == 1  # header and rule line up
+    assert lines[-1] == f"  wrote {out}"
+    assert out.read_text().splitlines()[0] == ",".join(COMPARISON_COLUMNS)
+
+
+def test_cli_errors_are_one_line_each_and_exit_2(tmp_path: Path) -> None:
+    out = str(tmp_path / "c.csv")
+    result = CliRunner().invoke(cli, ["compare", THREE[1], "--baseline", "x", "--out", out])
+    assert result.exit_code == 2
+    assert result.output == "error: --baseline: no scenario named 'x' (scenarios: baseline)\n"
+    result = CliRunner().invoke(cli, ["compare", "no*.toml", "--out", out])
+    assert (result.exit_code, result.output) == (
+        2,
+        "error: no*.toml: no file matches this pattern\n",
+    )

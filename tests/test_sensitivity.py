@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.progress import progress_bar, show_progress
+from forecast.scenario_types import Scenario
+from forecast.sensitivity import (
+    COLUMNS,
+    HIGH,
+    LOW,
+    format_sensitivity,
+    measure_sensitivity,
+    n_runs,
+    prepare_sensitivity,
+    rank_correlation,
+    sensitivity_rows,
+)
+from forecast.simulate import input_keys, simulate_paths
+
+REPO = Path(__file__).resolve().parent.parent
+RETOOL = REPO / "scenarios" / "su7_retool.toml"
+N = 3000
+
+
+@pytest.fixture(scope="module")
+def prepared() -> tuple[Scenario, object]:
+    return prepare_sensitivity(RETOOL, n_paths=N, seed=7)
+
+
+@pytest.fixture(scope="module")
+def result(prepared):
+    scenario, plan = prepared
+    return measure_sensitivity(plan, scenario=scenario.name, seed=7, n_paths=N)
+
+
+def test_every_uncertain_input_has_one_row(prepared, result) -> None:
+    _, plan = prepared
+    assert sorted(e.input for e in result.effects) == sorted(input_keys(plan))
+    assert {"model.params", "model.noise", "events.su7_retool.weeks"} <= {
+        e.input for e in result.effects
+    }
+
+
+def test_rows_are_sorted_by_p_hit_swing_then_median_swing(result) -> None:
+    keys = [(-e.p_hit_swing, -e.median_swing) for e in result.effects]
+    assert keys == sorted(keys)
+
+
+def test_a_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, result) -> None:
+    _, plan = prepared
+    effect = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    for u, p_hit, median in ((LOW, effect.p_hit_low, effect.median_low),
+                             (HIGH, effect.p_hit_high, effect.median_high)):  # fmt: skip
+        totals = simulate_paths(plan, seed=7, n_paths=N, pinned={effect.input: u}).totals
+        assert p_hit == np.mean(totals >= plan.target_units)
+        assert median == np.median(totals)
+
+
+def test_pinned_values_are_the_input_quantiles(result) -> None:
+    weeks = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    # triangular(6, 9, 13): F(9) = 3/7, so both quantiles have closed forms
+    assert weeks.low_value == pytest.approx(6 + np.sqrt(LOW * 7 * 3))
+    assert weeks.high_value == pytest.approx(13 - np.sqrt((1 - HIGH) * 7 * 4))
+    params = next(e for e in result.effects if e.input == "model.params")
+    assert params.low_value is None and params.high_value is None
+
+
+def test_longer_gap_lowers_the_median_and_correlates_negatively(result) -> None:
+    weeks = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    assert weeks.median_high < weeks.median_low
+    assert weeks.p_hit_high <= weeks.p_hit_low
+    assert weeks.rank_correlation is not None and weeks.rank_correlation < 0
+    params = next(e for e in result.effects if e.input == "model.params")
+    assert params.rank_correlation is not None and params.rank_correlation > 0.5
+
+
+def test_workers_do_not_change_the_result(prepared, result) -> None:
+    scenario, plan = prepared
+    again = measure_sensitivity(plan, scenario=scenario.name, seed=7, n_paths=N, workers=2)
+    assert again == result
+
+
+def test_on_step_is_called_once_per_run(prepared) -> None:
+    scenario, plan = prepared
+    steps: list[int] = []
+    measure_sensitivity(plan, scenario="s", seed=1, n_paths=50, on_step=steps.append)
+    assert sum(steps) == n_runs(plan) == 1 + 2 * len(input_keys(plan))
+
+
+def test_rank_correlation_is_spearman() -> None:
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert rank_correlation(x, x**3) == pytest.approx(1.0)
+    assert rank_correlation(x, -x) == pytest.approx(-1.0)
+    # ties take average ranks: ranks (1.5, 1.5, 3, 4) against (1, 2, 3, 4)
+    assert rank_correlation(np.array([0.0, 0.0, 1.0, 2.0]), np.arange(4.0)) == pytest.approx(
+        np.corrcoef([1.5, 1.5, 3, 4], [1, 2, 3, 4])[0, 1]
+    )
+    assert rank_correlation(np.ones(4), np.arange(4.0)) is None
+
+
+def test_table_and_rows_follow_the_columns(result) -> None:
+    rows = sensitivity_rows(result)
+    assert all(len(row) == len(COLUMNS) for row in rows)
+    assert [row[0] for row in rows] == [e.input for e in result.effects]
+    text = format_sensitivity(result)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"su7_retool: P(550,000 in 2026) = {result.p_hit:.1%}")
+    assert lines[2].split()[:2] == ["input", "low"]
+    assert len(lines[3]) == len(lines[2]) and set(lines[3]) == {"-", " "}
+    assert lines[4].split()[0] == result.effects[0].input
+
+
+def test_cli_writes_the_csv_and_prints_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "sens" / "tornado.csv"
+    args = ["sensitivity", str(RETOOL), "--n-paths", "400", "--seed", "3", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == COLUMNS
+    assert rows[0]["input"] in result.output
+    weeks = next(r for r in rows if r["input"] == "events.su7_retool.weeks")
+    assert float(weeks["low_value"]) == pytest.approx(6 + np.sqrt(LOW * 21), abs=1e-6)
+    params = next(r for r in rows if r["input"] == "model.params")
+    assert params["low_value"] == "" and params["high_value"] == ""
+    assert f"wrote {out}" in result.output
+
+
+def test_cli_reports_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["sensitivity", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- progress
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_only_on_a_terminal_and_not_when_quiet() -> None:
+    assert show_progress(quiet=False, stream=_Tty())
+    assert not show_progress(quiet=True, stream=_Tty())
+    assert not show_progress(quiet=False, stream=io.StringIO())
+
+
+def test_progress_bar_appears_only_after_the_delay() -> None:
+    now = [0.0]
+    quick, slow = _Tty(), _Tty()
+    with progress_bar(3, label="quick", stream=quick, clock=lambda: now[0]) as advance:
+        for _ in range(3):
+            now[0] += 0.2
+            advance(1)
+    assert quick.getvalue() == ""
+    now[0] = 0.0
+    with progress_bar(3, label="slow", stream=slow, clock=lambda: now[0]) as advance:
+        for _ in range(3):
+            now[0] += 0.6
+            advance(1)
+    assert "slow" in slow.getvalue() and "3/3" in slow.getvalue()
+
+
+def test_progress_bar_is_silent_when_quiet() -> None:
+    stream = _Tty()
+    with progress_bar(2, label="x", quiet=True, delay=0, stream=stream) as advance:
+        advance(2)
+    assert stream.getvalue() == ""

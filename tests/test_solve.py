@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from forecast.cli import cli
+from forecast.compare import fitted_for
+from forecast.distributions import Triangular
+from forecast.errors import ConfigError
+from forecast.run import run_scenario
+from forecast.scenario import load_scenario
+from forecast.solve import (
+    NoSolutionError,
+    default_bracket,
+    quantile_with_se,
+    scalar_inputs,
+    solve_p_hit,
+    solve_quantile,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+RETOOL = REPO / "scenarios" / "su7_retool.toml"
+WEEKS = "events[0].weeks"
+N = 4000
+
+
+@pytest.fixture(scope="module")
+def retool():
+    return load_scenario(RETOOL)
+
+
+def run(**kwargs):
+    """``run_scenario`` on su7_retool, with the fit ``solve`` uses (memoised)."""
+    return run_scenario(RETOOL, fitted=fitted_for(load_scenario(RETOOL)), **kwargs)
+
+
+# ---------------------------------------------------------------- what can vary
+
+
+def test_scalar_inputs_are_named_by_their_set_key_paths(retool) -> None:
+    inputs = scalar_inputs(retool)
+    assert inputs[WEEKS] == Triangular(low=6, mode=9, high=13)
+    assert inputs["events[0].start"].mean == 2.0  # "2026-02-01" as a month position
+    assert {"model.noise_scale", "lines.SU7.multiplier", "events[0].level"} <= set(inputs)
+    assert "events[0].name" not in inputs and "simulation.seed" not in inputs
+
+
+@pytest.mark.parametrize(
+    ("key", "bracket"),
+    [
+        (WEEKS, (6, 13)),  # a distribution: its support
+        ("events[0].level", (0, 0.1)),
+        ("model.noise_scale", (0, 2)),  # a fixed number: [0, 2 x value]
+        ("events[0].start", (1, 4)),  # ... clipped to month positions
+    ],
+)
+def test_default_brackets(retool, key: str, bracket: tuple[float, float]) -> None:
+    assert default_bracket(retool, key) == pytest.approx(bracket)
+
+
+def test_an_unknown_key_lists_what_can_vary(retool) -> None:
+    with pytest.raises(
+        ConfigError, match=r'--vary events\[0\]\.week: .*did you mean "events\[0\]\.weeks"'
+    ):
+        default_bracket(retool, "events[0].week")
+    with pytest.raises(ConfigError, match=r"can vary: model\.noise_scale, lines\.SU7\.multiplier"):
+        default_bracket(retool, "simulation.seed")
+
+
+# ---------------------------------------------------------------- quantile
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.8, 0.95])
+def test_quantile_is_the_largest_total_reached_with_probability_q(q: float, rng) -> None:
+    totals = rng.permutation(np.arange(1.0, 101.0))
+    value, _ = quantile_with_se(totals, q)
+    assert np.mean(totals >= value) >= q > np.mean(totals >= value + 1)
+
+
+def test_quantile_se_matches_the_asymptotic_formula(rng) -> None:
+    n, q = 100_000, 0.8
+    _, se = quantile_with_se(rng.normal(0, 1, n), q)
+    z = stats.norm.ppf(1 - q)
+    # a spacing over 2 sqrt(n q (1 - q)) = 253 ranks: relative error about 1 / sqrt(253) = 6%
+    assert se == pytest.approx(np.sqrt(q * (1 - q) / n) / stats.norm.pdf(z), rel=0.2)
+
+
+def test_solve_quantile_agrees_with_the_runs_p_hit() -> None:
+    answer = solve_quantile(RETOOL, q=0.8, n_paths=N)
+    totals = run(n_paths=N).paths.sum(axis=1)
+    assert np.mean(totals >= answer.units) >= 0.8 > np.mean(totals >= answer.units + 1)
+    assert 0 < answer.units_se < 0.05 * answer.units
+
+
+# ---------------------------------------------------------------- bisection
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return solve_p_hit(RETOOL, key=WEEKS, level=0.28, n_paths=N)
+
+
+def test_the_solution_reaches_the_level_and_just_short_of_it_does_not(solved) -> None:
+    assert 6 < solved.value < 13 and (solved.low, solved.high) == (6, 13)
+    assert solved.p_hit >= 0.28 and solved.p_low > 0.28 > solved.p_high  # more gap, less hit
+    assert solved.width <= 7 / 1000 and solved.n_steps == 10
+    short = run(n_paths=N, overrides=[f"{WEEKS}={solved.value + solved.width}"])
+    assert short.summary.p_hit < 0.28
+
+
+def test_rerunning_at_the_solution_gives_the_level_within_monte_carlo_error(solved) -> None:
+    setting = [f"{WEEKS}={solved.value!r}"]
+    same = run(n_paths=N, overrides=setting).summary
+    assert (same.p_hit, same.p_hit_se) == (solved.p_hit, solved.p_hit_se)
+    fresh = run(n_paths=N, seed=11, overrides=setting).summary
+    assert abs(fresh.p_hit - 0.28) < 4 * np.hypot(fresh.p_hit_se, solved.p_hit_se) + 1 / N
+
+
+def test_an_increasing_assumption_is_solved_too() -> None:
+    solution = solve_p_hit(RETOOL, key="lines.SU7.multiplier", level=0.3, n_paths=N, tol=0.01)
+    assert solution.p_low < 0.3 <= solution.p_hit and 1 < solution.value < 3
+
+
+def test_two_workers_give_the_identical_solution(solved) -> None:
+    assert solve_p_hit(RETOOL, key=WEEKS, level=0.28, n_paths=N, workers=2) == solved
+
+
+def test_no_value_in_the_bracket_says_so_with_the_range_seen() -> None:
+    pattern = (
+        r"^no value of events\[0\]\.weeks in \[6, 13\] reaches P\(hit\) = 0\.5 "
+        r"\(P\(hit\) runs from 0\.\d\d to 0\.\d\d\); widen the bracket"
+    )
+    with pytest.raises(NoSolutionError, match=pattern):
+        solve_p_hit(RETOOL, key=WEEKS, level=0.5, n_paths=N)
+    with pytest.raises(NoSolutionError, match=r"^every value of events\[0\]\.weeks in \[0, 1\]"):
+        solve_p_hit(RETOOL, key=WEEKS, level=0.1, low=0, high=1, n_paths=N)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_cli_solve_prints_the_value_bracket_steps_and_p_hit(solved) -> None:
+    args = ["solve", str(RETOOL), "--vary", WEEKS, "--p-hit", "0.28", "--n-paths", str(N)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("su7_retool: P(550,000 in 2026) reaches 28.0% at events[0].weeks = ")
+    assert lines[1].startswith(f"  P(hit) there: {solved.p_hit:.1%} ± ")
+    assert (
+        lines[2].startswith("  searched [6, 13] (P(hit) ") and "in 10 bisection steps" in lines[2]
+    )
+    assert lines[3] == f"  check: forecast run {RETOOL} --set {WEEKS}={solved.value!r}"
+
+
+def test_cli_quantile() -> None:
+    result = CliRunner().invoke(
+        cli, ["solve", str(RETOOL), "--quantile", "0.8", "--n-paths", "2000"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the largest 2026 total reached with probability 80% is " in result.output
+    assert "(the 20% quantile of the annual total; 2,000 paths" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--quantile", "0.8", "--vary", WEEKS], "--quantile cannot be combined with --vary/--p-hit"),
+        (["--vary", WEEKS], "give --vary KEY.PATH and --p-hit LEVEL, or --quantile Q"),
+        (["--vary", WEEKS, "--p-hit", "1.5"], "error: --p-hit: must be strictly between 0 and 1, got 1.5"),
+        (["--quantile", "0"], "error: --quantile: must be strictly between 0 and 1, got 0"),
+        (["--vary", WEEKS, "--p-hit", "0.3", "--low", "9", "--high", "7"],
+         "error: --vary events[0].weeks: the bracket [9, 7] is empty"),
+    ],
+)  # fmt: skip
+def test_cli_usage_mistakes_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["solve", str(RETOOL), "--n-paths", "100", *args])
+    assert result.exit_code == 2
+    assert message in result.output
