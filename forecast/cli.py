@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Run a scenario: P(target), the range of outcomes, the run-rate needed."),
     "fit": ("fit", "Fit growth, lifecycle and seasonality models and show how they were chosen."),
     "validate": ("validate", "Check scenario files without running them."),
+    "backtest": ("backtest", "Replay past cut-offs and score the forecasts against what happened."),
     "sensitivity": ("sensitivity", "Which uncertain inputs move P(target) most: a tornado table."),
     "compare": ("compare", "Run several scenarios on common random numbers and rank them."),
     "solve": ("solve", "What one assumption must be for P(target) to reach a level."),

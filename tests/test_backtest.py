@@ -1,0 +1,137 @@
+"""The backtest harness: no information after a cut-off reaches its forecast; recalibration
+uses past errors only; the command runs end to end."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast import backtest as bt
+from forecast.cli import cli
+from forecast.errors import ForecastError
+from forecast.history import load_history
+from forecast.months import format_month, parse_month
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "scenarios" / "baseline.toml"
+CUTOFF = parse_month("2025-03")
+SETTINGS = bt.Settings(horizon=3, n_paths=400)
+
+
+def _corrupt(path: Path, month_column: str, cutoff: int, value_columns: tuple[str, ...]) -> None:
+    """Multiply every figure dated after ``cutoff`` by 3 (a period's last month counts)."""
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+        fields = list(rows[0])
+    for row in rows:
+        text = row[month_column].split("..")[-1]
+        last = _last_month(text)
+        if last is not None and last > cutoff:
+            for col in value_columns:
+                row[col] = str(int(float(row[col])) * 3)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _last_month(text: str) -> int | None:
+    from forecast.history import parse_period
+
+    try:
+        return parse_period(text)[1]
+    except ValueError:
+        return None
+
+
+def _paths(data_dir: Path) -> dict[str, np.ndarray]:
+    history = load_history(data_dir)
+    at = bt.scenario_loader(BASELINE, [f'history.data="{data_dir}"'])
+    ahead, _ = bt.forecast_at(history, at, CUTOFF, SETTINGS)
+    return {**ahead.series, "year": ahead.year_total}
+
+
+def test_no_information_after_the_cutoff_reaches_the_forecast(tmp_path: Path) -> None:
+    clean, dirty = tmp_path / "clean", tmp_path / "dirty"
+    shutil.copytree(REPO / "data", clean)
+    shutil.copytree(REPO / "data", dirty)
+    _corrupt(dirty / "deliveries.csv", "month", CUTOFF, ("figure",))
+    _corrupt(dirty / "totals.csv", "period", CUTOFF, ("figure",))
+    _corrupt(dirty / "market.csv", "month", CUTOFF, ("all_passenger_cars", "bev_total"))
+    _corrupt(dirty / "bev_models.csv", "month", CUTOFF, ("units",))
+    assert (clean / "deliveries.csv").read_text() != (dirty / "deliveries.csv").read_text()
+    a, b = _paths(clean), _paths(dirty)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_reference_fit_leaves_the_model_itself_out() -> None:
+    data = bt.reference_data(REPO / "data")
+    sales = bt.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
+    assert "BYD|Seagull" not in sales.names and sales.months[-1] == parse_month("2024-12")
+
+
+def test_reference_cases_score_every_method() -> None:
+    data = bt.reference_data(REPO / "data")
+    (run,) = bt.reference_series_for(data, ("BYD|Seagull",))
+    cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
+    assert [c.method for c in cases] == list(bt.METHODS)
+    assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
+
+
+def _scenario():
+    from forecast.scenario import load_scenario
+
+    return load_scenario(BASELINE)
+
+
+def test_recalibration_uses_only_errors_known_at_the_cutoff(rng) -> None:
+    def case(cutoff: int, actual: float) -> bt.Case:
+        samples = rng.lognormal(np.log(100), 0.1, size=(500, 1))
+        return bt.score_case(samples, np.array([actual]), rng=rng, method=bt.FORECAST,
+                             source="t", series="s", cutoff=cutoff,
+                             months=np.array([cutoff + 1]), scale=100.0)  # fmt: skip
+
+    early = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out
+    late = case(129, 100.0)
+    out = bt.recalibrate([*early, late], seed=1)
+    ks = {c.cutoff: c.k for c in out}
+    assert ks[100] == 1.0  # nothing known yet
+    assert ks[129] > 3  # 29 past errors, all far out
+    widened = out[-1]
+    assert widened.median[0] == pytest.approx(late.median[0], rel=1e-5)  # samples kept as float32
+
+
+def test_spread_factor_is_one_for_calibrated_errors(rng) -> None:
+    assert bt.spread_factor(rng.normal(size=5000)) == pytest.approx(1.0, abs=0.05)
+    assert bt.spread_factor(rng.normal(size=5)) == 1.0
+
+
+def test_cutoffs_outside_the_history_are_errors() -> None:
+    history = load_history(REPO / "data")
+    with pytest.raises(ForecastError, match="--from"):
+        bt.xiaomi_cutoffs(history, parse_month("2020-01"), None)
+    cutoffs = bt.xiaomi_cutoffs(history, None, None)
+    assert format_month(cutoffs[0]) == "2024-06" and cutoffs[-1] == history.months[-1] - 1
+
+
+def test_command_writes_one_row_per_cutoff_series_and_method(tmp_path: Path) -> None:
+    out = tmp_path / "bt.csv"
+    result = CliRunner().invoke(cli, ["backtest", "--from", "2025-10", "--to", "2025-11", "--horizon",
+                                      "2", "--n-paths", "300", "--no-references", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "coverage_80" in result.output and "Targets known" in result.output
+    rows = list(csv.DictReader(out.open()))
+    keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
+    assert len(keys) == len(rows) == 2 * 3 * len(bt.REPORT_METHODS)  # total, SU7, YU7
+
+
+def test_command_rejects_a_bad_month() -> None:
+    result = CliRunner().invoke(cli, ["backtest", "--from", "2025-13", "--no-references"])
+    assert result.exit_code == 2 and "--from" in result.output
