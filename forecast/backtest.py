@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from forecast import scoring
 from forecast.baselines import BASELINES, MIN_MONTHS
@@ -38,8 +39,10 @@ from forecast.refclass import ModelSales, ReferenceSeries, fit_reference_class
 from forecast.scenario_types import Scenario
 from forecast.simulate import simulate_paths
 
-FORECAST = "forecast"
-METHODS = (FORECAST, *BASELINES)
+FORECAST = "forecast"  # the engine with its calibrated spread: what users get
+UNCALIBRATED = "uncalibrated"  # the engine with the uncertainty exactly as fitted (spread 1)
+ENGINES = (FORECAST, UNCALIBRATED)
+METHODS = (UNCALIBRATED, *BASELINES)  # the first pass; FORECAST comes second
 DEFAULT_HORIZON = 6
 DEFAULT_N_PATHS = 4000
 REFERENCE_MODELS = (
@@ -120,6 +123,7 @@ def simulate_ahead(
     *,
     seed: int,
     n_paths: int,
+    spread: float = 1.0,
 ) -> Ahead:
     """Engine paths of ``months`` (after ``model.as_of``): one engine run per year touched.
 
@@ -133,7 +137,7 @@ def simulate_ahead(
     columns: dict[str, dict[int, np.ndarray]] = {}
     year_total = None
     for year in years:
-        plan = make_plan(model, scenario_at(year), _reported_for(reported, year, as_of))
+        plan = make_plan(model, scenario_at(year), _reported_for(reported, year, as_of), spread=spread)
         sim = simulate_paths(plan, seed=seed, n_paths=n_paths, record_lines=True)
         for j, month in enumerate(plan.sim_months):
             columns.setdefault(TOTAL, {})[int(month)] = sim.paths[:, plan.n_reported + j]
@@ -163,7 +167,7 @@ def score_case(
     **fields,
 ) -> Case:
     """Score sample paths (n_paths, h) of the months in ``fields['months']`` against ``actual``."""
-    keep = samples.astype(np.float32) if fields.get("method") == FORECAST else None
+    keep = samples.astype(np.float32) if fields.get("method") in ENGINES else None
     return Case(
         actual=actual,
         samples=keep,
@@ -224,17 +228,27 @@ def case_seed(seed: int, source: str, series: str, cutoff: int) -> int:
 
 
 def forecast_at(
-    history: History, scenario_at: Callable[[int, int], Scenario], cutoff: int, settings: Settings
+    history: History,
+    scenario_at: Callable[[int, int], Scenario],
+    cutoff: int,
+    settings: Settings,
+    *,
+    spread: float = 1.0,
+    fits: dict | None = None,
 ) -> tuple[Ahead, Reconciled]:
     """The engine's paths of the ``settings.horizon`` months after ``cutoff`` (and the rest of
-    its year), from the history as it stood at the end of ``cutoff``; with that history."""
-    report = fit_model(history, as_of=cutoff)
+    its year), from the history as it stood at the end of ``cutoff``; with that history.
+    ``fits`` memoises the fit per cut-off across the two passes."""
+    fits = {} if fits is None else fits
+    if cutoff not in fits:
+        fits[cutoff] = fit_model(history, as_of=cutoff)
+    report = fits[cutoff]
     months = np.arange(cutoff + 1, cutoff + settings.horizon + 1, dtype=np.int64)
     cut = report.reconciled
     reported = dict(zip(cut.months.tolist(), cut.total.tolist()))
     seed = case_seed(settings.seed, "xiaomi", TOTAL, cutoff)
     ahead = simulate_ahead(report.model, lambda year: scenario_at(cutoff, year), reported,
-                           months, seed=seed, n_paths=settings.n_paths)  # fmt: skip
+                           months, seed=seed, n_paths=settings.n_paths, spread=spread)  # fmt: skip
     return ahead, cut
 
 
@@ -243,21 +257,30 @@ def backtest_xiaomi(
     scenario_at: Callable[[int, int], Scenario],
     cutoffs: Iterable[int],
     settings: Settings = Settings(),
+    *,
+    spreads: Mapping[int, float] | None = None,
+    fits: dict | None = None,
 ) -> list[Case]:
-    """Score the engine and the baselines from every cut-off, total and per line."""
+    """Score the engine and the baselines from every cut-off, total and per line.
+
+    Without ``spreads``: the uncalibrated engine and the baselines. With ``spreads``
+    (cut-off -> k): the calibrated engine alone, as method ``forecast``.
+    """
     actual = reconcile(history)
     last = int(actual.months[-1])
+    methods = METHODS if spreads is None else (FORECAST,)
     cases: list[Case] = []
     for cutoff in cutoffs:
         if cutoff >= last:
             raise ForecastError(f"cut-off {format_month(cutoff)}: nothing after it to score")
-        ahead, cut = forecast_at(history, scenario_at, cutoff, settings)
+        spread = 1.0 if spreads is None else spreads[cutoff]
+        ahead, cut = forecast_at(history, scenario_at, cutoff, settings, spread=spread, fits=fits)
         for series in (TOTAL, *cut.lines):
-            cases += _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings)
-    return cases
+            cases += _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings, methods)
+    return [dataclasses.replace(c, k=spreads[c.cutoff]) if spreads else c for c in cases]
 
 
-def _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings) -> list[Case]:
+def _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings, methods=METHODS) -> list[Case]:
     """The cases of one series from one cut-off: the engine's, then each baseline's."""
     known = _known_series(cut, series, history.anomalies)
     if known.size < MIN_MONTHS:
@@ -271,8 +294,8 @@ def _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings) -> lis
     rng = np.random.default_rng(seed)
     fields = dict(source="xiaomi", series=series, cutoff=cutoff, months=months, scale=known[-1])
     out = []
-    for method in METHODS:
-        samples = ahead.series[series][:, : months.size] if method == FORECAST else paths[method]
+    for method in methods:
+        samples = ahead.series[series][:, : months.size] if method in ENGINES else paths[method]
         case = score_case(samples[:, : months.size], truth, rng=rng, method=method, **fields)
         if series == TOTAL and year_rest.size:
             case = _xiaomi_year(case, ahead, paths, method, cut, actual, history, year_rest, rng)
@@ -284,7 +307,7 @@ def _xiaomi_year(case, ahead, paths, method, cut, actual, history, rest, rng) ->
     cutoff = case.cutoff
     year = cutoff // 12
     so_far = float(cut.total[(cut.months // 12) == year].sum())
-    if method == FORECAST:
+    if method in ENGINES:
         totals = ahead.year_total
     else:
         totals = so_far + paths[method][:, : rest.size].sum(axis=1)
@@ -335,21 +358,39 @@ def backtest_references(
     settings: Settings = Settings(),
     *,
     step: int = 1,
+    spreads: Mapping[int, float] | None = None,
+    fits: dict | None = None,
 ) -> list[Case]:
     """Score the engine and the baselines on other makers' launches, every ``step`` months
-    from the ``REFERENCE_START``-th month of each run to its second last."""
+    from the ``REFERENCE_START``-th month of each run to its second last. ``spreads`` and
+    ``fits`` as in ``backtest_xiaomi`` (the fits keyed by model and cut-off)."""
     cases: list[Case] = []
+    fits = {} if fits is None else fits
     for run in runs:
         for i in range(REFERENCE_START - 1, run.months.size - 1, step):
-            cases += reference_cases(data, run, int(run.months[i]), scenario, settings)
+            cutoff = int(run.months[i])
+            if (run.name, cutoff) not in fits:
+                fits[run.name, cutoff] = fit_reference_model(data, run, cutoff)
+            cases += reference_cases(data, run, cutoff, scenario, settings,
+                                     model=fits[run.name, cutoff], spreads=spreads)  # fmt: skip
     return cases
 
 
 def reference_cases(
-    data: ReferenceData, run: ReferenceSeries, cutoff: int, scenario: Scenario, settings: Settings
+    data: ReferenceData,
+    run: ReferenceSeries,
+    cutoff: int,
+    scenario: Scenario,
+    settings: Settings,
+    *,
+    model: FittedModel | None = None,
+    spreads: Mapping[int, float] | None = None,
 ) -> list[Case]:
-    """The cases of one reference run from one cut-off."""
-    model = fit_reference_model(data, run, cutoff)
+    """The cases of one reference run from one cut-off (first pass, or with ``spreads``
+    the calibrated engine alone)."""
+    model = model or fit_reference_model(data, run, cutoff)
+    spread = 1.0 if spreads is None else spreads[cutoff]
+    methods = METHODS if spreads is None else (FORECAST,)
     known = run.units[run.months <= cutoff]
     months = run.months[(run.months > cutoff) & (run.months <= cutoff + settings.horizon)]
     truth = run.units[np.isin(run.months, months)]
@@ -358,15 +399,15 @@ def reference_cases(
     seed = case_seed(settings.seed, "reference", run.name, cutoff)
     reported = dict(zip(run.months.tolist(), run.units.tolist()))
     ahead = simulate_ahead(model, lambda y: _reference_scenario(scenario, cutoff, y), reported,
-                           months, seed=seed, n_paths=settings.n_paths)  # fmt: skip
+                           months, seed=seed, n_paths=settings.n_paths, spread=spread)  # fmt: skip
     paths = baseline_paths(known, max(months.size, rest.size), seed=seed, n_paths=settings.n_paths)
     rng = np.random.default_rng(seed)
     fields = dict(
         source="reference", series=run.name, cutoff=cutoff, months=months, scale=known[-1]
     )
     out = []
-    for method in METHODS:
-        samples = ahead.series[TOTAL] if method == FORECAST else paths[method][:, : months.size]
+    for method in methods:
+        samples = ahead.series[TOTAL] if method in ENGINES else paths[method][:, : months.size]
         case = score_case(samples, truth, rng=rng, method=method, **fields)
         if rest.size:
             so_far = float(
@@ -374,12 +415,12 @@ def reference_cases(
             )
             totals = (
                 ahead.year_total
-                if method == FORECAST
+                if method in ENGINES
                 else so_far + paths[method][:, : rest.size].sum(1)
             )
             year_actual = float(run.units[np.isin(run.months, rest)].sum()) + so_far
             case = with_year(case, totals, year_actual, rng=rng)
-        out.append(case)
+        out.append(dataclasses.replace(case, k=spread))
     return out
 
 
@@ -428,8 +469,10 @@ def cut_sales(sales: ModelSales, as_of: int, *, drop: str | None = None) -> Mode
 
 # --------------------------------------------------------------------------- recalibration
 
-RECALIBRATED = "recalibrated"
-RECAL_LEVEL = 0.8
+# k is fitted so that past central 90% intervals would have held 90% of outcomes: between
+# the 80% and 95% levels scored, and (tried against 0.8 and 0.95 on the bundled data) the
+# best balance of coverage at both with CRPS and Brier scores; see docs/backtest.md.
+RECAL_LEVEL = 0.9
 RECAL_MIN_ERRORS = 20
 RECAL_BOUNDS = (0.5, 6.0)
 
@@ -450,45 +493,33 @@ def log_spread_errors(case: Case) -> np.ndarray:
 def spread_factor(errors: np.ndarray) -> float:
     """The log-spread multiplier that would have given past errors 80% coverage.
 
-    ``k = quantile_0.8(|z|) / 1.2816``, bounded by ``RECAL_BOUNDS``; 1 with fewer than
+    ``k = quantile_level(|z|) / z_level`` (level ``RECAL_LEVEL``; z_level the standard normal
+    quantile of a central interval of that level), bounded by ``RECAL_BOUNDS``; 1 with fewer than
     ``RECAL_MIN_ERRORS`` past errors.
     """
     if errors.size < RECAL_MIN_ERRORS:
         return 1.0
-    k = float(np.quantile(np.abs(errors), RECAL_LEVEL)) / 1.2816
+    z_level = float(ndtri(0.5 + RECAL_LEVEL / 2))
+    k = float(np.quantile(np.abs(errors), RECAL_LEVEL)) / z_level
     return float(np.clip(k, *RECAL_BOUNDS))
 
 
-def widen(samples: np.ndarray, k: float) -> np.ndarray:
-    """Samples with their log spread around the median multiplied by ``k``, same shape."""
-    log_x = np.log(np.maximum(np.asarray(samples, dtype=float), 1e-9))
-    median = np.median(log_x, axis=0)
-    return np.exp(median + k * (log_x - median))
+def past_errors(cases: Sequence[Case]) -> tuple[np.ndarray, np.ndarray]:
+    """(months, standardised log errors) of every uncalibrated engine forecast, in calendar
+    time: an error is known from the end of the month it scores."""
+    engine = [c for c in cases if c.method == UNCALIBRATED and c.samples is not None]
+    if not engine:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate([c.months for c in engine]), np.concatenate([log_spread_errors(c) for c in engine])
 
 
-def recalibrate(cases: Sequence[Case], *, seed: int) -> list[Case]:
-    """An extra ``recalibrated`` case for every engine case, with its spread widened.
-
-    The factor of a case from cut-off ``c`` comes only from errors of engine forecasts of
-    months up to ``c`` (any series, any source: all were known at the end of ``c``), so no
-    month being scored, nor anything later, enters it. Medians are unchanged.
-    """
-    engine = [c for c in cases if c.method == FORECAST and c.samples is not None]
-    resolved = [(c.months, log_spread_errors(c)) for c in engine]
-    months = np.concatenate([m for m, _ in resolved]) if resolved else np.zeros(0)
-    errors = np.concatenate([e for _, e in resolved]) if resolved else np.zeros(0)
-    out = []
-    for case in engine:
-        k = spread_factor(errors[months <= case.cutoff])
-        rng = np.random.default_rng(case_seed(seed, "recal", case.series, case.cutoff))
-        fields = {f: getattr(case, f) for f in ("source", "series", "cutoff", "months", "scale")}
-        new = score_case(
-            widen(case.samples, k), case.actual, rng=rng, method=RECALIBRATED, **fields
-        )
-        if case.year_samples is not None:
-            totals = widen(case.year_samples[:, None], k)[:, 0]
-            new = with_year(new, totals, case.year_actual, rng=rng, target=case.target)
-        out.append(dataclasses.replace(new, k=k))
+def spreads_at(cases: Sequence[Case], months: Iterable[int]) -> dict[int, tuple[float, int]]:
+    """For each month, (k, n errors) from the errors known at its end and nothing later."""
+    scored, errors = past_errors(cases)
+    out = {}
+    for month in sorted(set(int(m) for m in months)):
+        known = errors[scored <= month]
+        out[month] = (spread_factor(known), int(known.size))
     return out
 
 
@@ -500,6 +531,7 @@ class BacktestResult:
     cases: tuple[Case, ...]
     cutoffs: tuple[int, ...]
     references: tuple[str, ...]
+    calibration: tuple[tuple[int, float, int], ...] = ()  # (month, k, n errors) per history month
 
 
 def scenario_loader(path, overrides: Sequence[str] = ()) -> Callable[[int, int], Scenario]:
@@ -555,7 +587,14 @@ def run_backtest(
     overrides: Sequence[str] = (),
 ) -> BacktestResult:
     """Backtest the scenario's model on Xiaomi cut-offs ``first..last`` (default 2024-06 to
-    the second last month) and on the ``references``, then add the recalibrated cases."""
+    the second last month) and on the ``references``, in two passes.
+
+    The first pass scores the engine as fitted (``uncalibrated``) and the baselines. The
+    second re-simulates the engine from every cut-off with the spread factor k fitted on the
+    first pass's errors of months up to that cut-off (never the months being scored), and
+    scores it as ``forecast``: the calibration users get (``forecast.calibration``).
+    ``calibration`` holds k for every month of the history, for ``data/calibration.csv``.
+    """
     import warnings
 
     from forecast.history import load_history
@@ -565,15 +604,26 @@ def run_backtest(
     base = scenario_at(*_any_cutoff(scenario_path, overrides))
     history = load_history(base.data_dir)
     cutoffs = xiaomi_cutoffs(history, first, last)
+    xiaomi_fits: dict = {}
+    reference_fits: dict = {}
+    runs: tuple[ReferenceSeries, ...] = ()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
-        cases = backtest_xiaomi(history, scenario_at, cutoffs, settings)
+        cases = backtest_xiaomi(history, scenario_at, cutoffs, settings, fits=xiaomi_fits)
         if references:
             data = reference_data(base.data_dir)
             runs = reference_series(data.sales, references)
-            cases += backtest_references(data, runs, base, settings, step=step)
-    cases += recalibrate(cases, seed=settings.seed)
-    return BacktestResult(cases=tuple(cases), cutoffs=tuple(cutoffs), references=tuple(references))
+            cases += backtest_references(data, runs, base, settings, step=step, fits=reference_fits)
+        all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
+        table = spreads_at(cases, all_cutoffs)
+        spreads = {month: k for month, (k, _) in table.items()}
+        cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, spreads=spreads, fits=xiaomi_fits)
+        if references:
+            cases += backtest_references(data, runs, base, settings, step=step, spreads=spreads,
+                                         fits=reference_fits)  # fmt: skip
+    calibration = tuple((int(m), *table[int(m)]) for m in history.months)
+    return BacktestResult(cases=tuple(cases), cutoffs=tuple(cutoffs), references=tuple(references),
+                          calibration=calibration)  # fmt: skip
 
 
 def _any_cutoff(path, overrides) -> tuple[int, int]:
@@ -603,7 +653,7 @@ def xiaomi_cutoffs(history: History, first: int | None, last: int | None) -> lis
 
 # --------------------------------------------------------------------------- report
 
-REPORT_METHODS = (FORECAST, RECALIBRATED, *BASELINES)
+REPORT_METHODS = (FORECAST, UNCALIBRATED, *BASELINES)
 CASE_COLUMNS = ("source", "series", "cutoff", "method", "n_months", "coverage_50", "coverage_80",
                 "coverage_95", "mean_pit", "crps", "crps_relative", "median_ape", "k",
                 "year_actual", "year_median", "year_crps", "year_pit", "year_in_80", "target",

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import __version__
+from forecast.calibration import load_calibration, spread_for
 from forecast.history import History, load_history
 from forecast.model_types import FittedModel
 from forecast.months import format_month, year_months
@@ -24,7 +25,7 @@ from forecast.summarise import Summary, summarise
 from forecast.write import RunRecord, hash_files, monthly_rows, run_files
 
 HISTORY_FILES = ("lines.csv", "deliveries.csv", "totals.csv", "targets.csv", "anomalies.csv",
-                 "calendar.csv", "market.csv", "bev_models.csv")  # fmt: skip
+                 "calendar.csv", "market.csv", "bev_models.csv", "calibration.csv")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,13 +137,28 @@ def run_scenario(
         scenario = load_scenario_overrides(scenario, n_paths, seed)
     history = load_history(scenario.data_dir)
     fitted = fitted or fit_for(history, scenario, use_cache=use_cache)
-    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals))
+    plan = plan_for(fitted, scenario)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
                         target=scenario.target_units, scenario=scenario.name)  # fmt: skip
     record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
-                       data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16])  # fmt: skip
+                       data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16],
+                       spread=scenario_spread(scenario)[0])  # fmt: skip
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
+
+
+def scenario_spread(scenario: Scenario) -> tuple[float, str]:
+    """The uncertainty factor k of a scenario and where it comes from: its own
+    ``model.spread``, or the factor calibrated on past errors for its ``history.as_of``."""
+    if scenario.spread is not None:
+        return scenario.spread, "model.spread set by the scenario"
+    return spread_for(load_calibration(scenario.data_dir), scenario.as_of)
+
+
+def plan_for(fitted: Fitted, scenario: Scenario) -> Plan:
+    """The simulation plan of ``scenario`` on ``fitted``, with its calibrated spread."""
+    spread, _ = scenario_spread(scenario)
+    return make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=spread)
 
 
 def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:

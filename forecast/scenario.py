@@ -75,7 +75,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description", "extends", "events"),
     "target": ("year", "units"),
     "history": ("data", "as_of"),
-    "model": ("family", "parameter_uncertainty", "noise_scale"),
+    "model": ("family", "parameter_uncertainty", "noise_scale", "spread"),
     "simulation": ("n_paths", "seed"),
     "lines": (),  # a table of [lines.NAME] tables, see LINE_KEYS
     "events": (),  # an array of [[events]] tables, see EVENT_KEYS
@@ -212,7 +212,9 @@ def _read_toml(path: Path, label: str) -> Table:
 
 
 def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
+    """The error's message on one line, first letter lower case, hints after ";" left out."""
+    message = " ".join(str(error).split()).split("; use ")[0]
+    return message[:1].lower() + message[1:]
 
 
 _AT_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -516,7 +518,7 @@ def _choice(table: Table, key: str, path: KeyPath, choices: Sequence[str], out: 
         hint = did_you_mean(value, choices)
         out.add(
             (*path, key),
-            f'unknown {key} {show_value(value)}{hint}; expected one of {", ".join(choices)}',
+            f"unknown {key} {show_value(value)}{hint}; expected one of {', '.join(choices)}",
         )
         return None
     return value
@@ -619,6 +621,13 @@ def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
         out.add(("model", "noise_scale"), f"must be at least 0, got {format_number(scale)}")
     elif scale is not None:
         model["noise_scale"] = float(scale)
+    spread = section.get("spread", "auto")
+    if spread == "auto":
+        pass
+    elif isinstance(spread, bool) or not isinstance(spread, int | float) or not 0 <= spread < float("inf"):
+        out.add(("model", "spread"), f'expected "auto" or a number >= 0, got {spread!r}')
+    else:
+        model["spread"] = float(spread)
     return model
 
 
@@ -966,8 +975,6 @@ def _is_section(value: object, depth: int) -> bool:
 
 def _needs_header(table: Mapping[str, Any], depth: int) -> bool:
     return not table or any(not _is_section(v, depth) for v in table.values())
-
-
 
 
 def _value(value: Any) -> str:

@@ -115,6 +115,7 @@ class Scenario:
     n_paths: int = 100_000
     seed: int = 20260201
     noise_scale: float = 1.0
+    spread: float | None = None  # None: "auto", the calibrated factor for as_of
     parameter_uncertainty: bool = True
     events: tuple[Event, ...] = ()
     resolved: Mapping[str, object] = field(default_factory=dict)

@@ -152,12 +152,11 @@ def prepare_sensitivity(
 ) -> tuple[Scenario, Plan]:
     """The scenario (with ``n_paths``/``seed`` applied) and its plan, fitted once."""
     from forecast.history import load_history
-    from forecast.plan import make_plan
-    from forecast.run import fit_for, load, load_scenario_overrides
+    from forecast.run import fit_for, load, load_scenario_overrides, plan_for
 
     scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
     fitted = fit_for(load_history(scenario.data_dir), scenario)
-    return scenario, make_plan(fitted.model, scenario, (fitted.months, fitted.totals))
+    return scenario, plan_for(fitted, scenario)
 
 
 def n_runs(plan: Plan) -> int:

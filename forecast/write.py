@@ -23,7 +23,7 @@ from forecast.tables import Cell, csv_value
 SUMMARY_COLUMNS = (
     "scenario", "target_year", "target", "p_hit", "p_hit_se", "mean", "sd", *QUANTILE_NAMES,
     "expected_shortfall", "required_monthly", "ytd_actual",
-    "seed", "n_paths", "version", "data_hash", "scenario_hash",
+    "seed", "n_paths", "version", "data_hash", "scenario_hash", "spread",
 )  # fmt: skip
 MONTHLY_COLUMNS = ("month", "actual", "mean", *QUANTILE_NAMES, "cum_p50", "target_pace")
 
@@ -37,6 +37,7 @@ class RunRecord:
     version: str
     data_hash: str
     scenario_hash: str
+    spread: float = 1.0  # the uncertainty factor k the run used (forecast.calibration)
 
 
 def _round(value: float, digits: int = 1) -> float:
@@ -50,6 +51,7 @@ def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
         _round(s.mean), _round(s.sd), *(_round(q) for q in s.quantiles),
         _round(s.expected_shortfall), _round(s.required_monthly), _round(s.ytd_actual),
         record.seed, record.n_paths, record.version, record.data_hash, record.scenario_hash,
+        round(record.spread, 4),
     )  # fmt: skip
 
 

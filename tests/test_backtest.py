@@ -16,6 +16,7 @@ from forecast.cli import cli
 from forecast.errors import ForecastError
 from forecast.history import load_history
 from forecast.months import format_month, parse_month
+from forecast.plan import make_plan
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -82,6 +83,9 @@ def test_reference_cases_score_every_method() -> None:
     (run,) = bt.reference_series_for(data, ("BYD|Seagull",))
     cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
     assert [c.method for c in cases] == list(bt.METHODS)
+    calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,
+                                    spreads={int(run.months[8]): 2.0})  # fmt: skip
+    assert [(c.method, c.k) for c in calibrated] == [(bt.FORECAST, 2.0)]
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
 
 
@@ -91,21 +95,37 @@ def _scenario():
     return load_scenario(BASELINE)
 
 
-def test_recalibration_uses_only_errors_known_at_the_cutoff(rng) -> None:
+def test_spread_uses_only_errors_known_at_each_month(rng) -> None:
     def case(cutoff: int, actual: float) -> bt.Case:
         samples = rng.lognormal(np.log(100), 0.1, size=(500, 1))
-        return bt.score_case(samples, np.array([actual]), rng=rng, method=bt.FORECAST,
+        return bt.score_case(samples, np.array([actual]), rng=rng, method=bt.UNCALIBRATED,
                              source="t", series="s", cutoff=cutoff,
                              months=np.array([cutoff + 1]), scale=100.0)  # fmt: skip
 
-    early = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out
-    late = case(129, 100.0)
-    out = bt.recalibrate([*early, late], seed=1)
-    ks = {c.cutoff: c.k for c in out}
-    assert ks[100] == 1.0  # nothing known yet
-    assert ks[129] > 3  # 29 past errors, all far out
-    widened = out[-1]
-    assert widened.median[0] == pytest.approx(late.median[0], rel=1e-5)  # samples kept as float32
+    cases = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
+    table = bt.spreads_at(cases, [100, 110, 125, 130])
+    assert table[100] == (1.0, 0)  # nothing known yet
+    assert table[110] == (1.0, 10)  # ten errors known: too few to calibrate on
+    k, n = table[125]
+    assert n == 25 and k > 3  # every past error far out: much wider
+    assert table[130][1] == 30
+
+
+def test_calibrated_engine_is_wider_around_the_same_centre() -> None:
+    """spread k multiplies the noise: same median, wider intervals one month ahead (where
+    noise, not parameter uncertainty, dominates)."""
+    from forecast.run import fit_for, load
+    from forecast.simulate import simulate_paths
+
+    scenario = load(BASELINE)
+    fitted = fit_for(load_history(scenario.data_dir), scenario)
+    paths = {}
+    for k in (1.0, 2.0):
+        plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=k)
+        paths[k] = simulate_paths(plan, seed=5, n_paths=20_000).paths[:, 1]
+    q1, q2 = (np.quantile(np.log(paths[k]), [0.1, 0.5, 0.9]) for k in (1.0, 2.0))
+    assert q2[1] == pytest.approx(q1[1], abs=0.05)
+    assert 1.5 * (q1[2] - q1[0]) < (q2[2] - q2[0]) < 2.05 * (q1[2] - q1[0])
 
 
 def test_spread_factor_is_one_for_calibrated_errors(rng) -> None:

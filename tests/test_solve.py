@@ -23,7 +23,7 @@ from forecast.solve import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-RETOOL = REPO / "scenarios" / "su7_retool.toml"
+RETOOL = Path(__file__).parent / "scenarios_valid" / "su7_retool_as_fitted.toml"
 WEEKS = "events[0].weeks"
 N = 4000
 
