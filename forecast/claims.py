@@ -62,6 +62,10 @@ def _parse_tolerance(text: str) -> float:
     return value
 
 
+def _is_year(text: str) -> bool:
+    return len(text) == 4 and text.isascii() and text.isdigit()
+
+
 def load_claims(path: str | Path = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
     columns = (
         "id",
@@ -87,6 +91,13 @@ def load_claims(path: str | Path = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
         if row.cells["id"] in seen or not row.cells["id"]:
             problems.add(row.line_no, "id", f"missing or duplicate id {row.cells['id']!r}")
         seen.add(row.cells["id"])
+        if measure == "target" and not _is_year(row.cells["period"]):
+            problems.add(
+                row.line_no,
+                "period",
+                f"a target claim needs a year as YYYY, got {row.cells['period']!r}",
+            )
+            continue
         if None in (date, measure, span, figure, qualifier, tolerance):
             continue
         claims.append(

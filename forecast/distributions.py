@@ -390,7 +390,15 @@ def is_finite(value: int | float) -> bool:
         return False
 
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 _BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 MAX_SHOWN = 60  # characters of a string value shown in a message
 
@@ -420,7 +428,7 @@ def show_value(value: object) -> str:
         return f"{str(value).lower()} (booleans are not numbers)"
     if isinstance(value, str):
         if len(value) > MAX_SHOWN:
-            return f"{toml_string(value[:MAX_SHOWN])[:-1]}...\" ({len(value):,} characters)"
+            return f'{toml_string(value[:MAX_SHOWN])[:-1]}..." ({len(value):,} characters)'
         return toml_string(value)
     if isinstance(value, dict):
         return "a table"

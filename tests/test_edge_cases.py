@@ -1,0 +1,240 @@
+"""Edge cases with defined answers, run end to end through ``run_scenario`` and the CLI.
+
+- a year already complete (``as_of`` in December): nothing is simulated, P(hit) is exactly 0
+  or 1 with no standard error, every quantile is the actual total, no run-rate is needed;
+- a target already met with months to go: P(hit) = 1 and no run-rate is needed;
+- one path: a standard deviation of 0, not NaN;
+- a line with one month of history;
+- zero noise without parameter uncertainty: every path is the same;
+- extreme distributions: finite outputs, or a ``ForecastError`` of one-line problems.
+
+Fits are shared per ``as_of`` (``run_scenario(..., fitted=...)``): the answers above do not
+depend on which model was fitted, and fitting is the slow step.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.errors import ForecastError
+from forecast.history import load_history
+from forecast.months import parse_month, year_months
+from forecast.reconcile import reconcile
+from forecast.run import Fitted, RunResult, fit_for, run_scenario
+from forecast.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "scenarios" / "baseline.toml"
+
+
+def _settings(as_of: str, year: int) -> tuple[str, ...]:
+    return (f'history.as_of="{as_of}"', f"target.year={year}")
+
+
+@functools.cache
+def _fitted(as_of: str) -> Fitted:
+    scenario = load_scenario(BASELINE, overrides=_settings(as_of, int(as_of[:4])))
+    return fit_for(load_history(scenario.data_dir), scenario)
+
+
+def _run(as_of: str, year: int, *sets: str, n_paths: int = 2000, **kwargs) -> RunResult:
+    return run_scenario(
+        BASELINE,
+        n_paths=n_paths,
+        overrides=(*_settings(as_of, year), *sets),
+        fitted=_fitted(as_of),
+        **kwargs,
+    )
+
+
+@functools.cache
+def _actual_total(year: int) -> float:
+    reconciled = reconcile(load_history())
+    months = year_months(year)
+    return reconciled.value("total", months[0], months[-1])
+
+
+def _assert_finite_files(result: RunResult) -> None:
+    """Every number in summary.csv and monthly.csv is finite."""
+    for name, text in result.files().items():
+        if not name.endswith(".csv"):
+            continue
+        for row in csv.DictReader(io.StringIO(text)):
+            for column, cell in row.items():
+                try:
+                    value = float(cell)
+                except ValueError:
+                    continue  # text or an empty cell
+                assert math.isfinite(value), f"{name}: {column} = {cell}"
+
+
+def _assert_sane(result: RunResult) -> None:
+    s = result.summary
+    _assert_finite_files(result)
+    assert np.all(np.isfinite(result.paths)) and np.all(result.paths >= 0)
+    assert 0 <= s.p_hit <= 1 and s.p_hit_se >= 0
+    assert list(s.quantiles) == sorted(s.quantiles)
+    assert s.required_monthly >= 0 and s.expected_shortfall >= 0
+
+
+# --------------------------------------------------------------------- a year already complete
+
+
+@pytest.mark.parametrize(("units", "p_hit"), [(350_000, 1.0), (500_000, 0.0)])
+def test_complete_year_has_a_known_answer(units: int, p_hit: float) -> None:
+    result = _run("2025-12", 2025, f"target.units={units}", n_paths=500)
+    s, actual = result.summary, _actual_total(2025)
+    assert actual == pytest.approx(411_101, abs=5_000)  # the bundled 2025 total
+    assert result.plan.n_reported == 12 and s.months_remaining == 0
+    assert s.p_hit == p_hit and s.p_hit_se == 0
+    assert s.quantiles == (actual,) * len(s.quantiles)
+    assert s.mean == actual and s.sd == 0 and s.ytd_actual == actual
+    assert s.required_monthly == 0
+    assert s.expected_shortfall == (0 if p_hit else units - actual)
+    _assert_sane(result)
+
+
+def test_complete_year_through_the_cli(tmp_path) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(BASELINE), "--n-paths", "50", "--out", str(out),
+            "--set", 'history.as_of="2025-12"', "--set", "target.year=2025",
+            "--set", "target.units=350000"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "= 100.0% ± 0.0%" in result.output
+    row = next(csv.DictReader((out / "summary.csv").open()))
+    assert (row["p_hit"], row["p_hit_se"], row["required_monthly"]) == ("1", "0", "0")
+    assert row["p05"] == row["p95"] == row["ytd_actual"]
+
+
+def test_as_of_after_the_target_year_is_an_error() -> None:
+    with pytest.raises(
+        ForecastError, match=r"history.as_of: 2026-01 is after the target year 2025"
+    ):
+        load_scenario(BASELINE, overrides=_settings("2026-01", 2025))
+
+
+# ------------------------------------------------------------------- other defined answers
+
+
+def test_target_already_met_needs_nothing_more() -> None:
+    result = _run("2026-01", 2026, "target.units=30000", n_paths=500)
+    s = result.summary
+    assert s.ytd_actual >= 30_000
+    assert s.p_hit == 1 and s.p_hit_se == 0
+    assert s.required_monthly == 0 and s.expected_shortfall == 0
+    assert all(m.target_pace == s.ytd_actual for m in s.months[1:])
+    _assert_sane(result)
+
+
+def test_one_path() -> None:
+    result = _run("2026-01", 2026, n_paths=1)
+    s = result.summary
+    assert result.paths.shape == (1, 12)
+    assert s.sd == 0 and s.p_hit in (0.0, 1.0) and s.p_hit_se == 0
+    assert s.quantiles == (s.mean,) * len(s.quantiles)
+    _assert_sane(result)
+
+
+def test_line_with_one_month_of_history() -> None:
+    """YU7 as of 2025-07: June (a partial month, listed in anomalies.csv) and July."""
+    history = load_history().cut(parse_month("2025-07"))
+    assert sum(obs.line == "YU7" for obs in history.monthly) == 2
+    result = _run("2025-07", 2025, n_paths=500)
+    assert {fit.line for fit in result.plan.lines} == {"SU7", "YU7"}
+    _assert_sane(result)
+
+
+def test_line_whose_only_month_is_an_anomaly_is_not_simulated() -> None:
+    """YU7 as of 2025-06 has one month, left out of fitting: the line is not forecast."""
+    result = _run("2025-06", 2025, n_paths=500)
+    assert {fit.line for fit in result.plan.lines} == {"SU7"}
+    _assert_sane(result)
+
+
+def test_zero_noise_without_parameter_uncertainty_gives_identical_paths() -> None:
+    sets = ("model.noise_scale=0", "model.parameter_uncertainty=false")
+    result = _run("2026-01", 2026, *sets, n_paths=300)
+    assert np.all(result.paths == result.paths[0])
+    s = result.summary
+    assert s.sd == 0 and s.p_hit in (0.0, 1.0) and s.p_hit_se == 0
+    _assert_sane(result)
+
+
+# ---------------------------------------------------------------- extreme distributions
+
+
+def _events(*tables: str) -> str:
+    return "events=[" + ", ".join(tables) + "]"
+
+
+EXTREMES = {
+    "huge capacity": _events('{ kind = "capacity", limit = 1e12 }'),
+    "zero capacity": _events('{ kind = "capacity", limit = 0 }'),
+    "zero capacity, backlog": _events('{ kind = "capacity", limit = 0, overflow = "backlog" }'),
+    "capacity steps at the very end": _events(
+        '{ kind = "capacity", limit = 0, step_month = 12.999, step_limit = 1e15 }'
+    ),
+    "shock with probability 0": _events(
+        '{ kind = "shock", probability = 0, start = 2, months = 11, size = 1 }'
+    ),
+    "shock with probability 1": _events(
+        '{ kind = "shock", probability = 1, start = 2, months = 11, size = 1 }'
+    ),
+    "gap over the whole year": _events(
+        '{ kind = "gap", line = "SU7", start = 1, weeks = 60, ramp_weeks = 0 }'
+    ),
+    "gap of zero weeks": _events('{ kind = "gap", start = 5, weeks = 0, ramp_weeks = 0 }'),
+    "launch at level 0": _events('{ kind = "launch", line = "YU9", start = 2, level = 0 }'),
+    "launch with no ramp": _events(
+        '{ kind = "launch", line = "YU9", start = 12.99, level = 1e6, ramp_months = 0 }'
+    ),
+    "launch with a wide lognormal": _events(
+        '{ kind = "launch", line = "YU9", start = 6, '
+        'level = { dist = "lognormal", median = 6000, sigma = 30 } }'
+    ),
+    "dip to zero": _events(
+        '{ kind = "dip", months = ["2026-02", "2026-06", "2026-12"], factor = 0 }'
+    ),
+    "huge boost": _events('{ kind = "boost", months = ["2026-12"], factor = 1e300 }'),
+    "lognormal multiplier, sigma 5": 'lines.SU7.multiplier={ dist = "lognormal", median = 1, sigma = 5 }',
+    "lognormal multiplier, sigma 1000": 'lines.SU7.multiplier={ dist = "lognormal", median = 1, sigma = 1000 }',
+    "multiplier 0": "lines.SU7.multiplier=0",
+    "huge multiplier": "lines.SU7.multiplier=1e300",
+    "noise scale 1e6": "model.noise_scale=1e6",
+}
+
+
+@pytest.mark.parametrize("override", EXTREMES.values(), ids=EXTREMES.keys())
+def test_extreme_inputs_give_finite_answers_or_a_clear_error(override: str) -> None:
+    try:
+        result = _run("2026-01", 2026, override, n_paths=2000)
+    except ForecastError as error:
+        assert error.problems
+        assert all(len(p.splitlines()) == 1 and p.strip() for p in error.problems)
+        return
+    _assert_sane(result)
+
+
+def test_extreme_events_that_change_nothing_keep_the_baseline() -> None:
+    baseline = _run("2026-01", 2026).paths
+    for name in ("huge capacity", "shock with probability 0", "launch at level 0"):
+        np.testing.assert_allclose(_run("2026-01", 2026, EXTREMES[name]).paths, baseline,
+                                   rtol=1e-12, err_msg=name)  # fmt: skip
+
+
+def test_extreme_events_that_stop_everything_leave_the_actuals() -> None:
+    january = _run("2026-01", 2026).summary.ytd_actual
+    for name in ("zero capacity", "shock with probability 1"):
+        s = _run("2026-01", 2026, EXTREMES[name]).summary
+        assert s.quantiles == (january,) * len(s.quantiles), name
+        assert s.p_hit == 0 and s.required_monthly == pytest.approx((550_000 - january) / 11)
