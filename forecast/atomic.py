@@ -21,8 +21,8 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_beside(path)
     try:
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(fd, mode, **kwargs) as handle:
+        text = "b" not in mode
+        with os.fdopen(fd, mode, encoding="utf-8" if text else None, newline="" if text else None) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -37,6 +37,7 @@ from forecast.plan import make_plan
 from forecast.reconcile import Reconciled, reconcile
 from forecast.refclass import ModelSales, ReferenceSeries, fit_reference_class
 from forecast.scenario_types import Scenario
+from forecast.seasonality import MarketSeasonality
 from forecast.simulate import simulate_paths
 
 FORECAST = "forecast"  # the engine with its calibrated spread: what users get
@@ -348,7 +349,7 @@ class ReferenceData:
     """What the reference backtest needs: the lists, the market seasonality per cut-off."""
 
     sales: ModelSales
-    market_at: Callable[[int], object]  # cut-off -> MarketSeasonality fitted on data to it
+    market_at: Callable[[int], MarketSeasonality]  # cut-off -> fitted on the market to it
 
 
 def backtest_references(
@@ -413,11 +414,8 @@ def reference_cases(
             so_far = float(
                 run.units[(run.months // 12 == cutoff // 12) & (run.months <= cutoff)].sum()
             )
-            totals = (
-                ahead.year_total
-                if method in ENGINES
-                else so_far + paths[method][:, : rest.size].sum(1)
-            )
+            engine_total = ahead.year_total if method in ENGINES else None
+            totals = so_far + paths[method][:, : rest.size].sum(1) if engine_total is None else engine_total
             year_actual = float(run.units[np.isin(run.months, rest)].sum()) + so_far
             case = with_year(case, totals, year_actual, rng=rng)
         out.append(dataclasses.replace(case, k=spread))
@@ -687,7 +685,7 @@ def pooled_rows(cases: Sequence[Case], source: str | None = None) -> list[tuple]
                      round(_mean([c.crps / c.scale for c in cs]), 4),
                      round(_mean([np.abs(c.median - c.actual) / c.actual for c in cs]), 4),
                      round(scoring.brier(np.array([c.p_hit for c in hits]),
-                                         np.array([c.year_actual >= c.target for c in hits])), 4)))  # fmt: skip
+                                         np.array([c.year_actual >= (c.target or 0) for c in hits])), 4)))  # fmt: skip
     return rows
 
 
@@ -708,7 +706,7 @@ def target_rows(cases: Sequence[Case]) -> list[tuple]:
             round(by_cut[cutoff][m].p_hit, 3) if m in by_cut[cutoff] else "" for m in REPORT_METHODS
         ]
         rows.append((format_month(cutoff), str(cutoff // 12), first.target, *probs,
-                     int(first.year_actual), "hit" if first.year_actual >= first.target else "missed"))  # fmt: skip
+                     int(first.year_actual), "hit" if first.year_actual >= (first.target or 0) else "missed"))  # fmt: skip
     return rows
 
 

@@ -82,40 +82,23 @@ def load_claims(path: str | Path = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
     problems = Problems(name)
     claims, seen = [], set()
     for row in rows:
-        date = problems.parse(row, "date", _parse_date)
-        measure = problems.parse(row, "measure", parse_choice(MEASURES))
-        span = problems.parse(row, "period", _parse_claim_period)
-        figure = problems.parse(row, "figure", parse_count)
-        qualifier = problems.parse(row, "qualifier", parse_choice(CLAIM_QUALIFIERS))
-        tolerance = problems.parse(row, "tolerance", _parse_tolerance)
+        cells = problems.parse_all(row, {
+            "date": _parse_date, "measure": parse_choice(MEASURES), "period": _parse_claim_period,
+            "figure": parse_count, "qualifier": parse_choice(CLAIM_QUALIFIERS), "tolerance": _parse_tolerance,
+        })  # fmt: skip
         if row.cells["id"] in seen or not row.cells["id"]:
             problems.add(row.line_no, "id", f"missing or duplicate id {row.cells['id']!r}")
         seen.add(row.cells["id"])
-        if measure == "target" and not _is_year(row.cells["period"]):
-            problems.add(
-                row.line_no,
-                "period",
-                f"a target claim needs a year as YYYY, got {row.cells['period']!r}",
-            )
+        if row.cells["measure"] == "target" and not _is_year(row.cells["period"]):
+            problems.add(row.line_no, "period", f"a target claim needs a year as YYYY, got {row.cells['period']!r}")
             continue
-        if None in (date, measure, span, figure, qualifier, tolerance):
+        if cells is None:
             continue
-        claims.append(
-            Claim(
-                id=row.cells["id"],
-                date=date,
-                measure=measure,
-                period=row.cells["period"],  # type: ignore[arg-type]
-                first=span[0],
-                last=span[1],
-                line=row.cells["line"],
-                figure=figure,  # type: ignore[index]
-                qualifier=qualifier,
-                tolerance=tolerance,
-                seed_file=row.cells["seed_file"],  # type: ignore[arg-type]
-                note=row.cells.get("note", ""),
-            )
-        )
+        first, last = cells.pop("period")
+        claims.append(Claim(
+            id=row.cells["id"], period=row.cells["period"], first=first, last=last, line=row.cells["line"],
+            seed_file=row.cells["seed_file"], note=row.cells.get("note", ""), **cells,
+        ))  # fmt: skip
     problems.raise_if_any()
     return tuple(claims)
 

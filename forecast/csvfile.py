@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from forecast.errors import DataError
 
@@ -95,6 +95,12 @@ class Problems:
         except ValueError as error:
             self.add(row.line_no, column, str(error))
             return None
+
+    def parse_all(self, row: Row, parsers: Mapping[str, Callable[[str], Any]]) -> dict[str, Any] | None:
+        """Parse several cells, recording every failure; the values only if all parsed."""
+        before = len(self.lines)
+        values = {column: self.parse(row, column, parser) for column, parser in parsers.items()}
+        return values if len(self.lines) == before else None
 
     def raise_if_any(self) -> None:
         if self.lines:

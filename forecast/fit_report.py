@@ -11,7 +11,8 @@ import numpy as np
 from forecast.fit import FitReport, LineReport
 from forecast.months import format_month, year_months
 from forecast.seasonality import factor_table
-from forecast.tables import Cell, csv_value, format_table
+from forecast.tables import Cell, format_table
+from forecast.write import csv_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +93,9 @@ def ramp_rows(report: FitReport, n_months: int = 13) -> list[tuple[Cell, ...]]:
 
 def fit_tables(report: FitReport, year: int) -> list[Table]:
     """Every table of the fit, for the target ``year``'s seasonal factors."""
-    horizons = (
-        report.lines[0].cv.horizons
-        if any(r.cv and not r.cv.too_short for r in report.lines)
-        else ()
+    horizons: tuple[int, ...] = next(
+        (r.cv.horizons for r in report.lines if r.cv is not None and not r.cv.too_short), ()
     )
-    for r in report.lines:
-        if r.cv is not None and not r.cv.too_short:
-            horizons = r.cv.horizons
     seasonal = factor_table(report.seasonality, year)
     ref = report.reference
     return [
@@ -132,19 +128,14 @@ def render_text(tables: list[Table]) -> str:
 
 def render_csv(tables: list[Table]) -> str:
     """Long format, one value a line: ``table,row,column,value`` (pivot it in a spreadsheet)."""
-    lines = ["table,row,column,value"]
-    for t in tables:
-        for i, row in enumerate(t.rows):
-            for header, cell in zip(t.headers, row):
-                text = csv_value(cell)
-                if "," in text or '"' in text:
-                    text = '"' + text.replace('"', '""') + '"'
-                lines.append(f"{t.name},{i},{header},{text}")
-    return "\n".join(lines) + "\n"
+    return csv_text(("table", "row", "column", "value"), [
+        (t.name, i, header, cell) for t in tables for i, row in enumerate(t.rows)
+        for header, cell in zip(t.headers, row)
+    ])  # fmt: skip
 
 
 def render_json(tables: list[Table], as_of: int) -> str:
-    body = {"as_of": format_month(as_of)}
+    body: dict[str, object] = {"as_of": format_month(as_of)}
     body.update({t.name: [dict(zip(t.headers, row)) for row in t.rows] for t in tables})
     return json.dumps(body, indent=2) + "\n"
 

@@ -23,7 +23,7 @@ from types import MappingProxyType
 import numpy as np
 
 from forecast.csvfile import Problems, Row, parse_choice, parse_count, read_rows
-from forecast.months import format_month, month_ordinal, parse_month
+from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
@@ -231,8 +231,7 @@ def load_monthly(path: Path, lines: Mapping[str, int]) -> tuple[Observation, ...
 
 def _check_contiguous(problems: Problems, total_rows: dict[int, int]) -> None:
     """Every month between the first and the last needs a total: a gap is a missing month."""
-    months = sorted(total_rows)
-    for before, after in zip(months, months[1:]):
+    for before, after in month_gaps(total_rows):
         for missing in range(before + 1, after):
             problems.add(
                 total_rows[after],
@@ -271,24 +270,19 @@ def load_totals(path: Path, lines: tuple[str, ...]) -> tuple[Observation, ...]:
     observations = []
     seen: dict[tuple[str, str, str], int] = {}
     for row in rows:
-        span = problems.parse(row, "period", parse_period)
-        line = problems.parse(row, "line", _parse_line(known))
-        figure = problems.parse(row, "figure", parse_count)
-        qualifier = problems.parse(row, "qualifier", parse_choice(QUALIFIERS))
-        _parse_source(problems, row, qualifier)
+        cells = problems.parse_all(row, {
+            "period": parse_period, "line": _parse_line(known), "figure": parse_count,
+            "qualifier": parse_choice(QUALIFIERS),
+        })  # fmt: skip
+        _parse_source(problems, row, row.cells["qualifier"])
         key = (row.cells["period"], row.cells["line"], row.cells["qualifier"])
         if key in seen:
-            problems.add(
-                row.line_no,
-                "period",
-                f"duplicate period {key[0]} for line {key[1]} (first at line {seen[key]})",
-            )
+            problems.add(row.line_no, "period", f"duplicate period {key[0]} for line {key[1]} (first at line {seen[key]})")
             continue
         seen[key] = row.line_no
-        if None not in (span, line, figure, qualifier):
-            observations.append(
-                _observation(name, row, row.cells["period"], span, line, figure, qualifier)
-            )  # type: ignore[arg-type]
+        if cells is not None:
+            observations.append(_observation(name, row, row.cells["period"], cells["period"], cells["line"],
+                                             cells["figure"], cells["qualifier"]))  # fmt: skip
     problems.raise_if_any()
     return tuple(observations)
 
@@ -311,22 +305,13 @@ def load_targets(path: Path) -> tuple[Target, ...]:
     problems = Problems(name)
     targets = []
     for row in rows:
-        year = problems.parse(row, "year", _parse_year)
-        units = problems.parse(row, "units", parse_count)
-        kind = problems.parse(row, "kind", parse_choice(TARGET_KINDS))
-        announced = problems.parse(row, "announced", _parse_date)
+        cells = problems.parse_all(row, {
+            "year": _parse_year, "units": parse_count, "kind": parse_choice(TARGET_KINDS),
+            "announced": _parse_date,
+        })  # fmt: skip
         _parse_source(problems, row, None)
-        if None not in (year, units, kind, announced):
-            targets.append(
-                Target(
-                    year=year,
-                    units=units,
-                    kind=kind,
-                    announced=announced,  # type: ignore[arg-type]
-                    source=row.cells["source"],
-                    note=row.cells.get("note", ""),
-                )
-            )
+        if cells is not None:
+            targets.append(Target(**cells, source=row.cells["source"], note=row.cells.get("note", "")))
     problems.raise_if_any()
     return tuple(sorted(targets, key=lambda t: (t.year, t.announced)))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.csvfile import Problems, Row, parse_count, read_rows
-from forecast.months import format_month, parse_month
+from forecast.months import format_month, month_gaps, parse_month, span_text
 
 COLUMNS = ("month", "all_passenger_cars", "bev_total", "source")
 SERIES = ("all_passenger_cars", "bev_total")
@@ -88,13 +88,9 @@ def _check_months(problems: Problems, parsed: list[tuple[int, int, int, int]]) -
         if month in seen:
             problems.add(line_no, "month", f"duplicate of line {seen[month]}")
         seen.setdefault(month, line_no)
-    months = sorted(seen)
-    for previous, month in zip(months, months[1:], strict=False):
-        if month - previous > 1:
-            gap = format_month(previous + 1)
-            if month - previous > 2:
-                gap += f" to {format_month(month - 1)}"
-            problems.add(seen[month], "month", f"missing {gap} before {format_month(month)}")
+    for before, after in month_gaps(seen):
+        gap = span_text(before + 1, after - 1)
+        problems.add(seen[after], "month", f"missing {gap} before {format_month(after)}")
 
 
 def _parse_units(text: str) -> int:

@@ -7,6 +7,7 @@ int64 arrays of ordinals.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -43,3 +44,14 @@ def month_of_year(ordinal: int) -> int:
 def year_months(year: int) -> range:
     """The twelve ordinals of a calendar year."""
     return range(month_ordinal(year, 1), month_ordinal(year, 12) + 1)
+
+
+def month_gaps(months: Iterable[int]) -> list[tuple[int, int]]:
+    """(last month before, first month after) around each run of months missing from ``months``."""
+    ordered = sorted(set(months))
+    return [(before, after) for before, after in zip(ordered, ordered[1:]) if after - before > 1]
+
+
+def span_text(first: int, last: int) -> str:
+    """``2024-06`` or ``2024-06 to 2024-08``."""
+    return format_month(first) if first == last else f"{format_month(first)} to {format_month(last)}"

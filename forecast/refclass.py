@@ -45,7 +45,7 @@ import numpy as np
 
 from forecast.csvfile import Problems, Row, parse_count, read_rows
 from forecast.errors import DataError
-from forecast.months import format_month, parse_month
+from forecast.months import format_month, month_gaps, parse_month, span_text
 
 COLUMNS = ("month", "make", "model", "units", "source")
 EXCLUDED_MAKES = ("Xiaomi",)
@@ -175,17 +175,9 @@ def _check_months(problems: Problems, parsed: list[tuple[int, int, str, int]]) -
     first_line: dict[int, int] = {}
     for line_no, month, _, _ in parsed:
         first_line.setdefault(month, line_no)
-    months = sorted(first_line)
-    for previous, month in zip(months, months[1:], strict=False):
-        if month - previous > 1:
-            gap = format_month(previous + 1)
-            if month - previous > 2:
-                gap += f" to {format_month(month - 1)}"
-            problems.add(
-                first_line[month],
-                "month",
-                f"no models listed in {gap} before {format_month(month)}",
-            )
+    for before, after in month_gaps(first_line):
+        gap = span_text(before + 1, after - 1)
+        problems.add(first_line[after], "month", f"no models listed in {gap} before {format_month(after)}")
 
 
 def _grid(parsed: list[tuple[int, int, str, int]]) -> ModelSales:

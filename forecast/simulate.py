@@ -627,11 +627,11 @@ def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) 
                 for name in targets:
                     lines[name][:, j] *= factor[:, 0]
             continue
-        factor = _event_factor(plan, draws, event)
-        if factor is None:
+        event_factor = _event_factor(plan, draws, event)
+        if event_factor is None:
             continue
         for name in targets:
-            lines[name] *= factor
+            lines[name] *= event_factor
 
 
 def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
