@@ -5,12 +5,16 @@ overconfident: residuals are small, parameter covariances scale with them, and r
 changes (a new line, a capacity step, a retooling stop) are invisible to the curve. The
 spread factor k multiplies the month-to-month noise (``plan.make_plan``). For each
 month it is fitted only on errors of forecasts of months up to that month, made from
-earlier cut-offs: ``k = quantile_0.9(|z|) / 1.645`` for standardised log errors z, so that
-past 90% intervals would have held 90% of the outcomes.
+earlier cut-offs: ``k = quantile_0.95(|z|) / 1.96`` for standardised log errors z, so that
+past 95% intervals would have held 95% of the outcomes.
 
-``data/calibration.csv`` (``as_of,spread,n_errors,source``) is written by
+Errors grow with the horizon faster than the model's noise does (a wrong curve stays wrong),
+so there is one k per horizon: months 1, 2, ... after the cut-off.
+
+``data/calibration.csv`` (``as_of,horizon,spread,n_errors,source``) is written by
 ``forecast backtest --write-calibration``; a scenario with ``[model] spread = "auto"`` (the
-default) takes the row of its ``history.as_of``, or the latest row before it.
+default) takes the rows of its ``history.as_of``, or of the latest month before it; months
+beyond the last horizon take its factor.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from forecast.csvfile import Problems, read_rows
 from forecast.months import format_month, parse_month
 
 FILE = "calibration.csv"
-COLUMNS = ("as_of", "spread", "n_errors", "source")
+COLUMNS = ("as_of", "horizon", "spread", "n_errors", "source")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CalibrationRow:
     as_of: int
+    horizon: int
     spread: float
     n_errors: int
     source: str
@@ -50,6 +55,13 @@ def _parse_count(text: str) -> int:
     return int(text)
 
 
+def _parse_horizon(text: str) -> int:
+    value = _parse_count(text)
+    if value < 1:
+        raise ValueError(f"expected a horizon of at least 1 month, got {text!r}")
+    return value
+
+
 def load_calibration(data_dir: str | Path) -> tuple[CalibrationRow, ...]:
     """The calibration table of a data folder, by month; empty when the file is absent."""
     path = Path(data_dir) / FILE
@@ -59,26 +71,27 @@ def load_calibration(data_dir: str | Path) -> tuple[CalibrationRow, ...]:
     problems = Problems(name)
     table = []
     for row in rows:
-        as_of = problems.parse(row, "as_of", parse_month)
-        spread = problems.parse(row, "spread", _parse_spread)
-        n_errors = problems.parse(row, "n_errors", _parse_count)
-        if as_of is not None and spread is not None and n_errors is not None:
-            table.append(CalibrationRow(as_of=as_of, spread=spread, n_errors=n_errors, source=row.cells["source"]))
+        cells = problems.parse_all(row, {
+            "as_of": parse_month, "horizon": _parse_horizon, "spread": _parse_spread, "n_errors": _parse_count,
+        })  # fmt: skip
+        if cells is not None:
+            table.append(CalibrationRow(**cells, source=row.cells["source"]))
     problems.raise_if_any()
-    return tuple(sorted(table, key=lambda r: r.as_of))
+    return tuple(sorted(table, key=lambda r: (r.as_of, r.horizon)))
 
 
-def spread_for(table: tuple[CalibrationRow, ...], as_of: int) -> tuple[float, str]:
-    """The factor for a forecast made at the end of ``as_of``, and where it comes from."""
-    known = [row for row in table if row.as_of <= as_of]
+def spread_for(table: tuple[CalibrationRow, ...], as_of: int) -> tuple[tuple[float, ...], str]:
+    """k by horizon (1, 2, ...) for a forecast made at the end of ``as_of``, and its source."""
+    known = [row.as_of for row in table if row.as_of <= as_of]
     if not known:
-        return 1.0, f"no calibration at or before {format_month(as_of)}: uncertainty as fitted"
-    row = known[-1]
-    return row.spread, f"calibrated on {row.n_errors} past errors as of {format_month(row.as_of)}"
+        return (1.0,), f"no calibration at or before {format_month(as_of)}: uncertainty as fitted"
+    rows = sorted((r for r in table if r.as_of == known[-1]), key=lambda r: r.horizon)
+    n = sum(r.n_errors for r in rows)
+    return tuple(r.spread for r in rows), f"calibrated on {n} past errors as of {format_month(known[-1])}"
 
 
 def calibration_csv(table: tuple[CalibrationRow, ...]) -> str:
     lines = [",".join(COLUMNS)]
     for row in table:
-        lines.append(f"{format_month(row.as_of)},{row.spread:.4f},{row.n_errors},{row.source}")
+        lines.append(f"{format_month(row.as_of)},{row.horizon},{row.spread:.4f},{row.n_errors},{row.source}")
     return "\n".join(lines) + "\n"

@@ -147,11 +147,12 @@ def run_scenario(
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
 
 
-def scenario_spread(scenario: Scenario) -> tuple[float, str]:
-    """The uncertainty factor k of a scenario and where it comes from: its own
-    ``model.spread``, or the factor calibrated on past errors for its ``history.as_of``."""
+def scenario_spread(scenario: Scenario) -> tuple[tuple[float, ...], str]:
+    """The noise factor k by horizon (months after ``as_of``) and where it comes from: the
+    scenario's own ``model.spread`` (every horizon), or the factors calibrated on past
+    errors for its ``history.as_of``."""
     if scenario.spread is not None:
-        return scenario.spread, "model.spread set by the scenario"
+        return (scenario.spread,), "model.spread set by the scenario"
     return spread_for(load_calibration(scenario.data_dir), scenario.as_of)
 
 

@@ -380,16 +380,24 @@ class _Noise:
     bridge: float
     innovation: float
     start: np.ndarray  # (n_sim,) the mean of e
-    matrix: np.ndarray  # (n_sim, n_sim + 1)
+    matrix: np.ndarray  # (n_sim, n_sim + 1), rows times ``spread``
     weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
+    spread: np.ndarray  # (n_sim,) calibration factor k of each month (Plan.noise_spread)
 
     def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
-        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months."""
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months.
+
+        Month j gets ``start[j] + spread[j] * (e[j] - start[j])``: the calibration widens the
+        random part, not the known carry-over of the last residual.
+        """
         e = self.state + self.bridge * z[:, 0]
         for j in range(log_d.shape[1]):
             e *= self.phi
             e += self.innovation * z[:, j + 1]
-            log_d[:, j] += e
+            if self.spread[j] == 1.0:
+                log_d[:, j] += e
+            else:
+                log_d[:, j] += self.start[j] + self.spread[j] * (e - self.start[j])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -426,7 +434,8 @@ def _prepare(plan: Plan) -> _Prepared:
 
 def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
     gap = int(plan.sim_months[0]) - fit.last_month - 1 if plan.n_sim else 0
-    noise = _ar1_noise(fit.sigma * plan.noise_scale, fit.phi, gap, fit.last_resid, plan.n_sim)
+    noise = _ar1_noise(fit.sigma * plan.noise_scale, fit.phi, gap, fit.last_resid, plan.n_sim,
+                       plan.noise_spread)  # fmt: skip
     log_point = fit.log_level(fit.params[None, :], plan.sim_months)[0] + plan.log_season
     point = np.exp(log_point + noise.start)
     noise = dataclasses.replace(noise, weight=noise.matrix.T @ point)
@@ -436,8 +445,12 @@ def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
     return _LinePrep(fit=fit, noise=noise, gradient=gradient, param_sd=param_sd)
 
 
-def _ar1_noise(scale: float, phi: float, gap: int, e0: float, n_sim: int) -> _Noise:
-    """AR(1) with marginal sd ``scale`` from ``e0``, ``gap`` unsimulated steps before month 1."""
+def _ar1_noise(
+    scale: float, phi: float, gap: int, e0: float, n_sim: int, spread: np.ndarray | None = None
+) -> _Noise:
+    """AR(1) with marginal sd ``scale`` from ``e0``, ``gap`` unsimulated steps before month 1;
+    month j's random part times ``spread[j]`` (default 1)."""
+    spread = np.ones(n_sim) if spread is None else np.asarray(spread, dtype=float)
     j = np.arange(1, n_sim + 1)
     bridge = scale * np.sqrt(1.0 - phi ** (2 * gap))
     innovation = scale * np.sqrt(1.0 - phi**2)
@@ -451,8 +464,9 @@ def _ar1_noise(scale: float, phi: float, gap: int, e0: float, n_sim: int) -> _No
         bridge=bridge,
         innovation=innovation,
         start=phi ** (gap + j) * e0,
-        matrix=matrix,
+        matrix=matrix * spread[:, None],
         weight=np.zeros(n_sim + 1),
+        spread=spread,
     )
 
 
@@ -462,7 +476,7 @@ _STATIONARY = 10**6  # bridge steps after which the AR(1) state has its marginal
 def _launch_noise(plan: Plan, level: float) -> _Noise:
     scale = plan.launch_sigma * plan.noise_scale
     # Stationary from the year start: an infinite bridge gives the state its marginal sd.
-    noise = _ar1_noise(scale, plan.launch_phi, _STATIONARY, 0.0, plan.n_sim)
+    noise = _ar1_noise(scale, plan.launch_phi, _STATIONARY, 0.0, plan.n_sim, plan.noise_spread)
     return dataclasses.replace(noise, weight=noise.matrix.T @ np.full(plan.n_sim, level))
 
 

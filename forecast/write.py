@@ -37,7 +37,7 @@ class RunRecord:
     version: str
     data_hash: str
     scenario_hash: str
-    spread: float = 1.0  # the uncertainty factor k the run used (forecast.calibration)
+    spread: tuple[float, ...] = (1.0,)  # noise factor k by horizon the run used (forecast.calibration)
 
 
 def _round(value: float, digits: int = 1) -> float:
@@ -51,7 +51,7 @@ def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
         _round(s.mean), _round(s.sd), *(_round(q) for q in s.quantiles),
         _round(s.expected_shortfall), _round(s.required_monthly), _round(s.ytd_actual),
         record.seed, record.n_paths, record.version, record.data_hash, record.scenario_hash,
-        round(record.spread, 4),
+        " ".join(f"{k:.4g}" for k in record.spread),
     )  # fmt: skip
 
 

@@ -84,7 +84,7 @@ def test_reference_cases_score_every_method() -> None:
     cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
     assert [c.method for c in cases] == list(bt.METHODS)
     calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,
-                                    spreads={int(run.months[8]): 2.0})  # fmt: skip
+                                    spreads={int(run.months[8]): (2.0,)})  # fmt: skip
     assert [(c.method, c.k) for c in calibrated] == [(bt.FORECAST, 2.0)]
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
 
@@ -103,12 +103,13 @@ def test_spread_uses_only_errors_known_at_each_month(rng) -> None:
                              months=np.array([cutoff + 1]), scale=100.0)  # fmt: skip
 
     cases = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
-    table = bt.spreads_at(cases, [100, 110, 125, 130])
-    assert table[100] == (1.0, 0)  # nothing known yet
-    assert table[110] == (1.0, 10)  # ten errors known: too few to calibrate on
-    k, n = table[125]
-    assert n == 25 and k > 3  # every past error far out: much wider
-    assert table[130][1] == 30
+    table = bt.spreads_at(cases, [100, 110, 125, 130], horizon=2)
+    assert table[100] == ((1.0, 1.0), (0, 0))  # nothing known yet
+    assert table[110] == ((1.0, 1.0), (10, 0))  # ten errors known: too few to calibrate on
+    (k1, k2), (n1, n2) = table[125]
+    assert (n1, n2) == (25, 0) and k1 > 3  # every past error far out: much wider
+    assert k2 == k1  # no errors two months ahead yet: the pooled factor
+    assert table[130][1] == (30, 0)
 
 
 def test_calibrated_engine_is_wider_around_the_same_centre() -> None:

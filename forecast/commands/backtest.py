@@ -117,8 +117,8 @@ def command(scenario, first, last, horizon, n_paths, seed, references, step, out
 
         source = (f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
                   f"horizon {horizon}; {'references' if references else 'no references'})")  # fmt: skip
-        rows = tuple(CalibrationRow(as_of=m, spread=k, n_errors=n, source=source)
-                     for m, k, n in result.calibration)  # fmt: skip
+        rows = tuple(CalibrationRow(as_of=m, horizon=h, spread=k, n_errors=n, source=source)
+                     for m, h, k, n in result.calibration)  # fmt: skip
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
     if plot is not None:
