@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from forecast.calendar import load_calendar
+from forecast.calibration import load_calibration
 from forecast.claims import check_claims, load_claims
 from forecast.errors import ForecastError
 from forecast.history import load_history
@@ -55,7 +56,7 @@ SCENARIO_FILES = tuple(
     for path in sorted((REPO / folder).glob("*.toml"))
 )
 HISTORY_FILES = ("deliveries.csv", "totals.csv", "lines.csv", "targets.csv", "anomalies.csv")
-OTHER_FILES = ("calendar.csv", "market.csv", "bev_models.csv")
+OTHER_FILES = ("calendar.csv", "market.csv", "bev_models.csv", "calibration.csv")
 
 
 def loads_or_fails_cleanly(call: Callable[[], T]) -> T | None:
@@ -471,9 +472,10 @@ def test_fuzz_reconcile(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_fuzz_calendar_market_models(data: st.DataObject) -> None:
-    """Edited calendar, market and BEV-model files load or fail cleanly."""
+    """Edited calendar, market, BEV-model and calibration files load or fail cleanly."""
     loaders = {"calendar.csv": load_calendar, "market.csv": load_market,
-               "bev_models.csv": load_bev_models}  # fmt: skip
+               "bev_models.csv": load_bev_models,
+               "calibration.csv": lambda path: load_calibration(path.parent)}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         name = _mutated_data(root, data, OTHER_FILES)
