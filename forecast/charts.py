@@ -152,9 +152,17 @@ def _cumulative_figure(summary: Summary) -> Any:
 
 def _distribution_figure(summary: Summary, totals: np.ndarray) -> Any:
     fig, ax = _figure()
-    edges = _edges_at(totals, summary.target, n_bins=80)
-    ax.hist(totals[totals < summary.target], bins=edges, color=FAN, alpha=0.55, label="missed")
-    ax.hist(totals[totals >= summary.target], bins=edges, color=FAN, label="target reached")
+    # A thin far tail would squeeze the histogram into a corner: show up to the 99.5th
+    # percentile (and the target) and say how many paths lie beyond.
+    upper = max(float(np.quantile(totals, 0.995)), summary.target * 1.05)
+    shown = totals[totals <= upper]
+    edges = _edges_at(shown, summary.target, n_bins=80)
+    ax.hist(shown[shown < summary.target], bins=edges, color=FAN, alpha=0.55, label="missed")
+    ax.hist(shown[shown >= summary.target], bins=edges, color=FAN, label="target reached")
+    beyond = totals.size - shown.size
+    if beyond:
+        ax.annotate(f"{beyond:,} paths above {upper:,.0f} not shown", (1, 1.01),
+                    xycoords="axes fraction", ha="right", va="bottom", fontsize=8)  # fmt: skip
     ax.axvline(summary.target, color=TARGET, lw=2)
     top = ax.get_ylim()[1]
     text = f"target {summary.target:,}\nP(hit) = {summary.p_hit:.1%} ± {summary.p_hit_se:.1%}"
@@ -163,14 +171,15 @@ def _distribution_figure(summary: Summary, totals: np.ndarray) -> Any:
     for q in (0.05, 0.5, 0.95):
         value = summary.quantile(q)
         ax.axvline(value, color=ACTUAL, lw=1, ls=":")
-        ax.annotate(f"p{round(q * 100):02d}\n{value:,.0f}", (value, top * 0.75), fontsize=8,
+        height = {0.05: 0.55, 0.5: 0.75, 0.95: 0.55}[q]  # stagger so neighbours do not collide
+        ax.annotate(f"p{round(q * 100):02d}\n{value:,.0f}", (value, top * height), fontsize=8,
                     ha="right", va="top", xytext=(-3, 0), textcoords="offset points",
                     bbox=BOX)  # fmt: skip
     _thousands(ax.xaxis)
     ax.set_xlabel(f"deliveries in {summary.target_year} (units)")
     ax.set_ylabel(f"paths (of {summary.n_paths:,})")
     ax.set_title(f"{summary.scenario}: distribution of the {summary.target_year} total")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
     return fig
 
 
