@@ -704,7 +704,7 @@ def pooled_rows(cases: Sequence[Case], source: str | None = None) -> list[tuple]
         rows.append((method, sum(c.months.size for c in cs), *(round(float(v), 3) for v in cover),
                      round(_mean([c.crps for c in cs])),
                      round(_mean([c.crps / c.scale for c in cs]), 4),
-                     round(_mean([np.abs(c.median - c.actual) / c.actual for c in cs]), 4),
+                     round(_mean([scoring.median_ape(c.median, c.actual) for c in cs]), 4),
                      round(scoring.brier(np.array([c.p_hit for c in hits]),
                                          np.array([c.year_actual >= (c.target or 0) for c in hits])), 4)))  # fmt: skip
     return rows
@@ -748,7 +748,7 @@ def case_rows(cases: Sequence[Case]) -> list[tuple]:
         cover = c.covered.mean(axis=1) if c.months.size else np.full(3, np.nan)
         rows.append((c.source, c.series, format_month(c.cutoff), c.method, int(c.months.size),
                      *(_r(v) for v in cover), _r(np.mean(c.pit)), _r(np.mean(c.crps), 1),
-                     _r(np.mean(c.crps) / c.scale), _r(np.mean(np.abs(c.median - c.actual) / c.actual)),
+                     _r(np.mean(c.crps) / c.scale), _r(np.mean(scoring.median_ape(c.median, c.actual))),
                      _r(c.k), _r(c.year_actual, 0), _r(c.year_median, 0), _r(c.year_crps, 1), _r(c.year_pit),
                      int(c.year_covered[1]) if np.isfinite(c.year_actual) else "",
                      c.target or "", _r(c.p_hit), "" if c.target is None else int(c.year_actual >= c.target),

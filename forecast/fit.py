@@ -228,7 +228,8 @@ def _fit_line(
             cross_validate(t, log_y, prior=prior) if cross_validated and requested == AUTO else None
         )
         with_prior = fit_growth("lifecycle", t, log_y, prior=prior)
-        without_prior = fit_growth("lifecycle", t, log_y)
+        # only the final pass's report shows the prior's effect; the first pass feeds residuals
+        without_prior = fit_growth("lifecycle", t, log_y) if cross_validated else None
         family = (cv.best if cv is not None else "lifecycle") if requested == AUTO else requested
         growth = with_prior if family == "lifecycle" else fit_growth(family, t, log_y)
     note = growth.warning or _choice_note(cv, requested)

@@ -32,10 +32,6 @@ def format_month(ordinal: int) -> str:
     return f"{year:04d}-{month0 + 1:02d}"
 
 
-def year_of(ordinal: int) -> int:
-    return int(ordinal) // 12
-
-
 def month_of_year(ordinal: int) -> int:
     """1..12."""
     return int(ordinal) % 12 + 1

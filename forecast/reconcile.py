@@ -53,15 +53,6 @@ class Use:
     def adjustment(self) -> int:
         return self.reconciled - self.observation.figure
 
-    @property
-    def satisfied(self) -> bool:
-        figure = self.observation.figure
-        return {
-            "equal": self.reconciled == figure,
-            "at least": self.reconciled >= figure,
-            "at most": self.reconciled <= figure,
-        }.get(self.role, True)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciled:

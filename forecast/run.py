@@ -14,9 +14,10 @@ import numpy as np
 
 from forecast import __version__
 from forecast.calibration import load_calibration, spread_for
+from forecast.errors import ConfigError
 from forecast.history import History, load_history
 from forecast.model_types import FittedModel
-from forecast.months import format_month, year_months
+from forecast.months import year_months
 from forecast.plan import Plan, make_plan
 from forecast.scenario import dump_toml, load_scenario, scenario_hash
 from forecast.scenario_types import Scenario
@@ -129,14 +130,8 @@ def run_scenario(
     >>> result = run_scenario("scenarios/baseline.toml", n_paths=10_000)  # doctest: +SKIP
     >>> result.summary.p_hit, result.paths.shape  # doctest: +SKIP
     """
-    extra = [f"simulation.n_paths={n_paths}"] * (n_paths is not None) + [
-        f"simulation.seed={seed}"
-    ] * (seed is not None)
-    scenario = load(path_or_scenario, [*overrides, *extra])
-    if isinstance(path_or_scenario, Scenario) and extra:
-        scenario = load_scenario_overrides(scenario, n_paths, seed)
-    history = load_history(scenario.data_dir)
-    fitted = fitted or fit_for(history, scenario, use_cache=use_cache)
+    scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
+    fitted = fitted or fit_for(load_history(scenario.data_dir), scenario, use_cache=use_cache)
     plan = plan_for(fitted, scenario)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
@@ -163,11 +158,18 @@ def plan_for(fitted: Fitted, scenario: Scenario) -> Plan:
 
 
 def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:
-    """A Scenario object with new ``n_paths``/``seed``, its resolved table kept in step."""
+    """The scenario with new ``n_paths``/``seed`` (None: keep), its resolved table in step."""
     import copy
     import dataclasses
     from types import MappingProxyType
 
+    if n_paths is None and seed is None:
+        return scenario
+    problems = [f"{key}: must be {rule}, got {value}" for key, value, rule in
+                (("simulation.n_paths", n_paths, "at least 1"), ("simulation.seed", seed, "at least 0"))
+                if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))]  # fmt: skip
+    if problems:
+        raise ConfigError(problems)
     resolved = copy.deepcopy(dict(scenario.resolved))
     simulation: dict[str, object] = dict(resolved.get("simulation", {}))  # type: ignore[call-overload]
     n_paths = scenario.n_paths if n_paths is None else n_paths
@@ -175,11 +177,3 @@ def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int |
     simulation.update(n_paths=n_paths, seed=seed)
     resolved["simulation"] = simulation
     return dataclasses.replace(scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed)
-
-
-def reported_through(result: RunResult) -> str:
-    return (
-        format_month(result.plan.months[result.plan.n_reported - 1])
-        if result.plan.n_reported
-        else "none"
-    )

@@ -68,10 +68,9 @@ def covered(
     return (lower <= actual) & (actual <= upper)
 
 
-def median_error(samples: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """Median of the samples less the actual, shape (m,): positive means too high."""
-    samples, actual = _check(samples, actual)
-    return np.median(samples, axis=0) - actual
+def median_ape(median: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Absolute error of the forecast median relative to the actual, shape (m,)."""
+    return np.abs(np.asarray(median, dtype=float) - actual) / np.asarray(actual, dtype=float)
 
 
 def brier(probabilities: np.ndarray, outcomes: np.ndarray) -> float:

@@ -68,8 +68,7 @@ def command(
     with progress_bar(2, label=f"{loaded.name}: fit, simulate", quiet=quiet, delay=0) as advance:
         fitted = fit_for(load_history(loaded.data_dir), loaded, use_cache=not no_cache)
         advance(1)
-        result = run_scenario(scenario, n_paths=n_paths, seed=seed, overrides=overrides,
-                              fitted=fitted)  # fmt: skip
+        result = run_scenario(loaded, n_paths=n_paths, seed=seed, fitted=fitted)
         advance(1)
     written = write_files(out, result.files())
     if plot:
