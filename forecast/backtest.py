@@ -427,13 +427,6 @@ def _reference_scenario(scenario: Scenario, cutoff: int, year: int) -> Scenario:
     return dataclasses.replace(scenario, as_of=cutoff, target_year=year, events=(), lines={})
 
 
-def reference_series_for(data: ReferenceData, names: Sequence[str]) -> tuple[ReferenceSeries, ...]:
-    """The unbroken runs of the named models in the lists (``refclass.reference_series``)."""
-    from forecast.refclass import reference_series
-
-    return reference_series(data.sales, names)
-
-
 def fit_reference_model(data: ReferenceData, run: ReferenceSeries, cutoff: int) -> FittedModel:
     """Fit one reference launch as a one-line model, knowing nothing after ``cutoff``.
 
@@ -490,7 +483,7 @@ def log_spread_errors(case: Case) -> np.ndarray:
 
 
 def spread_factor(errors: np.ndarray) -> float:
-    """The log-spread multiplier that would have given past errors 80% coverage.
+    """The log-spread multiplier that would have given past errors ``RECAL_LEVEL`` coverage.
 
     ``k = quantile_level(|z|) / z_level`` (level ``RECAL_LEVEL``; z_level the standard normal
     quantile of a central interval of that level), bounded by ``RECAL_BOUNDS``; 1 with fewer than

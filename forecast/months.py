@@ -32,11 +32,6 @@ def format_month(ordinal: int) -> str:
     return f"{year:04d}-{month0 + 1:02d}"
 
 
-def month_of_year(ordinal: int) -> int:
-    """1..12."""
-    return int(ordinal) % 12 + 1
-
-
 def year_months(year: int) -> range:
     """The twelve ordinals of a calendar year."""
     return range(month_ordinal(year, 1), month_ordinal(year, 12) + 1)

@@ -86,13 +86,14 @@ def make_plan(
     scenario: Scenario,
     actual_total: Mapping[int, float] | tuple[np.ndarray, np.ndarray],
     *,
-    spread: float | Sequence[float] = 1.0,
+    spread: float | Sequence[float],
 ) -> Plan:
     """Join the fitted model, the scenario and the reported totals into a ``Plan``.
 
     ``spread`` (k) multiplies the month-to-month noise (on top of ``noise_scale``): the
     calibration factor fitted on past forecast errors (``forecast.calibration``); 1 leaves
-    the fitted uncertainty as it is. A sequence gives k by horizon: ``spread[h - 1]`` for the
+    the fitted uncertainty as it is (required, so no caller skips the calibration by
+    accident: user-facing runs get it from ``run.plan_for``). A sequence gives k by horizon: ``spread[h - 1]`` for the
     month h months after ``as_of``, its last value for every later month. Backtests chose noise over parameter draws: widening the
     parameters too gave worse CRPS and Brier scores for the same coverage, since it inflates
     the long-horizon tails that the short-horizon errors say nothing about.

@@ -105,6 +105,9 @@ def data_hash(data_dir: Path) -> str:
 
 def load(path_or_scenario: str | Path | Scenario, overrides: Sequence[str] = ()) -> Scenario:
     if isinstance(path_or_scenario, Scenario):
+        if overrides:
+            # --set works on the TOML table; a Scenario object is already validated
+            raise ValueError("overrides apply to scenario files: load_scenario(path, overrides=...) instead")
         return path_or_scenario
     return load_scenario(path_or_scenario, overrides=overrides)
 
@@ -132,13 +135,14 @@ def run_scenario(
     """
     scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
     fitted = fitted or fit_for(load_history(scenario.data_dir), scenario, use_cache=use_cache)
-    plan = plan_for(fitted, scenario)
+    spread, _ = scenario_spread(scenario)
+    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=spread)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
                         target=scenario.target_units, scenario=scenario.name)  # fmt: skip
     record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
                        data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16],
-                       spread=scenario_spread(scenario)[0])  # fmt: skip
+                       spread=spread)  # fmt: skip
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
 
 

@@ -675,7 +675,6 @@ class _Range:
 
 
 _AT_LEAST_0 = _Range(text="at least 0", low=0)
-_AT_LEAST_1 = _Range(text="at least 1", low=1)
 _FRACTION = _Range(text="between 0 and 1", low=0, high=1)
 _MONTHS = _Range(
     text="a month number from 1 (start of January) to 13 (end of December)", low=1, high=13

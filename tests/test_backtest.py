@@ -17,6 +17,7 @@ from forecast.errors import ForecastError
 from forecast.history import load_history
 from forecast.months import format_month, parse_month
 from forecast.plan import make_plan
+from forecast.refclass import reference_series
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -80,7 +81,7 @@ def test_reference_fit_leaves_the_model_itself_out() -> None:
 
 def test_reference_cases_score_every_method() -> None:
     data = bt.reference_data(REPO / "data")
-    (run,) = bt.reference_series_for(data, ("BYD|Seagull",))
+    (run,) = reference_series(data.sales, ("BYD|Seagull",))
     cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
     assert [c.method for c in cases] == list(bt.METHODS)
     calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,

@@ -51,9 +51,20 @@ def test_run_uses_the_calibrated_spread_unless_the_scenario_sets_one() -> None:
     auto = run_scenario(baseline, n_paths=2000)
     expected = spread_for(load_calibration(REPO / "data"), parse_month("2026-01"))[0]
     assert auto.record.spread == expected
+    # and the plan the paths came from used it: February is one month after as_of
+    assert auto.plan.noise_spread[0] == expected[0] and auto.plan.noise_spread[-1] == expected[-1]
     fitted = run_scenario(baseline, n_paths=2000, overrides=["model.spread=1"])
     assert fitted.record.spread == (1.0,)
+    assert set(fitted.plan.noise_spread) == {1.0}
     # wider noise around the same monthly medians: a wider range of annual totals
     wide, narrow = (r.summary.quantile(0.95) - r.summary.quantile(0.05) for r in (auto, fitted))
     assert wide > narrow
     assert "spread" in auto.files()["summary.csv"].splitlines()[0]
+
+
+def test_overrides_with_a_scenario_object_are_refused_not_ignored() -> None:
+    from forecast.scenario import load_scenario
+
+    scenario = load_scenario(REPO / "scenarios" / "baseline.toml")
+    with pytest.raises(ValueError, match="overrides apply to scenario files"):
+        run_scenario(scenario, overrides=["target.units=100000"])

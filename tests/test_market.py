@@ -35,7 +35,7 @@ def test_arrays_are_read_only_copies():
     market = MarketSeries(months=months, passenger=[10.0, 20.0], bev=[1.0, 2.0])
     months[0] = 99
     assert market.months.tolist() == [1, 2]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         market.bev[0] = 5.0
     assert market.series("all_passenger_cars") is market.passenger
     with pytest.raises(ValueError, match="unknown market series 'phev'"):

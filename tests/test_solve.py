@@ -8,7 +8,6 @@ from click.testing import CliRunner
 from scipy import stats
 
 from forecast.cli import cli
-from forecast.compare import fitted_for
 from forecast.distributions import Triangular
 from forecast.errors import ConfigError
 from forecast.run import run_scenario
@@ -34,8 +33,8 @@ def retool():
 
 
 def run(**kwargs):
-    """``run_scenario`` on su7_retool, with the fit ``solve`` uses (memoised)."""
-    return run_scenario(RETOOL, fitted=fitted_for(load_scenario(RETOOL)), **kwargs)
+    """``run_scenario`` on su7_retool as 'forecast run' would do it, with its own fit."""
+    return run_scenario(RETOOL, **kwargs)
 
 
 # ---------------------------------------------------------------- what can vary

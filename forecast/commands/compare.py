@@ -54,22 +54,19 @@ def command(
     )
     from forecast.write import write_files
 
+    if plot:  # say so before any work, not after every scenario has run
+        from forecast.charts import require_matplotlib
+
+        require_matplotlib()
     comparison = compare_scenarios(scenarios, baseline=baseline, n_paths=n_paths, seed=seed,
                                    overrides=overrides, workers=workers)  # fmt: skip
     written = write_files(out.parent, {out.name: comparison_csv(comparison)})
     if plot:
-        written += _plot(comparison_dicts(comparison), out.parent)
+        from forecast.charts import plot_compare
+
+        written += list(plot_compare(comparison_dicts(comparison), out.parent))
     run = comparison.rows[0].run.record
     click.echo(f"{len(comparison.rows)} scenarios, {run.n_paths:,} paths each, seed {run.seed}")
     click.echo(format_comparison(comparison))
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
 
-
-def _plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    from forecast.errors import ForecastError
-
-    try:
-        from forecast.charts import plot_compare
-    except ImportError as error:
-        raise ForecastError(f"--plot: cannot load the charts ({error})") from None
-    return list(plot_compare(rows, out_dir))
