@@ -148,8 +148,8 @@ def build_plan() -> Plan:
         lines={"YU7": LineSettings(multiplier=Uniform(low=0.9, high=1.1))},
         events=events,
     )
-    # spread 2.5: calibrated noise, as real runs use (the cost does not depend on its value)
-    return make_plan(fitted, scenario, {}, spread=2.5)
+    # with the model-error walk, as real runs use (the cost does not depend on its value)
+    return make_plan(fitted, scenario, {}, error_walk=0.25)
 
 
 def run_one(n: int) -> dict[str, float]:

@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from forecast import scoring
 from forecast.baselines import BASELINES, MIN_MONTHS
+from forecast.calibration import fit_error_walk
 from forecast.errors import ForecastError
 from forecast.fit import fit_model, fit_reconciled
 from forecast.history import TOTAL, History, target_at
@@ -40,8 +40,8 @@ from forecast.scenario_types import Scenario
 from forecast.seasonality import MarketSeasonality
 from forecast.simulate import simulate_paths
 
-FORECAST = "forecast"  # the engine with its calibrated spread: what users get
-UNCALIBRATED = "uncalibrated"  # the engine with the uncertainty exactly as fitted (spread 1)
+FORECAST = "forecast"  # the engine with its calibrated error walk: what users get
+UNCALIBRATED = "uncalibrated"  # the engine with the uncertainty exactly as fitted (no walk)
 ENGINES = (FORECAST, UNCALIBRATED)
 METHODS = (UNCALIBRATED, *BASELINES)  # the first pass; FORECAST comes second
 DEFAULT_HORIZON = 6
@@ -110,7 +110,7 @@ class Case:
     p_hit: float = float("nan")
     samples: np.ndarray | None = None  # the engine's paths (n_paths, h), kept for recalibration
     year_samples: np.ndarray | None = None  # (n_paths,)
-    k: float = 1.0  # the calibration factor, averaged over horizons (1: none)
+    error_walk: float = 0.0  # the calibrated model error's monthly sd (0: none)
 
 
 # --------------------------------------------------------------------------- engine
@@ -124,7 +124,7 @@ def simulate_ahead(
     *,
     seed: int,
     n_paths: int,
-    spread: float | Sequence[float] = 1.0,
+    error_walk: float = 0.0,
 ) -> Ahead:
     """Engine paths of ``months`` (after ``model.as_of``): one engine run per year touched.
 
@@ -138,7 +138,8 @@ def simulate_ahead(
     columns: dict[str, dict[int, np.ndarray]] = {}
     year_total = None
     for year in years:
-        plan = make_plan(model, scenario_at(year), _reported_for(reported, year, as_of), spread=spread)
+        plan = make_plan(model, scenario_at(year), _reported_for(reported, year, as_of),
+                         error_walk=error_walk)  # fmt: skip
         sim = simulate_paths(plan, seed=seed, n_paths=n_paths, record_lines=True)
         for j, month in enumerate(plan.sim_months):
             columns.setdefault(TOTAL, {})[int(month)] = sim.paths[:, plan.n_reported + j]
@@ -234,7 +235,7 @@ def forecast_at(
     cutoff: int,
     settings: Settings,
     *,
-    spread: float | Sequence[float] = 1.0,
+    error_walk: float = 0.0,
     fits: dict | None = None,
 ) -> tuple[Ahead, Reconciled]:
     """The engine's paths of the ``settings.horizon`` months after ``cutoff`` (and the rest of
@@ -249,7 +250,7 @@ def forecast_at(
     reported = dict(zip(cut.months.tolist(), cut.total.tolist()))
     seed = case_seed(settings.seed, "xiaomi", TOTAL, cutoff)
     ahead = simulate_ahead(report.model, lambda year: scenario_at(cutoff, year), reported,
-                           months, seed=seed, n_paths=settings.n_paths, spread=spread)  # fmt: skip
+                           months, seed=seed, n_paths=settings.n_paths, error_walk=error_walk)  # fmt: skip
     return ahead, cut
 
 
@@ -259,26 +260,26 @@ def backtest_xiaomi(
     cutoffs: Iterable[int],
     settings: Settings = Settings(),
     *,
-    spreads: Mapping[int, Sequence[float]] | None = None,
+    walks: Mapping[int, float] | None = None,
     fits: dict | None = None,
 ) -> list[Case]:
     """Score the engine and the baselines from every cut-off, total and per line.
 
-    Without ``spreads``: the uncalibrated engine and the baselines. With ``spreads``
-    (cut-off -> k): the calibrated engine alone, as method ``forecast``.
+    Without ``walks``: the uncalibrated engine and the baselines. With ``walks``
+    (cut-off -> error walk): the calibrated engine alone, as method ``forecast``.
     """
     actual = reconcile(history)
     last = int(actual.months[-1])
-    methods = METHODS if spreads is None else (FORECAST,)
+    methods = METHODS if walks is None else (FORECAST,)
     cases: list[Case] = []
     for cutoff in cutoffs:
         if cutoff >= last:
             raise ForecastError(f"cut-off {format_month(cutoff)}: nothing after it to score")
-        spread = 1.0 if spreads is None else spreads[cutoff]
-        ahead, cut = forecast_at(history, scenario_at, cutoff, settings, spread=spread, fits=fits)
+        walk = 0.0 if walks is None else walks[cutoff]
+        ahead, cut = forecast_at(history, scenario_at, cutoff, settings, error_walk=walk, fits=fits)
         for series in (TOTAL, *cut.lines):
             cases += _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings, methods)
-    return [dataclasses.replace(c, k=float(np.mean(spreads[c.cutoff]))) if spreads else c for c in cases]
+    return [dataclasses.replace(c, error_walk=walks[c.cutoff]) if walks else c for c in cases]
 
 
 def _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings, methods=METHODS) -> list[Case]:
@@ -359,11 +360,11 @@ def backtest_references(
     settings: Settings = Settings(),
     *,
     step: int = 1,
-    spreads: Mapping[int, Sequence[float]] | None = None,
+    walks: Mapping[int, float] | None = None,
     fits: dict | None = None,
 ) -> list[Case]:
     """Score the engine and the baselines on other makers' launches, every ``step`` months
-    from the ``REFERENCE_START``-th month of each run to its second last. ``spreads`` and
+    from the ``REFERENCE_START``-th month of each run to its second last. ``walks`` and
     ``fits`` as in ``backtest_xiaomi`` (the fits keyed by model and cut-off)."""
     cases: list[Case] = []
     fits = {} if fits is None else fits
@@ -373,7 +374,7 @@ def backtest_references(
             if (run.name, cutoff) not in fits:
                 fits[run.name, cutoff] = fit_reference_model(data, run, cutoff)
             cases += reference_cases(data, run, cutoff, scenario, settings,
-                                     model=fits[run.name, cutoff], spreads=spreads)  # fmt: skip
+                                     model=fits[run.name, cutoff], walks=walks)  # fmt: skip
     return cases
 
 
@@ -385,13 +386,13 @@ def reference_cases(
     settings: Settings,
     *,
     model: FittedModel | None = None,
-    spreads: Mapping[int, Sequence[float]] | None = None,
+    walks: Mapping[int, float] | None = None,
 ) -> list[Case]:
-    """The cases of one reference run from one cut-off (first pass, or with ``spreads``
+    """The cases of one reference run from one cut-off (first pass, or with ``walks``
     the calibrated engine alone)."""
     model = model or fit_reference_model(data, run, cutoff)
-    spread = 1.0 if spreads is None else spreads[cutoff]
-    methods = METHODS if spreads is None else (FORECAST,)
+    walk = 0.0 if walks is None else walks[cutoff]
+    methods = METHODS if walks is None else (FORECAST,)
     known = run.units[run.months <= cutoff]
     months = run.months[(run.months > cutoff) & (run.months <= cutoff + settings.horizon)]
     truth = run.units[np.isin(run.months, months)]
@@ -400,7 +401,7 @@ def reference_cases(
     seed = case_seed(settings.seed, "reference", run.name, cutoff)
     reported = dict(zip(run.months.tolist(), run.units.tolist()))
     ahead = simulate_ahead(model, lambda y: _reference_scenario(scenario, cutoff, y), reported,
-                           months, seed=seed, n_paths=settings.n_paths, spread=spread)  # fmt: skip
+                           months, seed=seed, n_paths=settings.n_paths, error_walk=walk)  # fmt: skip
     paths = baseline_paths(known, max(months.size, rest.size), seed=seed, n_paths=settings.n_paths)
     rng = np.random.default_rng(seed)
     fields = dict(
@@ -418,7 +419,7 @@ def reference_cases(
             totals = so_far + paths[method][:, : rest.size].sum(1) if engine_total is None else engine_total
             year_actual = float(run.units[np.isin(run.months, rest)].sum()) + so_far
             case = with_year(case, totals, year_actual, rng=rng)
-        out.append(dataclasses.replace(case, k=float(np.mean(spread))))
+        out.append(dataclasses.replace(case, error_walk=walk))
     return out
 
 
@@ -460,75 +461,51 @@ def cut_sales(sales: ModelSales, as_of: int, *, drop: str | None = None) -> Mode
 
 # --------------------------------------------------------------------------- recalibration
 
-# k is fitted per horizon so that past central 95% intervals would have held 95% of outcomes.
-# Tried on the bundled data (docs/backtest.md): one k for all horizons at the 80%, 90% and
-# 95% levels, and k per horizon at 90% and 95%; per horizon at 95% gave the best CRPS with
-# 80% coverage inside its target, and no variant lifted 95% coverage above 85%.
-RECAL_LEVEL = 0.95
-RECAL_MIN_ERRORS = 20
-RECAL_BOUNDS = (0.5, 6.0)
 
+def log_errors(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """Log errors ``log(y / median)`` of an engine case and the forecast's own log sd, each (h,).
 
-def log_spread_errors(case: Case) -> np.ndarray:
-    """Standardised log errors of an engine case, (h,): ``log(y / median) / s``.
-
-    ``s`` is the forecast's own log-scale spread, the 10-90% log interval over 2 x 1.2816
-    (the sd, were the forecast log-normal).
+    The sd is the 10-90% log interval over 2 x 1.2816 (the sd, were the forecast log-normal).
     """
     assert case.samples is not None
     log_x = np.log(np.maximum(case.samples.astype(float), 1e-9))
     q10, q50, q90 = np.quantile(log_x, [0.1, 0.5, 0.9], axis=0)
-    s = np.maximum((q90 - q10) / (2 * 1.2816), 1e-6)
-    return (np.log(np.maximum(case.actual, 1e-9)) - q50) / s
+    sd = np.maximum((q90 - q10) / (2 * 1.2816), 1e-6)
+    return np.log(np.maximum(case.actual, 1e-9)) - q50, sd
 
 
-def spread_factor(errors: np.ndarray) -> float:
-    """The log-spread multiplier that would have given past errors ``RECAL_LEVEL`` coverage.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastErrors:
+    """Every uncalibrated engine forecast's error, in calendar time: an error is known from the
+    end of the month it scores; its horizon is the number of months from its cut-off."""
 
-    ``k = quantile_level(|z|) / z_level`` (level ``RECAL_LEVEL``; z_level the standard normal
-    quantile of a central interval of that level), bounded by ``RECAL_BOUNDS``; 1 with fewer than
-    ``RECAL_MIN_ERRORS`` past errors.
-    """
-    if errors.size < RECAL_MIN_ERRORS:
-        return 1.0
-    z_level = float(ndtri(0.5 + RECAL_LEVEL / 2))
-    k = float(np.quantile(np.abs(errors), RECAL_LEVEL)) / z_level
-    return float(np.clip(k, *RECAL_BOUNDS))
+    months: np.ndarray  # (n,) the month scored
+    horizons: np.ndarray  # (n,)
+    errors: np.ndarray  # (n,) log(actual / median)
+    sd: np.ndarray  # (n,) the forecast's own log sd
 
 
-def past_errors(cases: Sequence[Case]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(months, horizons, standardised log errors) of every uncalibrated engine forecast, in
-    calendar time: an error is known from the end of the month it scores; its horizon is the
-    number of months from its cut-off."""
+def past_errors(cases: Sequence[Case]) -> PastErrors:
     engine = [c for c in cases if c.method == UNCALIBRATED and c.samples is not None]
-    if not engine:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    months = np.concatenate([c.months for c in engine])
-    horizons = np.concatenate([c.months - c.cutoff for c in engine])
-    return months, horizons, np.concatenate([log_spread_errors(c) for c in engine])
+    pairs = [log_errors(c) for c in engine]
+    joined = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype))  # noqa: E731
+    return PastErrors(
+        months=joined([c.months for c in engine], np.int64),
+        horizons=joined([c.months - c.cutoff for c in engine], np.int64),
+        errors=joined([e for e, _ in pairs], float),
+        sd=joined([sd for _, sd in pairs], float),
+    )
 
 
-def spreads_at(
-    cases: Sequence[Case], months: Iterable[int], horizon: int
-) -> dict[int, tuple[tuple[float, ...], tuple[int, ...]]]:
-    """For each month, k and the number of errors behind it for horizons 1..``horizon``, from
-    the errors known at the month's end and nothing later.
-
-    Forecast errors grow with the horizon faster than the model's noise does (a curve that is
-    wrong stays wrong), so each horizon gets its own factor; a horizon with fewer than
-    ``RECAL_MIN_ERRORS`` errors takes the factor of all horizons pooled.
-    """
-    scored, horizons, errors = past_errors(cases)
+def walks_at(cases: Sequence[Case], months: Iterable[int]) -> dict[int, tuple[float, int]]:
+    """For each month, the error walk and the number of errors behind it, from the errors
+    known at the month's end and nothing later (``calibration.fit_error_walk``)."""
+    past = past_errors(cases)
     out = {}
     for month in sorted(set(int(m) for m in months)):
-        known = scored <= month
-        pooled = spread_factor(errors[known])
-        ks, ns = [], []
-        for h in range(1, horizon + 1):
-            these = errors[known & (horizons == h)]
-            ks.append(spread_factor(these) if these.size >= RECAL_MIN_ERRORS else pooled)
-            ns.append(int(these.size))
-        out[month] = (tuple(ks), tuple(ns))
+        known = past.months <= month
+        walk = fit_error_walk(past.errors[known], past.sd[known], past.horizons[known])
+        out[month] = (walk, int(known.sum()))
     return out
 
 
@@ -540,7 +517,7 @@ class BacktestResult:
     cases: tuple[Case, ...]
     cutoffs: tuple[int, ...]
     references: tuple[str, ...]
-    calibration: tuple[tuple[int, int, float, int], ...] = ()  # (month, horizon, k, n errors)
+    calibration: tuple[tuple[int, float, int], ...] = ()  # (month, error walk, n errors)
 
 
 def scenario_loader(path, overrides: Sequence[str] = ()) -> Callable[[int, int], Scenario]:
@@ -599,10 +576,10 @@ def run_backtest(
     the second last month) and on the ``references``, in two passes.
 
     The first pass scores the engine as fitted (``uncalibrated``) and the baselines. The
-    second re-simulates the engine from every cut-off with the spread factor k fitted on the
-    first pass's errors of months up to that cut-off (never the months being scored), and
-    scores it as ``forecast``: the calibration users get (``forecast.calibration``).
-    ``calibration`` holds k for every month of the history, for ``data/calibration.csv``.
+    second re-simulates the engine from every cut-off with the error walk fitted on the first
+    pass's errors of months up to that cut-off (never the months being scored), and scores it
+    as ``forecast``: the calibration users get (``forecast.calibration``). ``calibration``
+    holds the walk for every month of the history, for ``data/calibration.csv``.
     """
     import warnings
 
@@ -624,16 +601,13 @@ def run_backtest(
             runs = reference_series(data.sales, references)
             cases += backtest_references(data, runs, base, settings, step=step, fits=reference_fits)
         all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
-        table = spreads_at(cases, all_cutoffs, settings.horizon)
-        spreads = {month: k for month, (k, _) in table.items()}
-        cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, spreads=spreads, fits=xiaomi_fits)
+        table = walks_at(cases, all_cutoffs)
+        walks = {month: walk for month, (walk, _) in table.items()}
+        cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, walks=walks, fits=xiaomi_fits)
         if references:
-            cases += backtest_references(data, runs, base, settings, step=step, spreads=spreads,
+            cases += backtest_references(data, runs, base, settings, step=step, walks=walks,
                                          fits=reference_fits)  # fmt: skip
-    calibration = tuple(
-        (int(m), h + 1, table[int(m)][0][h], table[int(m)][1][h])
-        for m in history.months for h in range(settings.horizon)
-    )  # fmt: skip
+    calibration = tuple((int(m), *table[int(m)]) for m in history.months)
     return BacktestResult(cases=tuple(cases), cutoffs=tuple(cutoffs), references=tuple(references),
                           calibration=calibration)  # fmt: skip
 
@@ -667,7 +641,7 @@ def xiaomi_cutoffs(history: History, first: int | None, last: int | None) -> lis
 
 REPORT_METHODS = (FORECAST, UNCALIBRATED, *BASELINES)
 CASE_COLUMNS = ("source", "series", "cutoff", "method", "n_months", "coverage_50", "coverage_80",
-                "coverage_95", "mean_pit", "crps", "crps_relative", "median_ape", "k",
+                "coverage_95", "mean_pit", "crps", "crps_relative", "median_ape", "error_walk",
                 "year_actual", "year_median", "year_crps", "year_pit", "year_in_80", "target",
                 "p_hit", "hit", "pit")  # fmt: skip
 
@@ -742,7 +716,7 @@ def case_rows(cases: Sequence[Case]) -> list[tuple]:
         rows.append((c.source, c.series, format_month(c.cutoff), c.method, int(c.months.size),
                      *(_r(v) for v in cover), _r(np.mean(c.pit)), _r(np.mean(c.crps), 1),
                      _r(np.mean(c.crps) / c.scale), _r(np.mean(scoring.median_ape(c.median, c.actual))),
-                     _r(c.k), _r(c.year_actual, 0), _r(c.year_median, 0), _r(c.year_crps, 1), _r(c.year_pit),
+                     _r(c.error_walk), _r(c.year_actual, 0), _r(c.year_median, 0), _r(c.year_crps, 1), _r(c.year_pit),
                      int(c.year_covered[1]) if np.isfinite(c.year_actual) else "",
                      c.target or "", _r(c.p_hit), "" if c.target is None else int(c.year_actual >= c.target),
                      " ".join(f"{p:.4f}" for p in c.pit)))  # fmt: skip

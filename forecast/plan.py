@@ -7,7 +7,7 @@ launched by the scenario). The simulator (``simulate.py``) then needs nothing el
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -46,9 +46,10 @@ class Plan:
         Noise of launched lines: the average of the fitted lines' sigma and phi.
     multipliers : Mapping[str, Dist]
         Line name -> demand multiplier, for the lines that set one.
-    noise_spread : ndarray, shape (n_sim,)
-        The calibration factor k of each simulated month (by its horizon after ``as_of``),
-        multiplying that month's noise; ones when uncalibrated.
+    error_walk : float
+        Monthly sd, on the log scale, of the random walk each fitted line's level takes from
+        ``as_of``: the model error measured by backtests (``forecast.calibration``); 0 leaves
+        the uncertainty as fitted.
     """
 
     target_year: int
@@ -65,7 +66,7 @@ class Plan:
     events: tuple[Event, ...]
     multipliers: Mapping[str, Dist]
     noise_scale: float
-    noise_spread: np.ndarray  # (n_sim,) calibration factor k per simulated month
+    error_walk: float
     parameter_uncertainty: bool
     launch_sigma: float
     launch_phi: float
@@ -86,17 +87,15 @@ def make_plan(
     scenario: Scenario,
     actual_total: Mapping[int, float] | tuple[np.ndarray, np.ndarray],
     *,
-    spread: float | Sequence[float],
+    error_walk: float,
 ) -> Plan:
     """Join the fitted model, the scenario and the reported totals into a ``Plan``.
 
-    ``spread`` (k) multiplies the month-to-month noise (on top of ``noise_scale``): the
-    calibration factor fitted on past forecast errors (``forecast.calibration``); 1 leaves
-    the fitted uncertainty as it is (required, so no caller skips the calibration by
-    accident: user-facing runs get it from ``run.plan_for``). A sequence gives k by horizon: ``spread[h - 1]`` for the
-    month h months after ``as_of``, its last value for every later month. Backtests chose noise over parameter draws: widening the
-    parameters too gave worse CRPS and Brier scores for the same coverage, since it inflates
-    the long-horizon tails that the short-horizon errors say nothing about.
+    ``error_walk`` is the model error the fit cannot see, calibrated on past forecast errors
+    (``forecast.calibration``): each fitted line's log level takes a random walk with this
+    monthly sd from ``as_of`` (``simulate.py``). 0 leaves the uncertainty as fitted. It is
+    required, so no caller skips the calibration by accident: user-facing runs get it from
+    ``run.plan_for``.
 
     Parameters
     ----------
@@ -125,10 +124,9 @@ def make_plan(
     months = np.array(year_months(scenario.target_year), dtype=np.int64)
     n_reported = int(np.sum(months <= as_of))
     sim_months = months[n_reported:]
-    by_horizon = np.atleast_1d(np.asarray(spread, dtype=float))
-    if by_horizon.size == 0 or not np.all(np.isfinite(by_horizon) & (by_horizon >= 0)):
-        raise ValueError(f"spread must be finite numbers >= 0, got {spread}")
-    horizons = np.clip(sim_months - as_of, 1, by_horizon.size)
+    walk = float(error_walk)
+    if not (np.isfinite(walk) and walk >= 0):
+        raise ValueError(f"error_walk must be a finite number >= 0, got {error_walk!r}")
     lines = fitted.lines
     return Plan(
         target_year=scenario.target_year,
@@ -147,7 +145,7 @@ def make_plan(
             {k: v.multiplier for k, v in scenario.lines.items() if v.multiplier is not None}
         ),
         noise_scale=float(scenario.noise_scale),
-        noise_spread=by_horizon[horizons - 1],
+        error_walk=walk,
         parameter_uncertainty=bool(scenario.parameter_uncertainty),
         launch_sigma=float(np.mean([f.sigma for f in lines])) if lines else 0.0,
         launch_phi=float(np.mean([f.phi for f in lines])) if lines else 0.0,

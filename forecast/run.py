@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import __version__
-from forecast.calibration import load_calibration, spread_for
+from forecast.calibration import error_walk_for, load_calibration
 from forecast.errors import ConfigError
 from forecast.history import History, load_history
 from forecast.model_types import FittedModel
@@ -135,30 +135,28 @@ def run_scenario(
     """
     scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
     fitted = fitted or fit_for(load_history(scenario.data_dir), scenario, use_cache=use_cache)
-    spread, _ = scenario_spread(scenario)
-    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=spread)
+    plan = plan_for(fitted, scenario)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
                         target=scenario.target_units, scenario=scenario.name)  # fmt: skip
     record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
                        data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16],
-                       spread=spread)  # fmt: skip
+                       error_walk=plan.error_walk)  # fmt: skip
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
 
 
-def scenario_spread(scenario: Scenario) -> tuple[tuple[float, ...], str]:
-    """The noise factor k by horizon (months after ``as_of``) and where it comes from: the
-    scenario's own ``model.spread`` (every horizon), or the factors calibrated on past
-    errors for its ``history.as_of``."""
-    if scenario.spread is not None:
-        return (scenario.spread,), "model.spread set by the scenario"
-    return spread_for(load_calibration(scenario.data_dir), scenario.as_of)
+def scenario_error_walk(scenario: Scenario) -> tuple[float, str]:
+    """The model-error walk's monthly sd and where it comes from: the scenario's own
+    ``model.error_walk``, or the value calibrated on past errors for its ``history.as_of``."""
+    if scenario.error_walk is not None:
+        return scenario.error_walk, "model.error_walk set by the scenario"
+    return error_walk_for(load_calibration(scenario.data_dir), scenario.as_of)
 
 
 def plan_for(fitted: Fitted, scenario: Scenario) -> Plan:
-    """The simulation plan of ``scenario`` on ``fitted``, with its calibrated spread."""
-    spread, _ = scenario_spread(scenario)
-    return make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=spread)
+    """The simulation plan of ``scenario`` on ``fitted``, with its calibrated model error."""
+    walk, _ = scenario_error_walk(scenario)
+    return make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=walk)
 
 
 def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:

@@ -75,7 +75,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description", "extends", "events"),
     "target": ("year", "units"),
     "history": ("data", "as_of"),
-    "model": ("family", "parameter_uncertainty", "noise_scale", "spread"),
+    "model": ("family", "parameter_uncertainty", "noise_scale", "error_walk"),
     "simulation": ("n_paths", "seed"),
     "lines": (),  # a table of [lines.NAME] tables, see LINE_KEYS
     "events": (),  # an array of [[events]] tables, see EVENT_KEYS
@@ -621,13 +621,13 @@ def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
         out.add(("model", "noise_scale"), f"must be at least 0, got {format_number(scale)}")
     elif scale is not None:
         model["noise_scale"] = float(scale)
-    spread = section.get("spread", "auto")
-    if spread == "auto":
+    walk = section.get("error_walk", "auto")
+    if walk == "auto":
         pass
-    elif isinstance(spread, bool) or not isinstance(spread, int | float) or not 0 <= spread < float("inf"):
-        out.add(("model", "spread"), f'expected "auto" or a number >= 0, got {spread!r}')
+    elif isinstance(walk, bool) or not isinstance(walk, int | float) or not 0 <= walk < float("inf"):
+        out.add(("model", "error_walk"), f'expected "auto" or a number >= 0, got {walk!r}')
     else:
-        model["spread"] = float(spread)
+        model["error_walk"] = float(walk)
     return model
 
 

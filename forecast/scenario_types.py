@@ -115,7 +115,7 @@ class Scenario:
     n_paths: int = 100_000
     seed: int = 20260201
     noise_scale: float = 1.0
-    spread: float | None = None  # None: "auto", the calibrated factor for as_of
+    error_walk: float | None = None  # None: "auto", calibrated for as_of (forecast.calibration)
     parameter_uncertainty: bool = True
     events: tuple[Event, ...] = ()
     resolved: Mapping[str, object] = field(default_factory=dict)

@@ -1,8 +1,8 @@
 """Which uncertain inputs move the answer most: a tornado table on common random numbers.
 
 For every uncertain input of a plan (``simulate.input_keys``: each distribution of the
-scenario, the growth parameters and the noise of each line, and both of those for all lines
-at once as ``model.params`` and ``model.noise``), the scenario is simulated twice more with
+scenario, the growth parameters, the noise and the model-error walk of each line, and each of
+those for all lines at once as ``model.params``, ``model.noise`` and ``model.error_walk``), the scenario is simulated twice more with
 that input held at its 10th and at its 90th percentile while every other input keeps its
 own random draws (``simulate_paths(..., pinned={key: u})`` on the same seed). The swing is
 how far P(hit) and the median annual total move between the two. Because the other inputs'
@@ -10,7 +10,7 @@ draws are shared, the swing is free of most Monte Carlo noise.
 
 The baseline run (every input random) records each input per path, and ``rank_correlation``
 is Spearman's rho between that input and the annual total across paths, as @RISK reports
-it. For the vector inputs (``*.params``, ``*.noise``) the recorded value is the standard
+it. For the vector inputs (``*.params``, ``*.noise``, ``*.error_walk``) the recorded value is the standard
 normal score of the draw along the direction that moves the year's volume most; their
 ``low_value``/``high_value`` are left empty, since a vector has no single value to show.
 A shock's ``occurs`` is 0 or 1; a fitted ramp's ``ramp`` is the uniform picking its speed.
@@ -56,7 +56,7 @@ COLUMNS = (
     "input", "low_value", "high_value", "p_hit_low", "p_hit_high", "p_hit_swing",
     "median_low", "median_high", "median_swing", "rank_correlation",
 )  # fmt: skip
-VECTOR_SUFFIXES = (".params", ".noise")
+VECTOR_SUFFIXES = (".params", ".noise", ".error_walk")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

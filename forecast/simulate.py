@@ -5,14 +5,19 @@ Model of one path (all arrays are (n_paths, n_months); loops run only over month
 For each fitted line ``L`` and simulated month ``m``::
 
     params_p    ~ LineFit.draw_params            (the estimate if not parameter_uncertainty)
-    log D[p,m]  = LineFit.log_level(params_p, m) + seasonality.log_factors(m) + e[p,m]
+    log D[p,m]  = LineFit.log_level(params_p, m) + seasonality.log_factors(m) + e[p,m] + w[p,m]
     e[m]        = phi * e[m-1] + sqrt(1 - phi**2) * sigma * noise_scale * z[p,m]
+    w[m]        = w[m-1] + error_walk * y[p,m],   w[as_of] = 0
 
+``w`` is the model error the fit cannot see (a curve going wrong, a regime change): a random
+walk on the log level with monthly sd ``Plan.error_walk``, calibrated by backtests on past
+forecast errors (``forecast.calibration``), so its sd after h months is ``error_walk * sqrt(h)``.
+Each fitted line has its own walk; launched lines carry the scenario's own uncertainty instead.
 ``e`` starts from ``last_resid`` at ``LineFit.last_month``. Months between that and the
 first simulated month (when ``as_of`` is before the target year) are not simulated one by one:
 the AR(1) state entering the year is ``phi**k * e0 + s * sqrt(1 - phi**(2k)) * z0``, which has
 exactly the law of ``k`` recursion steps. So ``e = start + z @ matrix.T`` with a fixed
-(n_sim, n_sim + 1) matrix, one matrix product per line. Demand is ``exp(log D)`` times the
+(n_sim, n_sim + 1) matrix, one matrix product per line; ``w`` likewise, with phi = 1. Demand is ``exp(log D)`` times the
 line's multiplier (so the point forecast is the median; the mean carries
 ``exp(sigma**2 / 2)``). Then, as pure functions from ``events.py``:
 
@@ -39,15 +44,16 @@ model and noise draws; adding, removing or reordering an event leaves every othe
 draws unchanged (keys use event *names*); and the first ``n`` paths of a run do not depend on
 ``n_paths``. Scalars are drawn as uniforms ``u`` and mapped by ``Dist.ppf(u)``.
 
-Keys: ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.multiplier``,
-``model.params`` / ``model.noise`` (every line at once), and ``events.<name>.<field>`` with
+Keys: ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk``,
+``lines.<L>.multiplier``, ``model.params`` / ``model.noise`` / ``model.error_walk`` (every line
+at once), and ``events.<name>.<field>`` with
 field ``start``, ``weeks``, ``level``, ``ramp_weeks``, ``ramp_months``, ``factor``, ``limit``,
 ``step_month``, ``step_limit``, ``months``, ``size``, plus ``ramp`` (the uniform choosing a
 fitted ramp's speed) and ``occurs`` (a shock happens when ``u > 1 - probability``).
 
 Pinning (``pinned={key: u}``) replaces one input's draws by its value at quantile ``u`` and
 leaves all other draws as they were. For a scalar that is ``ppf(u)``. For the vector inputs
-(params, noise) the pinned value is the conditional mean of the normal draw given that its
+(params, noise, error walk) the pinned value is the conditional mean of the normal draw given that its
 linearised effect on the line's year volume sits at its ``u`` quantile:
 ``mean + ndtri(u) * cov @ g / sqrt(g @ cov @ g)``, with ``g`` the gradient of the point
 forecast's year volume. ``record_inputs`` returns per path the scalar values, and for vector
@@ -380,30 +386,23 @@ class _Noise:
     bridge: float
     innovation: float
     start: np.ndarray  # (n_sim,) the mean of e
-    matrix: np.ndarray  # (n_sim, n_sim + 1), rows times ``spread``
+    matrix: np.ndarray  # (n_sim, n_sim + 1)
     weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
-    spread: np.ndarray  # (n_sim,) calibration factor k of each month (Plan.noise_spread)
 
     def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
-        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months.
-
-        Month j gets ``start[j] + spread[j] * (e[j] - start[j])``: the calibration widens the
-        random part, not the known carry-over of the last residual.
-        """
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months."""
         e = self.state + self.bridge * z[:, 0]
         for j in range(log_d.shape[1]):
             e *= self.phi
             e += self.innovation * z[:, j + 1]
-            if self.spread[j] == 1.0:
-                log_d[:, j] += e
-            else:
-                log_d[:, j] += self.start[j] + self.spread[j] * (e - self.start[j])
+            log_d[:, j] += e
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LinePrep:
     fit: LineFit
     noise: _Noise
+    walk: _Noise  # the calibrated model error (phi = 1)
     gradient: np.ndarray  # (k,) of the point year volume in the params
     param_sd: float  # sd of gradient @ params
 
@@ -414,6 +413,7 @@ class _Prepared:
     launch_noise: Mapping[str, _Noise]
     params_sd: float  # of the sum over lines
     noise_sd: float
+    walk_sd: float
 
 
 def _prepare(plan: Plan) -> _Prepared:
@@ -429,28 +429,38 @@ def _prepare(plan: Plan) -> _Prepared:
         launch_noise=launch_noise,
         params_sd=float(np.sqrt(sum(lp.param_sd**2 for lp in lines))),
         noise_sd=float(np.sqrt(sum(float(nz.weight @ nz.weight) for nz in noises))),
+        walk_sd=float(np.sqrt(sum(float(lp.walk.weight @ lp.walk.weight) for lp in lines))),
     )
 
 
 def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
     gap = int(plan.sim_months[0]) - fit.last_month - 1 if plan.n_sim else 0
-    noise = _ar1_noise(fit.sigma * plan.noise_scale, fit.phi, gap, fit.last_resid, plan.n_sim,
-                       plan.noise_spread)  # fmt: skip
+    noise = _ar1_noise(fit.sigma * plan.noise_scale, fit.phi, gap, fit.last_resid, plan.n_sim)
     log_point = fit.log_level(fit.params[None, :], plan.sim_months)[0] + plan.log_season
     point = np.exp(log_point + noise.start)
     noise = dataclasses.replace(noise, weight=noise.matrix.T @ point)
+    walk = _walk(plan)
+    walk = dataclasses.replace(walk, weight=walk.matrix.T @ point)
     gradient = _volume_gradient(plan, fit, point)
     uncertain = plan.parameter_uncertainty and bool(np.any(fit.cov))
     param_sd = float(np.sqrt(max(gradient @ fit.cov @ gradient, 0.0))) if uncertain else 0.0
-    return _LinePrep(fit=fit, noise=noise, gradient=gradient, param_sd=param_sd)
+    return _LinePrep(fit=fit, noise=noise, walk=walk, gradient=gradient, param_sd=param_sd)
 
 
-def _ar1_noise(
-    scale: float, phi: float, gap: int, e0: float, n_sim: int, spread: np.ndarray | None = None
-) -> _Noise:
-    """AR(1) with marginal sd ``scale`` from ``e0``, ``gap`` unsimulated steps before month 1;
-    month j's random part times ``spread[j]`` (default 1)."""
-    spread = np.ones(n_sim) if spread is None else np.asarray(spread, dtype=float)
+def _walk(plan: Plan) -> _Noise:
+    """The model-error walk: 0 at ``as_of``, sd ``error_walk * sqrt(h)`` h months later."""
+    n_sim, tau = plan.n_sim, plan.error_walk
+    first = int(plan.sim_months[0] - plan.as_of) if n_sim else 1  # horizon of the first month
+    bridge = tau * np.sqrt(first - 1.0)  # the months before the first simulated one, at once
+    matrix = np.zeros((n_sim, n_sim + 1))
+    matrix[:, 0] = bridge
+    matrix[:, 1:] = tau * np.tri(n_sim)
+    return _Noise(phi=1.0, state=0.0, bridge=bridge, innovation=tau, start=np.zeros(n_sim),
+                  matrix=matrix, weight=np.zeros(n_sim + 1))  # fmt: skip
+
+
+def _ar1_noise(scale: float, phi: float, gap: int, e0: float, n_sim: int) -> _Noise:
+    """AR(1) with marginal sd ``scale`` from ``e0``, ``gap`` unsimulated steps before month 1."""
     j = np.arange(1, n_sim + 1)
     bridge = scale * np.sqrt(1.0 - phi ** (2 * gap))
     innovation = scale * np.sqrt(1.0 - phi**2)
@@ -464,9 +474,8 @@ def _ar1_noise(
         bridge=bridge,
         innovation=innovation,
         start=phi ** (gap + j) * e0,
-        matrix=matrix * spread[:, None],
+        matrix=matrix,
         weight=np.zeros(n_sim + 1),
-        spread=spread,
     )
 
 
@@ -476,7 +485,7 @@ _STATIONARY = 10**6  # bridge steps after which the AR(1) state has its marginal
 def _launch_noise(plan: Plan, level: float) -> _Noise:
     scale = plan.launch_sigma * plan.noise_scale
     # Stationary from the year start: an infinite bridge gives the state its marginal sd.
-    noise = _ar1_noise(scale, plan.launch_phi, _STATIONARY, 0.0, plan.n_sim, plan.noise_spread)
+    noise = _ar1_noise(scale, plan.launch_phi, _STATIONARY, 0.0, plan.n_sim)
     return dataclasses.replace(noise, weight=noise.matrix.T @ np.full(plan.n_sim, level))
 
 
@@ -501,6 +510,7 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
     scores = (
         _Score(draws, "model.params", prep.params_sd),
         _Score(draws, "model.noise", prep.noise_sd),
+        _Score(draws, "model.error_walk", prep.walk_sd),
     )
     lines = _fitted_demand(plan, prep, draws, scores)
     lines.update(_launches(plan, prep, draws, scores[1]))
@@ -517,10 +527,10 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
 
 
 def _fitted_demand(
-    plan: Plan, prep: _Prepared, draws: _Draws, scores: tuple[_Score, _Score]
+    plan: Plan, prep: _Prepared, draws: _Draws, scores: tuple[_Score, _Score, _Score]
 ) -> dict[str, np.ndarray]:
     demand: dict[str, np.ndarray] = {}
-    model_params, model_noise = scores
+    model_params, model_noise, model_walk = scores
     for lp in prep.lines:
         fit = lp.fit
         params = _line_params(plan, lp, draws, prep.params_sd, model_params)
@@ -528,6 +538,9 @@ def _fitted_demand(
         log_d = fit.log_level(params, plan.sim_months)
         log_d += plan.log_season
         lp.noise.add_to(log_d, z)
+        if plan.error_walk > 0:
+            y = _line_noise(f"lines.{fit.line}.error_walk", lp.walk, draws, prep.walk_sd, model_walk)
+            lp.walk.add_to(log_d, y)
         demand[fit.line] = np.exp(log_d, out=log_d)
     return demand
 
@@ -718,11 +731,14 @@ def _input_table(plan: Plan) -> list[tuple[str, bool]]:
     noisy = plan.noise_scale > 0 and plan.n_sim > 0
     table.append(("model.params", uncertain_params))
     table.append(("model.noise", noisy and any(f.sigma > 0 for f in plan.lines)))
+    walking = plan.error_walk > 0 and plan.n_sim > 0
+    table.append(("model.error_walk", walking and bool(plan.lines)))
     for fit in plan.lines:
         table.append(
             (f"lines.{fit.line}.params", plan.parameter_uncertainty and bool(np.any(fit.cov)))
         )
         table.append((f"lines.{fit.line}.noise", noisy and fit.sigma > 0))
+        table.append((f"lines.{fit.line}.error_walk", walking))
     for event in plan.events:
         if isinstance(event, LaunchEvent):
             table.append((f"lines.{event.line}.noise", noisy and plan.launch_sigma > 0))

@@ -23,7 +23,7 @@ from forecast.tables import Cell, csv_value
 SUMMARY_COLUMNS = (
     "scenario", "target_year", "target", "p_hit", "p_hit_se", "mean", "sd", *QUANTILE_NAMES,
     "expected_shortfall", "required_monthly", "ytd_actual",
-    "seed", "n_paths", "version", "data_hash", "scenario_hash", "spread",
+    "seed", "n_paths", "version", "data_hash", "scenario_hash", "error_walk",
 )  # fmt: skip
 MONTHLY_COLUMNS = ("month", "actual", "mean", *QUANTILE_NAMES, "cum_p50", "target_pace")
 
@@ -37,7 +37,7 @@ class RunRecord:
     version: str
     data_hash: str
     scenario_hash: str
-    spread: tuple[float, ...] = (1.0,)  # noise factor k by horizon the run used (forecast.calibration)
+    error_walk: float = 0.0  # the model-error walk's monthly sd the run used (forecast.calibration)
 
 
 def _round(value: float, digits: int = 1) -> float:
@@ -51,7 +51,7 @@ def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
         _round(s.mean), _round(s.sd), *(_round(q) for q in s.quantiles),
         _round(s.expected_shortfall), _round(s.required_monthly), _round(s.ytd_actual),
         record.seed, record.n_paths, record.version, record.data_hash, record.scenario_hash,
-        " ".join(f"{k:.4g}" for k in record.spread),
+        round(record.error_walk, 4),
     )  # fmt: skip
 
 

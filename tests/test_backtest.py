@@ -85,8 +85,8 @@ def test_reference_cases_score_every_method() -> None:
     cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
     assert [c.method for c in cases] == list(bt.METHODS)
     calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,
-                                    spreads={int(run.months[8]): (2.0,)})  # fmt: skip
-    assert [(c.method, c.k) for c in calibrated] == [(bt.FORECAST, 2.0)]
+                                    walks={int(run.months[8]): 0.3})  # fmt: skip
+    assert [(c.method, c.error_walk) for c in calibrated] == [(bt.FORECAST, 0.3)]
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
 
 
@@ -96,43 +96,56 @@ def _scenario():
     return load_scenario(BASELINE)
 
 
-def test_spread_uses_only_errors_known_at_each_month(rng) -> None:
+def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
     def case(cutoff: int, actual: float) -> bt.Case:
-        samples = rng.lognormal(np.log(100), 0.1, size=(500, 1))
+        samples = rng.lognormal(np.log(100), 0.1, size=(2000, 1))
         return bt.score_case(samples, np.array([actual]), rng=rng, method=bt.UNCALIBRATED,
                              source="t", series="s", cutoff=cutoff,
                              months=np.array([cutoff + 1]), scale=100.0)  # fmt: skip
 
     cases = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
-    table = bt.spreads_at(cases, [100, 110, 125, 130], horizon=2)
-    assert table[100] == ((1.0, 1.0), (0, 0))  # nothing known yet
-    assert table[110] == ((1.0, 1.0), (10, 0))  # ten errors known: too few to calibrate on
-    (k1, k2), (n1, n2) = table[125]
-    assert (n1, n2) == (25, 0) and k1 > 3  # every past error far out: much wider
-    assert k2 == k1  # no errors two months ahead yet: the pooled factor
-    assert table[130][1] == (30, 0)
+    table = bt.walks_at(cases, [100, 110, 125, 130])
+    assert table[100] == (0.0, 0)  # nothing known yet
+    assert table[110] == (0.0, 10)  # ten errors known: too few to calibrate on
+    walk, n = table[125]
+    # every error log 2 out, one month ahead, from forecasts with log sd 0.1: the walk must
+    # reach (log 2 / 1.96)**2 - 0.1**2 in variance (sd of the sample quantiles: ~0.003)
+    assert n == 25 and walk == pytest.approx(np.sqrt((np.log(2) / 1.96) ** 2 - 0.01), abs=0.01)
+    assert table[130][1] == 30
 
 
-def test_calibrated_engine_is_wider_around_the_same_centre() -> None:
-    """spread k multiplies the noise: same median, wider intervals one month ahead (where
-    noise, not parameter uncertainty, dominates)."""
+def _fitted_baseline(as_of: str | None = None):
     from forecast.run import fit_for, load
+
+    overrides = [] if as_of is None else [f'history.as_of="{as_of}"']
+    scenario = load(BASELINE, overrides)
+    return scenario, fit_for(load_history(scenario.data_dir), scenario)
+
+
+@pytest.mark.parametrize("as_of, first_horizon", [(None, 1), ("2025-10", 3)])
+def test_error_walk_adds_a_random_walk_to_each_line(as_of, first_horizon) -> None:
+    """The walk is the only difference between the two runs (it has its own random stream):
+    per line, log(with) - log(without) is the walk, with mean 0 and variance walk**2 * h."""
     from forecast.simulate import simulate_paths
 
-    scenario = load(BASELINE)
-    fitted = fit_for(load_history(scenario.data_dir), scenario)
-    paths = {}
-    for k in (1.0, 2.0):
-        plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=k)
-        paths[k] = simulate_paths(plan, seed=5, n_paths=20_000).paths[:, 1]
-    q1, q2 = (np.quantile(np.log(paths[k]), [0.1, 0.5, 0.9]) for k in (1.0, 2.0))
-    assert q2[1] == pytest.approx(q1[1], abs=0.05)
-    assert 1.5 * (q1[2] - q1[0]) < (q2[2] - q2[0]) < 2.05 * (q1[2] - q1[0])
-
-
-def test_spread_factor_is_one_for_calibrated_errors(rng) -> None:
-    assert bt.spread_factor(rng.normal(size=5000)) == pytest.approx(1.0, abs=0.05)
-    assert bt.spread_factor(rng.normal(size=5)) == 1.0
+    scenario, fitted = _fitted_baseline(as_of)
+    lines = {}
+    for walk in (0.0, 0.3):
+        plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=walk)
+        lines[walk] = simulate_paths(plan, seed=5, n_paths=20_000, record_lines=True).lines
+    n_sim = plan.n_sim
+    h = first_horizon + np.arange(n_sim)
+    walks = {name: np.log(lines[0.3][name]) - np.log(lines[0.0][name]) for name in lines[0.0]}
+    assert set(walks) == {"SU7", "YU7"}
+    for w in walks.values():
+        # n = 20,000: s.e. of the mean 0.3 sqrt(h) / 141, of the variance 1% of it
+        assert np.all(np.abs(w.mean(axis=0)) < 4 * 0.3 * np.sqrt(h) / np.sqrt(20_000))
+        assert w.var(axis=0) == pytest.approx(0.09 * h, rel=0.04)
+        # a walk: each month adds an independent step to the last
+        steps = np.diff(w, axis=1)
+        assert abs(np.corrcoef(w[:, 0], steps[:, 0])[0, 1]) < 0.03
+    # each line its own walk (s.e. of a correlation 1/141)
+    assert abs(np.corrcoef(walks["SU7"][:, -1], walks["YU7"][:, -1])[0, 1]) < 0.03
 
 
 def test_cutoffs_outside_the_history_are_errors() -> None:

@@ -38,7 +38,7 @@ def _entries(folder: Path) -> list[Path]:
 
 
 def _paths(fitted, scenario) -> np.ndarray:
-    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), spread=1.0)
+    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=0.0)
     return simulate_paths(plan, seed=3, n_paths=2000).paths
 
 

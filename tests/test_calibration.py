@@ -2,9 +2,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.special import ndtri
 
-from forecast.calibration import CalibrationRow, calibration_csv, load_calibration, spread_for
+from forecast.calibration import (
+    LEVEL,
+    MAX_WALK,
+    MIN_ERRORS,
+    CalibrationRow,
+    calibration_csv,
+    error_walk_for,
+    fit_error_walk,
+    load_calibration,
+)
 from forecast.errors import DataError
 from forecast.months import parse_month
 from forecast.run import run_scenario
@@ -12,54 +26,86 @@ from forecast.run import run_scenario
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_bundled_table_covers_every_history_month_and_horizon_with_a_widening_factor() -> None:
+def test_bundled_table_has_a_model_error_for_every_history_month() -> None:
     table = load_calibration(REPO / "data")
     assert table[0].as_of == parse_month("2024-04") and table[-1].as_of == parse_month("2026-01")
-    assert len(table) == 22 * 6 and {r.horizon for r in table} == set(range(1, 7))
-    # the backtests found the fitted uncertainty too narrow at every cut-off and horizon
-    assert all(1.0 < r.spread < 5 and r.n_errors >= 20 for r in table)
-    # and more so further ahead: a curve that is wrong stays wrong
-    k, _ = spread_for(table, parse_month("2026-01"))
-    assert len(k) == 6 and k[5] > k[0]
+    assert [r.as_of for r in table] == list(range(table[0].as_of, table[-1].as_of + 1))
+    # backtests found the fitted uncertainty too narrow at every month: a walk well above 0,
+    # from more errors every month
+    assert all(0.1 < r.error_walk < 0.5 and r.n_errors >= MIN_ERRORS for r in table)
+    assert all(a.n_errors < b.n_errors for a, b in zip(table, table[1:]))
 
 
-def test_spread_for_takes_the_latest_row_at_or_before_as_of() -> None:
-    table = (CalibrationRow(as_of=10, horizon=1, spread=2.0, n_errors=30, source="t"),
-             CalibrationRow(as_of=10, horizon=2, spread=2.5, n_errors=30, source="t"),
-             CalibrationRow(as_of=12, horizon=1, spread=3.0, n_errors=40, source="t"))  # fmt: skip
-    assert spread_for(table, 11)[0] == (2.0, 2.5)
-    assert spread_for(table, 12)[0] == (3.0,)
-    assert spread_for(table, 99) == ((3.0,), "calibrated on 40 past errors as of 0001-01")
-    k, note = spread_for(table, 9)
-    assert k == (1.0,) and "no calibration" in note
+def test_error_walk_for_takes_the_latest_row_at_or_before_as_of() -> None:
+    table = (CalibrationRow(as_of=10, error_walk=0.2, n_errors=30, source="t"),
+             CalibrationRow(as_of=12, error_walk=0.3, n_errors=40, source="t"))  # fmt: skip
+    assert error_walk_for(table, 11)[0] == 0.2
+    assert error_walk_for(table, 12)[0] == 0.3
+    assert error_walk_for(table, 99) == (0.3, "calibrated on 40 past errors as of 0001-01")
+    walk, note = error_walk_for(table, 9)
+    assert walk == 0.0 and "no calibration" in note
 
 
 def test_round_trip_and_bad_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    table = (CalibrationRow(as_of=parse_month("2025-01"), horizon=1, spread=2.5, n_errors=30, source="test run"),)
+    table = (CalibrationRow(as_of=parse_month("2025-01"), error_walk=0.25, n_errors=30, source="test run"),)
     (tmp_path / "calibration.csv").write_text(calibration_csv(table))
     assert load_calibration(tmp_path) == table
     monkeypatch.chdir(tmp_path)
-    Path("calibration.csv").write_text("as_of,horizon,spread,n_errors,source\n2025-01,1,-1,3,x\n")
+    header = "as_of,error_walk,n_errors,source\n"
+    Path("calibration.csv").write_text(header + "2025-01,-1,3,x\n2025-02,0.2,3,x\n2025-02,0.3,4,x\n")
     with pytest.raises(DataError) as caught:
         load_calibration(tmp_path)
-    assert caught.value.problems == ("calibration.csv:2: spread: expected a positive number, got '-1'",)
+    assert caught.value.problems == (
+        "calibration.csv:2: error_walk: expected a number >= 0, got '-1'",
+        "calibration.csv:4: as_of: 2025-02 appears twice",
+    )
     assert load_calibration(tmp_path / "nowhere") == ()
 
 
-def test_run_uses_the_calibrated_spread_unless_the_scenario_sets_one() -> None:
+def _errors(rng: np.random.Generator, walk: float, n: int = 5000):
+    sd = rng.uniform(0.05, 0.4, n)  # forecasts as narrow or wide as the engine's
+    horizons = rng.integers(1, 7, n)
+    return rng.normal(0.0, np.sqrt(sd**2 + walk**2 * horizons)), sd, horizons
+
+
+def test_fit_error_walk_recovers_the_walk_that_made_the_errors(rng) -> None:
+    # 200 repeats of n = 5,000 gave sd 0.0049 around 0.300; 0.02 is four of those
+    assert fit_error_walk(*_errors(rng, 0.3)) == pytest.approx(0.3, abs=0.02)
+    # forecasts that were already honest need no walk (sd 0.006 over the same repeats)
+    assert fit_error_walk(*_errors(rng, 0.0)) < 0.03
+    # too few errors to say anything
+    assert fit_error_walk(*(a[: MIN_ERRORS - 1] for a in _errors(rng, 0.3))) == 0.0
+
+
+@given(
+    errors=arrays(float, st.integers(MIN_ERRORS, 200), elements=st.floats(-3, 3)),
+    data=st.data(),
+)
+def test_fitted_walk_would_have_covered_the_level_of_past_errors(errors, data) -> None:
+    n = errors.size
+    sd = data.draw(arrays(float, n, elements=st.floats(0.01, 1)))
+    horizons = data.draw(arrays(np.int64, n, elements=st.integers(1, 12)))
+    walk = fit_error_walk(errors, sd, horizons)
+    assert 0 <= walk <= MAX_WALK
+    if walk < MAX_WALK:
+        z = float(ndtri(0.5 + LEVEL / 2))
+        inside = np.abs(errors) <= z * np.sqrt(sd**2 + walk**2 * horizons) * (1 + 1e-9)
+        assert inside.mean() >= LEVEL - 1.0 / n
+
+
+def test_run_uses_the_calibrated_walk_unless_the_scenario_sets_one() -> None:
     baseline = REPO / "scenarios" / "baseline.toml"
     auto = run_scenario(baseline, n_paths=2000)
-    expected = spread_for(load_calibration(REPO / "data"), parse_month("2026-01"))[0]
-    assert auto.record.spread == expected
-    # and the plan the paths came from used it: February is one month after as_of
-    assert auto.plan.noise_spread[0] == expected[0] and auto.plan.noise_spread[-1] == expected[-1]
-    fitted = run_scenario(baseline, n_paths=2000, overrides=["model.spread=1"])
-    assert fitted.record.spread == (1.0,)
-    assert set(fitted.plan.noise_spread) == {1.0}
-    # wider noise around the same monthly medians: a wider range of annual totals
+    expected, _ = error_walk_for(load_calibration(REPO / "data"), parse_month("2026-01"))
+    assert expected > 0
+    assert auto.record.error_walk == expected and auto.plan.error_walk == expected
+    fitted = run_scenario(baseline, n_paths=2000, overrides=["model.error_walk=0"])
+    assert fitted.record.error_walk == 0.0 and fitted.plan.error_walk == 0.0
+    # the model error widens the range of annual totals
     wide, narrow = (r.summary.quantile(0.95) - r.summary.quantile(0.05) for r in (auto, fitted))
-    assert wide > narrow
-    assert "spread" in auto.files()["summary.csv"].splitlines()[0]
+    assert wide > 1.3 * narrow
+    header, row = auto.files()["summary.csv"].splitlines()[:2]
+    assert header.split(",")[-1] == "error_walk" and row.split(",")[-1] == str(round(expected, 4))
 
 
 def test_overrides_with_a_scenario_object_are_refused_not_ignored() -> None:

@@ -162,7 +162,7 @@ def test_line_whose_only_month_is_an_anomaly_is_not_simulated() -> None:
 
 
 def test_zero_noise_without_parameter_uncertainty_gives_identical_paths() -> None:
-    sets = ("model.noise_scale=0", "model.parameter_uncertainty=false")
+    sets = ("model.noise_scale=0", "model.parameter_uncertainty=false", "model.error_walk=0")
     result = _run("2026-01", 2026, *sets, n_paths=300)
     assert np.all(result.paths == result.paths[0])
     s = result.summary

@@ -94,7 +94,7 @@ def make(
         events=tuple(events),
     )
     actual = {m: 1000.0 + m % 12 for m in range(month_ordinal(2024, 4), month_ordinal(2027, 1))}
-    return make_plan(fitted, scenario, actual, spread=1.0)
+    return make_plan(fitted, scenario, actual, error_walk=0.0)
 
 
 ONE_MONTH = Fixed(value=4.345)
@@ -397,4 +397,4 @@ def test_reported_months_must_have_totals() -> None:
         as_of=JAN + 1,
     )
     with pytest.raises(DataError, match="no reported total for 2026-02"):
-        make_plan(fitted, scenario, {JAN: 39_000.0}, spread=1.0)
+        make_plan(fitted, scenario, {JAN: 39_000.0}, error_walk=0.0)

@@ -64,12 +64,12 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" /
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a scenario key; the value is parsed as TOML. Repeatable.")  # fmt: skip
 @click.option("--write-calibration", "calibration_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the spread factor per month (data/calibration.csv is this file).")  # fmt: skip
+              help="Write the error walk per month (data/calibration.csv is this file).")  # fmt: skip
 def command(scenario, first, last, horizon, n_paths, seed, references, step, out, plot, overrides,
             calibration_out):  # fmt: skip
     """Replay every past cut-off: fit, simulate, and score against what happened.
 
-    Scores the engine as fitted (uncalibrated), the engine with its spread factor fitted on
+    Scores the engine as fitted (uncalibrated), the engine with its model-error walk fitted on
     earlier errors only (forecast: what 'run' uses), and the naive, drift and ETS baselines:
     coverage of the 50/80/95% monthly intervals, PIT, CRPS, error of the median, and P(hit)
     of the targets known at each cut-off with the Brier score.
@@ -117,8 +117,8 @@ def command(scenario, first, last, horizon, n_paths, seed, references, step, out
 
         source = (f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
                   f"horizon {horizon}; {'references' if references else 'no references'})")  # fmt: skip
-        rows = tuple(CalibrationRow(as_of=m, horizon=h, spread=k, n_errors=n, source=source)
-                     for m, h, k, n in result.calibration)  # fmt: skip
+        rows = tuple(CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+                     for m, walk, n in result.calibration)  # fmt: skip
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
     if plot is not None:
