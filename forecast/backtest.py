@@ -29,7 +29,7 @@ from forecast import scoring
 from forecast.baselines import BASELINES, MIN_MONTHS
 from forecast.calibration import fit_error_walk
 from forecast.errors import ForecastError
-from forecast.fit import fit_model, fit_reconciled
+from forecast.fit import FitReport, fit_model, fit_reconciled
 from forecast.history import TOTAL, History, target_at
 from forecast.model_types import FittedModel
 from forecast.months import format_month, month_ordinal, year_months
@@ -463,48 +463,78 @@ def cut_sales(sales: ModelSales, as_of: int, *, drop: str | None = None) -> Mode
 
 
 def log_errors(case: Case) -> tuple[np.ndarray, np.ndarray]:
-    """Log errors ``log(y / median)`` of an engine case and the forecast's own log sd, each (h,).
+    """An engine case's log median and own log sd, each (h,).
 
     The sd is the 10-90% log interval over 2 x 1.2816 (the sd, were the forecast log-normal).
     """
     assert case.samples is not None
     log_x = np.log(np.maximum(case.samples.astype(float), 1e-9))
     q10, q50, q90 = np.quantile(log_x, [0.1, 0.5, 0.9], axis=0)
-    sd = np.maximum((q90 - q10) / (2 * 1.2816), 1e-6)
-    return np.log(np.maximum(case.actual, 1e-9)) - q50, sd
+    return q50, np.maximum((q90 - q10) / (2 * 1.2816), 1e-6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PastErrors:
-    """Every uncalibrated engine forecast's error, in calendar time: an error is known from the
-    end of the month it scores; its horizon is the number of months from its cut-off."""
+    """Every uncalibrated engine forecast of one line's month, in calendar time: its error is
+    known from the end of the month it scores; its horizon is the number of months from its
+    cut-off. Lines only (Xiaomi's and each reference launch): the engine gives each line its own
+    walk, so Xiaomi's total, a sum of walks, is not a sample of one."""
 
     months: np.ndarray  # (n,) the month scored
     horizons: np.ndarray  # (n,)
-    errors: np.ndarray  # (n,) log(actual / median)
+    log_median: np.ndarray  # (n,)
     sd: np.ndarray  # (n,) the forecast's own log sd
+    log_actual: np.ndarray  # (n,) as scored (Xiaomi: the full history's reconciliation)
+    xiaomi_series: np.ndarray  # (n,) the Xiaomi series scored, "" for a reference launch
 
 
 def past_errors(cases: Sequence[Case]) -> PastErrors:
-    engine = [c for c in cases if c.method == UNCALIBRATED and c.samples is not None]
+    engine = [c for c in cases if c.method == UNCALIBRATED and c.samples is not None
+              and not (c.source == "xiaomi" and c.series == TOTAL)]  # fmt: skip
     pairs = [log_errors(c) for c in engine]
-    joined = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype))  # noqa: E731
+
+    def joined(parts: list, dtype) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
     return PastErrors(
         months=joined([c.months for c in engine], np.int64),
         horizons=joined([c.months - c.cutoff for c in engine], np.int64),
-        errors=joined([e for e, _ in pairs], float),
+        log_median=joined([q50 for q50, _ in pairs], float),
         sd=joined([sd for _, sd in pairs], float),
+        log_actual=joined([np.log(np.maximum(c.actual, 1e-9)) for c in engine], float),
+        xiaomi_series=joined([np.full(c.months.size, c.series if c.source == "xiaomi" else "")
+                              for c in engine], object),  # fmt: skip
     )
 
 
-def walks_at(cases: Sequence[Case], months: Iterable[int]) -> dict[int, tuple[float, int]]:
-    """For each month, the error walk and the number of errors behind it, from the errors
-    known at the month's end and nothing later (``calibration.fit_error_walk``)."""
+def walks_at(
+    cases: Sequence[Case],
+    months: Iterable[int],
+    known_at: Callable[[int], Reconciled] | None = None,
+) -> dict[int, tuple[float, int]]:
+    """For each month c, the error walk and the number of errors behind it, from the errors of
+    months up to c and nothing later (``calibration.fit_error_walk``).
+
+    ``known_at(c)`` is Xiaomi's history as it stood at the end of c: its errors are scored
+    against those actuals, not the full history's, since totals published later revise
+    earlier months (July 2024, "over 10,000", is pinned down by the third quarter's total).
+    Reference launches' figures are never revised.
+    """
     past = past_errors(cases)
+    xiaomi = past.xiaomi_series != ""
     out = {}
     for month in sorted(set(int(m) for m in months)):
         known = past.months <= month
-        walk = fit_error_walk(past.errors[known], past.sd[known], past.horizons[known])
+        log_actual = past.log_actual
+        if known_at is not None and np.any(known & xiaomi):
+            log_actual = log_actual.copy()
+            history = known_at(month)
+            for series in set(past.xiaomi_series[known & xiaomi]):
+                rows = known & (past.xiaomi_series == series)
+                values = _values_at(history, series, past.months[rows])
+                log_actual[rows] = np.log(np.maximum(values, 1e-9))
+        errors = log_actual[known] - past.log_median[known]
+        walk = fit_error_walk(errors, past.sd[known], past.horizons[known])
         out[month] = (walk, int(known.sum()))
     return out
 
@@ -601,7 +631,7 @@ def run_backtest(
             runs = reference_series(data.sales, references)
             cases += backtest_references(data, runs, base, settings, step=step, fits=reference_fits)
         all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
-        table = walks_at(cases, all_cutoffs)
+        table = walks_at(cases, all_cutoffs, known_at=_known_at(history, xiaomi_fits))
         walks = {month: walk for month, (walk, _) in table.items()}
         cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, walks=walks, fits=xiaomi_fits)
         if references:
@@ -610,6 +640,19 @@ def run_backtest(
     calibration = tuple((int(m), *table[int(m)]) for m in history.months)
     return BacktestResult(cases=tuple(cases), cutoffs=tuple(cutoffs), references=tuple(references),
                           calibration=calibration)  # fmt: skip
+
+
+def _known_at(history: History, fits: Mapping[int, FitReport]) -> Callable[[int], Reconciled]:
+    """Month -> Xiaomi's history reconciled as it stood at its end (the cut-offs' own, when
+    fitted)."""
+    from functools import cache
+
+    @cache
+    def at(month: int) -> Reconciled:
+        report = fits.get(month)
+        return report.reconciled if report is not None else reconcile(history.cut(month))
+
+    return at
 
 
 def _any_cutoff(path, overrides) -> tuple[int, int]:

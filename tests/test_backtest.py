@@ -16,7 +16,6 @@ from forecast.cli import cli
 from forecast.errors import ForecastError
 from forecast.history import load_history
 from forecast.months import format_month, parse_month
-from forecast.plan import make_plan
 from forecast.refclass import reference_series
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +72,33 @@ def test_no_information_after_the_cutoff_reaches_the_forecast(tmp_path: Path) ->
         np.testing.assert_array_equal(a[key], b[key])
 
 
+def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_path: Path) -> None:
+    """The error walk of a cut-off is fitted on earlier errors, scored against the actuals as
+    they were known then: July 2024 ("over 10,000") is pinned down only by the third quarter's
+    total, which ends after it. Tripling that total (and every later one) moves July's actual
+    in the full history, and must not move the forecast from the end of July."""
+    clean, dirty = tmp_path / "clean", tmp_path / "dirty"
+    shutil.copytree(REPO / "data", clean)
+    shutil.copytree(REPO / "data", dirty)
+    _corrupt(dirty / "totals.csv", "period", parse_month("2024-07"), ("figure",))
+    results = [
+        # one reference launch, so enough errors are known by mid-2024 for a walk
+        bt.run_backtest(BASELINE, first=parse_month("2024-06"), last=parse_month("2024-08"),
+                        references=("Aion|Y",), step=3, settings=SETTINGS,
+                        overrides=[f'history.data="{d}"'])  # fmt: skip
+        for d in (clean, dirty)
+    ]
+    calibrated = [{c.cutoff: c for c in r.cases if c.method == bt.FORECAST and c.series == "total"}
+                  for r in results]  # fmt: skip
+    walk_at_july = dict((m, w) for m, w, _ in results[0].calibration)[parse_month("2024-07")]
+    assert calibrated[0][parse_month("2024-07")].error_walk == walk_at_july
+    assert walk_at_july > 0  # else the check below could not fail
+    for cutoff in (parse_month("2024-06"), parse_month("2024-07")):
+        a, b = calibrated[0][cutoff], calibrated[1][cutoff]
+        assert a.error_walk == b.error_walk
+        np.testing.assert_array_equal(a.samples, b.samples)
+
+
 def test_reference_fit_leaves_the_model_itself_out() -> None:
     data = bt.reference_data(REPO / "data")
     sales = bt.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
@@ -87,6 +113,10 @@ def test_reference_cases_score_every_method() -> None:
     calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,
                                     walks={int(run.months[8]): 0.3})  # fmt: skip
     assert [(c.method, c.error_walk) for c in calibrated] == [(bt.FORECAST, 0.3)]
+    # the walk reached the engine: same draws otherwise, so wider in every month
+    spread = [np.subtract(*np.quantile(np.log(c.samples), [0.9, 0.1], axis=0))
+              for c in (calibrated[0], cases[0])]  # fmt: skip
+    assert np.all(spread[0] > spread[1] + 0.2)
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
 
 
@@ -112,40 +142,6 @@ def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
     # reach (log 2 / 1.96)**2 - 0.1**2 in variance (sd of the sample quantiles: ~0.003)
     assert n == 25 and walk == pytest.approx(np.sqrt((np.log(2) / 1.96) ** 2 - 0.01), abs=0.01)
     assert table[130][1] == 30
-
-
-def _fitted_baseline(as_of: str | None = None):
-    from forecast.run import fit_for, load
-
-    overrides = [] if as_of is None else [f'history.as_of="{as_of}"']
-    scenario = load(BASELINE, overrides)
-    return scenario, fit_for(load_history(scenario.data_dir), scenario)
-
-
-@pytest.mark.parametrize("as_of, first_horizon", [(None, 1), ("2025-10", 3)])
-def test_error_walk_adds_a_random_walk_to_each_line(as_of, first_horizon) -> None:
-    """The walk is the only difference between the two runs (it has its own random stream):
-    per line, log(with) - log(without) is the walk, with mean 0 and variance walk**2 * h."""
-    from forecast.simulate import simulate_paths
-
-    scenario, fitted = _fitted_baseline(as_of)
-    lines = {}
-    for walk in (0.0, 0.3):
-        plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=walk)
-        lines[walk] = simulate_paths(plan, seed=5, n_paths=20_000, record_lines=True).lines
-    n_sim = plan.n_sim
-    h = first_horizon + np.arange(n_sim)
-    walks = {name: np.log(lines[0.3][name]) - np.log(lines[0.0][name]) for name in lines[0.0]}
-    assert set(walks) == {"SU7", "YU7"}
-    for w in walks.values():
-        # n = 20,000: s.e. of the mean 0.3 sqrt(h) / 141, of the variance 1% of it
-        assert np.all(np.abs(w.mean(axis=0)) < 4 * 0.3 * np.sqrt(h) / np.sqrt(20_000))
-        assert w.var(axis=0) == pytest.approx(0.09 * h, rel=0.04)
-        # a walk: each month adds an independent step to the last
-        steps = np.diff(w, axis=1)
-        assert abs(np.corrcoef(w[:, 0], steps[:, 0])[0, 1]) < 0.03
-    # each line its own walk (s.e. of a correlation 1/141)
-    assert abs(np.corrcoef(walks["SU7"][:, -1], walks["YU7"][:, -1])[0, 1]) < 0.03
 
 
 def test_cutoffs_outside_the_history_are_errors() -> None:
