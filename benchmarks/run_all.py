@@ -215,9 +215,9 @@ NOTES = """## Notes on the misses
 
 - Timings share the machine with whatever else runs (the load average at the start is
   listed above); ratios are taken within this run, so they move less than the seconds.
-- Engine against the floor: per path the engine draws 3 x 13 standard normals (two fitted
-  lines and a launched line, each 12 months plus the AR(1) bridge: already 3.25x the
-  floor's 12), evaluates 36 ``exp`` and 12 ``logaddexp`` (the logistic line), two fitted
+- Engine against the floor: per path the engine draws 5 x 13 standard normals (AR(1) noise
+  for two fitted lines and a launched line, and the model-error walk of the two fitted
+  lines, each 12 months plus a bridge: already 5.4x the floor's 12), evaluates 36 ``exp`` and 12 ``logaddexp`` (the logistic line), two fitted
   ramps by bilinear interpolation of the reference table, and seven events with about 20
   uniforms and their inverse CDFs. In numpy each of those is a pass over an (n, 12) array,
   so 4x the floor would need fused loops (numba or C), which the project does not use.
@@ -308,7 +308,8 @@ def render(info, engine, floor, totals_mem, peers, prophet, e2e) -> str:  # noqa
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += ["", "## Engine against the floor", "",
               "Engine: `bench_engine.build_plan()` (two fitted lines with parameter draws and "
-              "AR(1) noise, every event kind active with uncertain inputs), 12 months. Floor: "
+              "AR(1) noise and the model-error walk, every event kind active with uncertain inputs), "
+              "12 months. Floor: "
               "`rng.standard_normal((n, 12))`. Each size runs in its own process; peak MB is "
               "that process's max RSS. 10^7 uses `simulate_totals` (memory flat in n).", "",
               "| paths | engine s | engine paths/s | floor s | floor paths/s | engine / floor | peak MB |",

@@ -72,8 +72,8 @@ def _parse_walk(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"expected a number >= 0, got {text!r}")
+    if not (math.isfinite(value) and 0 <= value <= MAX_WALK):
+        raise ValueError(f"expected a number from 0 to {MAX_WALK:g}, got {text!r}")
     return value
 
 

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 import forecast
+from forecast.calibration import MAX_WALK
 from forecast.distributions import (
     AnyDist,
     Fixed,
@@ -506,9 +507,18 @@ def _required(table: Table, key: str, path: KeyPath, out: _Problems) -> bool:
     return False
 
 
+# Keys of earlier versions, with what replaced them.
+_REPLACED: dict[KeyPath, str] = {
+    ("model", "spread"): "replaced by model.error_walk (the monthly sd of a random walk, not a "
+    "factor; see docs/scenarios.md)",
+}
+
+
 def _unknown_keys(table: Table, allowed: Sequence[str], path: KeyPath, out: _Problems) -> None:
     for key in table:
-        if key not in allowed:
+        if (*path, key) in _REPLACED:
+            out.add((*path, key), _REPLACED[(*path, key)])
+        elif key not in allowed:
             out.add((*path, key), f"unknown key{did_you_mean(key, allowed)}")
 
 
@@ -624,8 +634,9 @@ def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
     walk = section.get("error_walk", "auto")
     if walk == "auto":
         pass
-    elif isinstance(walk, bool) or not isinstance(walk, int | float) or not 0 <= walk < float("inf"):
-        out.add(("model", "error_walk"), f'expected "auto" or a number >= 0, got {walk!r}')
+    elif isinstance(walk, bool) or not isinstance(walk, int | float) or not 0 <= walk <= MAX_WALK:
+        want = f'"auto" or a number from 0 to {format_number(MAX_WALK)}'
+        out.add(("model", "error_walk"), f"expected {want}, got {show_value(walk)}")
     else:
         model["error_walk"] = float(walk)
     return model

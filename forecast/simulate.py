@@ -373,7 +373,8 @@ class _Draws:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Noise:
-    """AR(1) noise over the sim months driven by standard normals z of shape (n, n_sim + 1).
+    """AR(1) noise over the sim months driven by standard normals z of shape (n, n_sim + 1);
+    with phi = 1 and no start, the model-error walk.
 
     Column 0 bridges the unsimulated months: the state entering the window is
     ``state + bridge * z[:, 0]``; then ``e[j] = phi * e[j-1] + innovation * z[:, j + 1]``.
@@ -546,7 +547,8 @@ def _fitted_demand(
 
 
 class _Score:
-    """Per-path standard normal score of a combined vector input (``model.params``/``noise``)."""
+    """Per-path standard normal score of a combined vector input (``model.params``,
+    ``model.noise``, ``model.error_walk``)."""
 
     def __init__(self, draws: _Draws, key: str, sd: float) -> None:
         self.draws, self.key, self.sd = draws, key, sd
@@ -582,7 +584,7 @@ def _line_params(
 def _line_noise(
     key: str, noise: _Noise, draws: _Draws, total_sd: float, score: _Score
 ) -> np.ndarray:
-    """Standard normals (n, n_sim + 1) driving one line's noise, or their pinned value."""
+    """Standard normals (n, n_sim + 1) driving one line's noise or walk, or their pinned value."""
     norm = float(np.sqrt(noise.weight @ noise.weight))
     if norm == 0:
         return np.zeros((1, noise.weight.size))

@@ -56,7 +56,7 @@ def test_round_trip_and_bad_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(DataError) as caught:
         load_calibration(tmp_path)
     assert caught.value.problems == (
-        "calibration.csv:2: error_walk: expected a number >= 0, got '-1'",
+        "calibration.csv:2: error_walk: expected a number from 0 to 2, got '-1'",
         "calibration.csv:4: as_of: 2025-02 appears twice",
     )
     assert load_calibration(tmp_path / "nowhere") == ()

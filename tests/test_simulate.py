@@ -73,6 +73,7 @@ def make(
     noise_scale=1.0,
     uncertain=True,
     settings=None,
+    error_walk=0.0,
 ) -> Plan:
     fitted = FittedModel(
         lines=tuple(lines) or (line(last=as_of),),
@@ -94,7 +95,7 @@ def make(
         events=tuple(events),
     )
     actual = {m: 1000.0 + m % 12 for m in range(month_ordinal(2024, 4), month_ordinal(2027, 1))}
-    return make_plan(fitted, scenario, actual, error_walk=0.0)
+    return make_plan(fitted, scenario, actual, error_walk=error_walk)
 
 
 ONE_MONTH = Fixed(value=4.345)
@@ -275,7 +276,7 @@ def test_a_longer_gap_never_raises_any_path_total(short, long) -> None:
 
 
 def test_chunk_size_does_not_change_the_result() -> None:
-    plan = make(noisy_lines(), every_event())
+    plan = make(noisy_lines(), every_event(), error_walk=0.2)
     n = BLOCK + 700
     one = simulate_paths(plan, seed=7, n_paths=n, record_inputs=True)
     two = simulate_paths(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK, record_inputs=True)
@@ -308,7 +309,7 @@ def test_adding_an_event_leaves_the_other_draws_alone() -> None:
 
 
 def test_pinning_one_input_changes_only_that_input() -> None:
-    plan = make(noisy_lines(), every_event())
+    plan = make(noisy_lines(), every_event(), error_walk=0.2)
     free = simulate_paths(plan, seed=4, n_paths=800, record_inputs=True).inputs
     held = simulate_paths(
         plan, seed=4, n_paths=800, record_inputs=True, pinned={"events.gap.weeks": 0.9}
@@ -316,11 +317,17 @@ def test_pinning_one_input_changes_only_that_input() -> None:
     assert free is not None and held is not None and set(free) == set(held) == set(input_keys(plan))
     assert np.all(held["events.gap.weeks"] == pytest.approx(2 + 0.9 * 6))
     assert all(np.array_equal(free[k], held[k]) for k in free if k != "events.gap.weeks")
+    walk = simulate_paths(
+        plan, seed=4, n_paths=800, record_inputs=True, pinned={"lines.SU7.error_walk": 0.9}
+    ).inputs
+    assert walk is not None and np.all(walk["lines.SU7.error_walk"] == pytest.approx(1.2815515655446004))
+    changed = {k for k in free if not np.array_equal(free[k], walk[k])}
+    assert changed == {"lines.SU7.error_walk", "model.error_walk"}  # the total moves with its part
 
 
 def test_pinned_vector_inputs_sit_at_their_quantile() -> None:
-    plan = make(noisy_lines(), noise_scale=1.0)
-    pins = {"model.params": 0.5, "model.noise": 0.5}
+    plan = make(noisy_lines(), noise_scale=1.0, error_walk=0.2)
+    pins = {"model.params": 0.5, "model.noise": 0.5, "model.error_walk": 0.5}
     held = simulate_paths(plan, seed=4, n_paths=50, pinned=pins).paths
     point = simulate_paths(
         make(noisy_lines(), noise_scale=0.0, uncertain=False), seed=4, n_paths=1
@@ -332,6 +339,12 @@ def test_pinned_vector_inputs_sit_at_their_quantile() -> None:
     assert high.inputs is not None
     assert high.inputs["lines.YU7.params"][0] == pytest.approx(1.2815515655446004)
     assert high.totals[0] > point.sum()
+    low = simulate_paths(
+        plan, seed=4, n_paths=1, pinned={**pins, "model.error_walk": 0.1}, record_inputs=True
+    )
+    assert low.inputs is not None
+    assert low.inputs["model.error_walk"][0] == pytest.approx(-1.2815515655446004)
+    assert low.totals[0] < point.sum()
 
 
 def test_bad_pins_are_config_errors() -> None:
@@ -356,11 +369,32 @@ def test_mean_of_the_noise_is_the_lognormal_mean() -> None:
     assert np.log(ratio[:, -1]).std() == pytest.approx(sigma, rel=0.02)
 
 
+@pytest.mark.parametrize("as_of, first_horizon", [(DEC25, 1), (DEC25 - 2, 3)])
+def test_error_walk_adds_its_own_random_walk_to_each_line(as_of, first_horizon) -> None:
+    """The walk has its own stream: per line, log(with) - log(without) is the walk itself,
+    with mean 0 and variance walk**2 * h, h months after as_of; one walk per line."""
+    n = 20_000
+    lines = {}
+    for walk in (0.0, 0.3):
+        plan = make(noisy_lines(as_of), as_of=as_of, error_walk=walk)
+        lines[walk] = simulate_paths(plan, seed=5, n_paths=n, record_lines=True).lines
+    h = first_horizon + np.arange(12)
+    walks = {name: np.log(lines[0.3][name]) - np.log(lines[0.0][name]) for name in ("SU7", "YU7")}
+    for w in walks.values():
+        # s.e. of the mean 0.3 sqrt(h / n), of the variance sqrt(2 / n) = 1% of it
+        assert np.all(np.abs(w.mean(axis=0)) < 4 * 0.3 * np.sqrt(h / n))
+        assert w.var(axis=0) == pytest.approx(0.09 * h, rel=0.04)
+        # independent steps: the walk so far says nothing about the next step (s.e. 1/141)
+        assert abs(np.corrcoef(w[:, 0], np.diff(w, axis=1)[:, 0])[0, 1]) < 0.03
+    assert abs(np.corrcoef(walks["SU7"][:, -1], walks["YU7"][:, -1])[0, 1]) < 0.03
+
+
 def test_recorded_parameter_scores_are_standard_normal() -> None:
-    plan = make(noisy_lines())
+    plan = make(noisy_lines(), error_walk=0.2)
     inputs = simulate_paths(plan, seed=8, n_paths=20_000, record_inputs=True).inputs
     assert inputs is not None
-    for key in ("model.params", "lines.SU7.params", "model.noise", "lines.YU7.noise"):
+    for key in ("model.params", "lines.SU7.params", "model.noise", "lines.YU7.noise",
+                "model.error_walk", "lines.YU7.error_walk"):  # fmt: skip
         assert abs(inputs[key].mean()) < 4 / math.sqrt(20_000)
         assert inputs[key].std() == pytest.approx(1.0, abs=0.03)
 
