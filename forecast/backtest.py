@@ -608,8 +608,9 @@ def run_backtest(
     The first pass scores the engine as fitted (``uncalibrated``) and the baselines. The
     second re-simulates the engine from every cut-off with the error walk fitted on the first
     pass's errors of months up to that cut-off (never the months being scored), and scores it
-    as ``forecast``: the calibration users get (``forecast.calibration``). ``calibration``
-    holds the walk for every month of the history, for ``data/calibration.csv``.
+    as ``forecast``: the calibration users get (``forecast.calibration``), or the scenario's
+    own ``model.error_walk`` if it sets one. ``calibration`` holds the fitted walk for every
+    month of the history, for ``data/calibration.csv``.
     """
     import warnings
 
@@ -632,7 +633,9 @@ def run_backtest(
             cases += backtest_references(data, runs, base, settings, step=step, fits=reference_fits)
         all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
         table = walks_at(cases, all_cutoffs, known_at=_known_at(history, xiaomi_fits))
-        walks = {month: walk for month, (walk, _) in table.items()}
+        # A scenario that sets its own walk is scored with it (the table is still written).
+        walks = {month: walk if base.error_walk is None else base.error_walk
+                 for month, (walk, _) in table.items()}  # fmt: skip
         cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, walks=walks, fits=xiaomi_fits)
         if references:
             cases += backtest_references(data, runs, base, settings, step=step, walks=walks,

@@ -161,6 +161,12 @@ def test_command_writes_one_row_per_cutoff_series_and_method(tmp_path: Path) -> 
     rows = list(csv.DictReader(out.open()))
     keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
     assert len(keys) == len(rows) == 2 * 3 * len(bt.REPORT_METHODS)  # total, SU7, YU7
+    assert {r["error_walk"] for r in rows if r["method"] == bt.FORECAST} == {"0"}  # < 20 errors
+    fixed = CliRunner().invoke(cli, ["backtest", "--from", "2025-10", "--to", "2025-11", "--horizon",
+                                     "2", "--n-paths", "300", "--no-references", "--out", str(out),
+                                     "--set", "model.error_walk=0.3"])  # fmt: skip
+    assert fixed.exit_code == 0, fixed.output
+    assert {r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == bt.FORECAST} == {"0.3"}
 
 
 def test_command_rejects_a_bad_month() -> None:
