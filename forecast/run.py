@@ -20,7 +20,7 @@ from forecast.model_types import FittedModel
 from forecast.months import year_months
 from forecast.plan import Plan, make_plan
 from forecast.scenario import dump_toml, load_scenario, scenario_hash
-from forecast.scenario_types import Scenario
+from forecast.scenario_types import MAX_PATHS, Scenario
 from forecast.simulate import simulate_paths
 from forecast.summarise import Summary, summarise
 from forecast.write import RunRecord, hash_files, monthly_rows, run_files
@@ -170,6 +170,9 @@ def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int |
     problems = [f"{key}: must be {rule}, got {value}" for key, value, rule in
                 (("simulation.n_paths", n_paths, "at least 1"), ("simulation.seed", seed, "at least 0"))
                 if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))]  # fmt: skip
+    if n_paths is not None and n_paths > MAX_PATHS:
+        problems.append(f"simulation.n_paths: must be at most {MAX_PATHS:,} (every path is kept in "
+                        f"memory), got {n_paths:,}")  # fmt: skip
     if problems:
         raise ConfigError(problems)
     resolved = copy.deepcopy(dict(scenario.resolved))

@@ -45,6 +45,7 @@ from forecast.distributions import (
 from forecast.errors import ConfigError
 from forecast.months import format_month, month_ordinal, parse_month
 from forecast.scenario_types import (
+    MAX_PATHS,
     CapacityEvent,
     Event,
     GapEvent,
@@ -668,6 +669,8 @@ def _simulation_section(table: Table, out: _Problems) -> dict[str, Any]:
         value = _typed(section, key, path, "an integer", out)
         if value is not None and value < minimum:
             out.add((*path, key), f"must be at least {minimum}, got {value}")
+        elif key == "n_paths" and value is not None and value > MAX_PATHS:
+            out.add((*path, key), f"must be at most {MAX_PATHS:,} (every path is kept in memory), got {value:,}")
         elif value is not None:
             simulation[key] = value
     return simulation

@@ -101,6 +101,9 @@ class ShockEvent:
 Event = GapEvent | MultiplierEvent | CapacityEvent | LaunchEvent | ShockEvent
 
 
+MAX_PATHS = 10_000_000  # every path's 12 months are kept in memory: about 1 GB at this bound
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     name: str

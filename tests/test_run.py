@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
+from forecast.errors import ConfigError
 from forecast.run import run_scenario
 from forecast.scenario import load_scenario
 
@@ -107,6 +108,25 @@ def test_set_overrides_reach_the_answer(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("baseline: P(100,000 in 2026) = 100.0% ± 0.0%")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--n-paths", "10000001"], "Invalid value for '--n-paths': 10000001 is not in the range 1<=x<=10000000."),
+        (["--set", "simulation.n_paths=10000001"],
+         "error: --set: simulation.n_paths: must be at most 10,000,000 (every path is kept in memory), got 10,000,001"),
+    ],
+)
+def test_too_many_paths_is_a_clear_error_not_a_memory_crash(tmp_path: Path, args, message) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(REPO / "scenarios" / "baseline.toml"), *args,
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    with pytest.raises(ConfigError, match="at most 10,000,000"):
+        run_scenario(REPO / "scenarios" / "baseline.toml", n_paths=10_000_001)
 
 
 def test_bad_scenario_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:

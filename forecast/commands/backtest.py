@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from forecast.commands.fit import parse_month_option
+from forecast.scenario_types import MAX_PATHS
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" / "baseline.toml"
 
@@ -32,7 +33,7 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" /
 @click.option(
     "--n-paths",
     "n_paths",
-    type=click.IntRange(min=100),
+    type=click.IntRange(min=100, max=MAX_PATHS),
     default=4000,
     show_default=True,
     help="Paths per forecast.",

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from forecast.scenario_types import MAX_PATHS
+
 N_PATHS_OPTION = click.option(
     "--n-paths",
     "n_paths",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_PATHS),
     help="Paths to simulate (default: the scenario's).",
 )
 SEED_OPTION = click.option(
