@@ -135,13 +135,14 @@ def run_scenario(
     """
     scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
     fitted = fitted or fit_for(load_history(scenario.data_dir), scenario, use_cache=use_cache)
-    plan = plan_for(fitted, scenario)
+    walk, walk_source = scenario_error_walk(scenario)
+    plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=walk)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
     summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
                         target=scenario.target_units, scenario=scenario.name)  # fmt: skip
     record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
                        data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16],
-                       error_walk=plan.error_walk)  # fmt: skip
+                       error_walk=walk, error_walk_source=walk_source)  # fmt: skip
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
 
 

@@ -38,6 +38,7 @@ class RunRecord:
     data_hash: str
     scenario_hash: str
     error_walk: float = 0.0  # the model-error walk's monthly sd the run used (forecast.calibration)
+    error_walk_source: str = ""  # where it came from, for the terminal (summary.csv has the value)
 
 
 def _round(value: float, digits: int = 1) -> float:

@@ -57,7 +57,7 @@ def command(
     """
     from forecast.history import load_history
     from forecast.progress import progress_bar
-    from forecast.run import fit_for, load, run_scenario, scenario_error_walk
+    from forecast.run import fit_for, load, run_scenario
     from forecast.summarise import describe
     from forecast.write import write_files
 
@@ -78,6 +78,7 @@ def command(
 
         written += plot_run(result.summary, out, totals=result.paths.sum(axis=1))
     click.echo(describe(result.summary))
-    walk, source = scenario_error_walk(result.scenario)
-    click.echo(f"  model error: a random walk of {walk:.3g} a month on the log scale ({source})")
+    record = result.record
+    click.echo(f"  model error: a random walk of {record.error_walk:.3g} a month on the log scale "
+               f"({record.error_walk_source})")  # fmt: skip
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
