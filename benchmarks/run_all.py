@@ -134,8 +134,13 @@ def _timed(fn) -> float:
 
 
 def _subprocess(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", *args], env=ENV, check=True,
-                         capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", *args],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -153,8 +158,9 @@ def _cli(args: list[str], cache: Path, repeats: int = 1) -> float | str:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        done = subprocess.run(_forecast_cmd() + args, cwd=REPO, env=env, capture_output=True,
-                              text=True)  # fmt: skip
+        done = subprocess.run(
+            _forecast_cmd() + args, cwd=REPO, env=env, capture_output=True, text=True
+        )
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -163,8 +169,9 @@ def _cli(args: list[str], cache: Path, repeats: int = 1) -> float | str:
 
 
 def _has_command(name: str) -> bool:
-    done = subprocess.run(_forecast_cmd() + ["--help"], cwd=REPO, env=ENV, capture_output=True,
-                          text=True)  # fmt: skip
+    done = subprocess.run(
+        _forecast_cmd() + ["--help"], cwd=REPO, env=ENV, capture_output=True, text=True
+    )
     return any(line.split()[:1] == [name] for line in done.stdout.splitlines())
 
 
@@ -174,16 +181,25 @@ def end_to_end(quick: bool) -> list[tuple[str, float | str]]:
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = Path(tmp) / "cache", Path(tmp) / "out"
         rows.append(("forecast --help (median of 3)", _cli(["--help"], cache, 3)))
-        rows.append(("forecast validate scenarios/*.toml (median of 3)",
-                     _cli(["validate", *scenarios], cache, 3)))  # fmt: skip
+        rows.append(
+            (
+                "forecast validate scenarios/*.toml (median of 3)",
+                _cli(["validate", *scenarios], cache, 3),
+            )
+        )
         run = ["run", "scenarios/baseline.toml", "--n-paths", "100000", "--out", str(out)]
         run += ["--quiet"] if "--quiet" in _help_of("run") else []
         rows.append(("forecast run baseline, 100,000 paths, cold fit cache", _cli(run, cache)))
-        rows.append(("forecast run baseline, 100,000 paths, warm fit cache (median of 3)",
-                     _cli(run, cache, 3)))  # fmt: skip
-        for name, args in (("compare", ["compare", *scenarios, "--out", str(out / "cmp")]),
-                           ("sensitivity", ["sensitivity", "scenarios/combined.toml",
-                                            "--out", str(out / "sens")])):  # fmt: skip
+        rows.append(
+            (
+                "forecast run baseline, 100,000 paths, warm fit cache (median of 3)",
+                _cli(run, cache, 3),
+            )
+        )
+        for name, args in (
+            ("compare", ["compare", *scenarios, "--out", str(out / "cmp")]),
+            ("sensitivity", ["sensitivity", "scenarios/combined.toml", "--out", str(out / "sens")]),
+        ):
             label = f"forecast {' '.join(a for a in args if not a.startswith(str(out)) and a != '--out')}"
             label = label.replace(" ".join(scenarios), "scenarios/*.toml")
             if quick:
@@ -196,8 +212,9 @@ def end_to_end(quick: bool) -> list[tuple[str, float | str]]:
 
 
 def _help_of(command: str) -> str:
-    done = subprocess.run(_forecast_cmd() + [command, "--help"], cwd=REPO, env=ENV,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        _forecast_cmd() + [command, "--help"], cwd=REPO, env=ENV, capture_output=True, text=True
+    )
     return done.stdout
 
 
@@ -284,10 +301,13 @@ def main(argv: list[str]) -> None:
         engine[n] = _subprocess("engine", str(n), "paths" if n <= 1_000_000 else "totals")
         if n >= 1_000_000:
             totals_mem[n] = engine[n] if n > 1_000_000 else _subprocess("engine", str(n), "totals")
-        print(f"engine {n:>12,}: {engine[n]['seconds']:.3f} s, floor {floor[n]['seconds']:.3f} s",
-              flush=True)  # fmt: skip
-    peers = {(name, n): _subprocess(name, str(n)) for name in ("holt_winters", "ets")
-             for n in PEER_SIZES}  # fmt: skip
+        print(
+            f"engine {n:>12,}: {engine[n]['seconds']:.3f} s, floor {floor[n]['seconds']:.3f} s",
+            flush=True,
+        )
+    peers = {
+        (name, n): _subprocess(name, str(n)) for name in ("holt_winters", "ets") for n in PEER_SIZES
+    }
     prophet = _subprocess("prophet", "1000")
     e2e = end_to_end(quick)
     report = render(info, engine, floor, totals_mem, peers, prophet, e2e)
@@ -301,45 +321,74 @@ def _rate(n: int, r: dict) -> float:
 
 
 def render(info, engine, floor, totals_mem, peers, prophet, e2e) -> str:  # noqa: C901
-    lines = ["# Benchmark results", "",
-             f"`python benchmarks/run_all.py`, {time.strftime('%Y-%m-%d %H:%M')}. "
-             "Every figure below comes from this one run on this machine; ratios compare "
-             "figures of the same run.", "", "## Machine", ""]  # fmt: skip
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python benchmarks/run_all.py`, {time.strftime('%Y-%m-%d %H:%M')}. "
+        "Every figure below comes from this one run on this machine; ratios compare "
+        "figures of the same run.",
+        "",
+        "## Machine",
+        "",
+    ]
     lines += [f"- {k}: {v}" for k, v in info.items()]
-    lines += ["", "## Engine against the floor", "",
-              "Engine: `bench_engine.build_plan()` (two fitted lines with parameter draws and "
-              "AR(1) noise and the model-error walk, every event kind active with uncertain inputs), "
-              "12 months. Floor: "
-              "`rng.standard_normal((n, 12))`. Each size runs in its own process; peak MB is "
-              "that process's max RSS. 10^7 uses `simulate_totals` (memory flat in n).", "",
-              "| paths | engine s | engine paths/s | floor s | floor paths/s | engine / floor | peak MB |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines += [
+        "",
+        "## Engine against the floor",
+        "",
+        "Engine: `bench_engine.build_plan()` (two fitted lines with parameter draws and "
+        "AR(1) noise and the model-error walk, every event kind active with uncertain inputs), "
+        "12 months. Floor: "
+        "`rng.standard_normal((n, 12))`. Each size runs in its own process; peak MB is "
+        "that process's max RSS. 10^7 uses `simulate_totals` (memory flat in n).",
+        "",
+        "| paths | engine s | engine paths/s | floor s | floor paths/s | engine / floor | peak MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for n, r in engine.items():
         f = floor[n]
-        lines.append(f"| {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | {f['seconds']:.3f} | "
-                     f"{_rate(n, f):,.0f} | {r['seconds'] / f['seconds']:.1f}x | {r['peak_mb']:.0f} |")  # fmt: skip
-    lines += ["", "## Peers (statsmodels, Prophet)", "",
-              "Fitted once on the reconciled Xiaomi total (log scale, additive damped trend; "
-              "too few months for a seasonal fit), then `simulate` of 12 months with n "
-              "repetitions. Peers draw one noise series per path; the engine draws two lines' "
-              "parameters, noise, a launched line and every event.", "",
-              "| peer | paths | seconds | paths/s | engine paths/s at same n | engine / peer |",
-              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        lines.append(
+            f"| {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | {f['seconds']:.3f} | "
+            f"{_rate(n, f):,.0f} | {r['seconds'] / f['seconds']:.1f}x | {r['peak_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "## Peers (statsmodels, Prophet)",
+        "",
+        "Fitted once on the reconciled Xiaomi total (log scale, additive damped trend; "
+        "too few months for a seasonal fit), then `simulate` of 12 months with n "
+        "repetitions. Peers draw one noise series per path; the engine draws two lines' "
+        "parameters, noise, a launched line and every event.",
+        "",
+        "| peer | paths | seconds | paths/s | engine paths/s at same n | engine / peer |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for (name, n), r in peers.items():
-        label = {"holt_winters": "Holt-Winters `ExponentialSmoothing.simulate`",
-                 "ets": "`ETSModel.simulate`"}[name]  # fmt: skip
+        label = {
+            "holt_winters": "Holt-Winters `ExponentialSmoothing.simulate`",
+            "ets": "`ETSModel.simulate`",
+        }[name]
         mine = _rate(n, engine[n]) if n in engine else float("nan")
-        lines.append(f"| {label} | {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | "
-                     f"{mine:,.0f} | {mine / _rate(n, r):.1f}x |")  # fmt: skip
+        lines.append(
+            f"| {label} | {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | "
+            f"{mine:,.0f} | {mine / _rate(n, r):.1f}x |"
+        )
     if "skipped" in prophet:
         lines.append(
             f"| Prophet `predictive_samples` | - | - | - | - | skipped: {prophet['skipped']} |"
         )
     else:
-        lines.append(f"| Prophet `predictive_samples` | 1,000 | {prophet['seconds']:.3f} | "
-                     f"{1000 / prophet['seconds']:,.0f} | | |")  # fmt: skip
-    lines += ["", "## End to end (CLI, wall time including interpreter start)", "",
-              "| command | seconds |", "|---|---:|"]  # fmt: skip
+        lines.append(
+            f"| Prophet `predictive_samples` | 1,000 | {prophet['seconds']:.3f} | "
+            f"{1000 / prophet['seconds']:,.0f} | | |"
+        )
+    lines += [
+        "",
+        "## End to end (CLI, wall time including interpreter start)",
+        "",
+        "| command | seconds |",
+        "|---|---:|",
+    ]
     for label, value in e2e:
         shown = f"{value:.2f}" if isinstance(value, float) else value
         lines.append(f"| `{label}` | {shown} |")
@@ -359,10 +408,16 @@ def _targets(engine, floor, totals_mem, peers, prophet, e2e) -> list[str]:
     m = 1_000_000
     if m in engine:
         ratio = engine[m]["seconds"] / floor[m]["seconds"]
-        row("engine at 10^6 within 4x of the floor", f"{ratio:.1f}x", ratio <= 4,
-            f" by {ratio / 4:.1f}x")  # fmt: skip
-    for name, want, label in (("holt_winters", 1.0, "faster than Holt-Winters simulate"),
-                              ("ets", 2.0, "at least 2x ETS simulate")):  # fmt: skip
+        row(
+            "engine at 10^6 within 4x of the floor",
+            f"{ratio:.1f}x",
+            ratio <= 4,
+            f" by {ratio / 4:.1f}x",
+        )
+    for name, want, label in (
+        ("holt_winters", 1.0, "faster than Holt-Winters simulate"),
+        ("ets", 2.0, "at least 2x ETS simulate"),
+    ):
         n = max(k[1] for k in peers if k[0] == name)
         ratio = _rate(n, engine[n]) / _rate(n, peers[(name, n)])
         row(f"engine {label} (at {n:,} paths)", f"{ratio:.1f}x", ratio >= want)
@@ -374,11 +429,17 @@ def _targets(engine, floor, totals_mem, peers, prophet, e2e) -> list[str]:
     if len(totals_mem) == 2:
         small, big = (totals_mem[n]["peak_mb"] for n in sorted(totals_mem))
         own = max(totals_mem) * 8 / 1024**2  # the returned totals, one float per path
-        row("peak memory: 10^7 paths no more than 10^6 (simulate_totals)",
-            f"{big:.0f} MB vs {small:.0f} MB", big <= small * 1.05,
-            f": by the returned totals array ({own:.0f} MB, 8 bytes a path)")  # fmt: skip
-        row("working memory flat beyond the chunk size (peak less the returned totals)",
-            f"{big - own:.0f} MB vs {small:.0f} MB", big - own <= small * 1.05)  # fmt: skip
+        row(
+            "peak memory: 10^7 paths no more than 10^6 (simulate_totals)",
+            f"{big:.0f} MB vs {small:.0f} MB",
+            big <= small * 1.05,
+            f": by the returned totals array ({own:.0f} MB, 8 bytes a path)",
+        )
+        row(
+            "working memory flat beyond the chunk size (peak less the returned totals)",
+            f"{big - own:.0f} MB vs {small:.0f} MB",
+            big - own <= small * 1.05,
+        )
         row("peak memory under 300 MB at 10^7 paths", f"{big:.0f} MB", big < 300)
     else:
         row("peak memory: 10^7 no more than 10^6, under 300 MB", "10^7 not run", None)

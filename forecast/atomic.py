@@ -22,7 +22,9 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
     fd, tmp = temp_beside(path)
     try:
         text = "b" not in mode
-        with os.fdopen(fd, mode, encoding="utf-8" if text else None, newline="" if text else None) as handle:
+        with os.fdopen(
+            fd, mode, encoding="utf-8" if text else None, newline="" if text else None
+        ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

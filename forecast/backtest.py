@@ -138,8 +138,9 @@ def simulate_ahead(
     columns: dict[str, dict[int, np.ndarray]] = {}
     year_total = None
     for year in years:
-        plan = make_plan(model, scenario_at(year), _reported_for(reported, year, as_of),
-                         error_walk=error_walk)  # fmt: skip
+        plan = make_plan(
+            model, scenario_at(year), _reported_for(reported, year, as_of), error_walk=error_walk
+        )
         sim = simulate_paths(plan, seed=seed, n_paths=n_paths, record_lines=True)
         for j, month in enumerate(plan.sim_months):
             columns.setdefault(TOTAL, {})[int(month)] = sim.paths[:, plan.n_reported + j]
@@ -249,8 +250,15 @@ def forecast_at(
     cut = report.reconciled
     reported = dict(zip(cut.months.tolist(), cut.total.tolist()))
     seed = case_seed(settings.seed, "xiaomi", TOTAL, cutoff)
-    ahead = simulate_ahead(report.model, lambda year: scenario_at(cutoff, year), reported,
-                           months, seed=seed, n_paths=settings.n_paths, error_walk=error_walk)  # fmt: skip
+    ahead = simulate_ahead(
+        report.model,
+        lambda year: scenario_at(cutoff, year),
+        reported,
+        months,
+        seed=seed,
+        n_paths=settings.n_paths,
+        error_walk=error_walk,
+    )
     return ahead, cut
 
 
@@ -282,7 +290,9 @@ def backtest_xiaomi(
     return [dataclasses.replace(c, error_walk=walks[c.cutoff]) if walks else c for c in cases]
 
 
-def _xiaomi_series(history, actual, cut, ahead, series, cutoff, settings, methods=METHODS) -> list[Case]:
+def _xiaomi_series(
+    history, actual, cut, ahead, series, cutoff, settings, methods=METHODS
+) -> list[Case]:
     """The cases of one series from one cut-off: the engine's, then each baseline's."""
     known = _known_series(cut, series, history.anomalies)
     if known.size < MIN_MONTHS:
@@ -373,8 +383,9 @@ def backtest_references(
             cutoff = int(run.months[i])
             if (run.name, cutoff) not in fits:
                 fits[run.name, cutoff] = fit_reference_model(data, run, cutoff)
-            cases += reference_cases(data, run, cutoff, scenario, settings,
-                                     model=fits[run.name, cutoff], walks=walks)  # fmt: skip
+            cases += reference_cases(
+                data, run, cutoff, scenario, settings, model=fits[run.name, cutoff], walks=walks
+            )
     return cases
 
 
@@ -400,8 +411,15 @@ def reference_cases(
     rest = rest if rest.size and rest[-1] <= run.months[-1] else rest[:0]
     seed = case_seed(settings.seed, "reference", run.name, cutoff)
     reported = dict(zip(run.months.tolist(), run.units.tolist()))
-    ahead = simulate_ahead(model, lambda y: _reference_scenario(scenario, cutoff, y), reported,
-                           months, seed=seed, n_paths=settings.n_paths, error_walk=walk)  # fmt: skip
+    ahead = simulate_ahead(
+        model,
+        lambda y: _reference_scenario(scenario, cutoff, y),
+        reported,
+        months,
+        seed=seed,
+        n_paths=settings.n_paths,
+        error_walk=walk,
+    )
     paths = baseline_paths(known, max(months.size, rest.size), seed=seed, n_paths=settings.n_paths)
     rng = np.random.default_rng(seed)
     fields = dict(
@@ -416,7 +434,11 @@ def reference_cases(
                 run.units[(run.months // 12 == cutoff // 12) & (run.months <= cutoff)].sum()
             )
             engine_total = ahead.year_total if method in ENGINES else None
-            totals = so_far + paths[method][:, : rest.size].sum(1) if engine_total is None else engine_total
+            totals = (
+                so_far + paths[method][:, : rest.size].sum(1)
+                if engine_total is None
+                else engine_total
+            )
             year_actual = float(run.units[np.isin(run.months, rest)].sum()) + so_far
             case = with_year(case, totals, year_actual, rng=rng)
         out.append(dataclasses.replace(case, error_walk=walk))
@@ -440,10 +462,19 @@ def fit_reference_model(data: ReferenceData, run: ReferenceSeries, cutoff: int) 
     months = np.arange(origin, cutoff + 1, dtype=np.int64)
     values = np.zeros(months.size)  # 0: not in the run, so left out of the fit
     values[np.isin(months, run.months)] = run.units[np.isin(run.months, months)]
-    reconciled = Reconciled(months=months, lines=(run.name,), values=values[None, :],
-                            first_month={run.name: origin}, uses=())  # fmt: skip
-    report = fit_reconciled(reconciled, market=data.market_at(cutoff),
-                            reference=fit_reference_class(sales), as_of=cutoff)  # fmt: skip
+    reconciled = Reconciled(
+        months=months,
+        lines=(run.name,),
+        values=values[None, :],
+        first_month={run.name: origin},
+        uses=(),
+    )
+    report = fit_reconciled(
+        reconciled,
+        market=data.market_at(cutoff),
+        reference=fit_reference_class(sales),
+        as_of=cutoff,
+    )
     return report.model
 
 
@@ -489,8 +520,13 @@ class PastErrors:
 
 
 def past_errors(cases: Sequence[Case]) -> PastErrors:
-    engine = [c for c in cases if c.method == UNCALIBRATED and c.samples is not None
-              and not (c.source == "xiaomi" and c.series == TOTAL)]  # fmt: skip
+    engine = [
+        c
+        for c in cases
+        if c.method == UNCALIBRATED
+        and c.samples is not None
+        and not (c.source == "xiaomi" and c.series == TOTAL)
+    ]
     pairs = [log_errors(c) for c in engine]
 
     def joined(parts: list, dtype) -> np.ndarray:
@@ -502,8 +538,10 @@ def past_errors(cases: Sequence[Case]) -> PastErrors:
         log_median=joined([q50 for q50, _ in pairs], float),
         sd=joined([sd for _, sd in pairs], float),
         log_actual=joined([np.log(np.maximum(c.actual, 1e-9)) for c in engine], float),
-        xiaomi_series=joined([np.full(c.months.size, c.series if c.source == "xiaomi" else "")
-                              for c in engine], object),  # fmt: skip
+        xiaomi_series=joined(
+            [np.full(c.months.size, c.series if c.source == "xiaomi" else "") for c in engine],
+            object,
+        ),
     )
 
 
@@ -583,8 +621,9 @@ def reference_data(data_dir) -> ReferenceData:
     @cache
     def market_at(cutoff: int):
         keep = market.months <= cutoff
-        cut = MarketSeries(months=market.months[keep], passenger=market.passenger[keep],
-                           bev=market.bev[keep])  # fmt: skip
+        cut = MarketSeries(
+            months=market.months[keep], passenger=market.passenger[keep], bev=market.bev[keep]
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # early cut-offs: a rank-deficient robust fit
             return fit_market_seasonality(cut, cal)
@@ -634,15 +673,24 @@ def run_backtest(
         all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
         table = walks_at(cases, all_cutoffs, known_at=_known_at(history, xiaomi_fits))
         # A scenario that sets its own walk is scored with it (the table is still written).
-        walks = {month: walk if base.error_walk is None else base.error_walk
-                 for month, (walk, _) in table.items()}  # fmt: skip
-        cases += backtest_xiaomi(history, scenario_at, cutoffs, settings, walks=walks, fits=xiaomi_fits)
+        walks = {
+            month: walk if base.error_walk is None else base.error_walk
+            for month, (walk, _) in table.items()
+        }
+        cases += backtest_xiaomi(
+            history, scenario_at, cutoffs, settings, walks=walks, fits=xiaomi_fits
+        )
         if references:
-            cases += backtest_references(data, runs, base, settings, step=step, walks=walks,
-                                         fits=reference_fits)  # fmt: skip
+            cases += backtest_references(
+                data, runs, base, settings, step=step, walks=walks, fits=reference_fits
+            )
     calibration = tuple((int(m), *table[int(m)]) for m in history.months)
-    return BacktestResult(cases=tuple(cases), cutoffs=tuple(cutoffs), references=tuple(references),
-                          calibration=calibration)  # fmt: skip
+    return BacktestResult(
+        cases=tuple(cases),
+        cutoffs=tuple(cutoffs),
+        references=tuple(references),
+        calibration=calibration,
+    )
 
 
 def _known_at(history: History, fits: Mapping[int, FitReport]) -> Callable[[int], Reconciled]:
@@ -686,10 +734,30 @@ def xiaomi_cutoffs(history: History, first: int | None, last: int | None) -> lis
 # --------------------------------------------------------------------------- report
 
 REPORT_METHODS = (FORECAST, UNCALIBRATED, *BASELINES)
-CASE_COLUMNS = ("source", "series", "cutoff", "method", "n_months", "coverage_50", "coverage_80",
-                "coverage_95", "mean_pit", "crps", "crps_relative", "median_ape", "error_walk",
-                "year_actual", "year_median", "year_crps", "year_pit", "year_in_80", "target",
-                "p_hit", "hit", "pit")  # fmt: skip
+CASE_COLUMNS = (
+    "source",
+    "series",
+    "cutoff",
+    "method",
+    "n_months",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "mean_pit",
+    "crps",
+    "crps_relative",
+    "median_ape",
+    "error_walk",
+    "year_actual",
+    "year_median",
+    "year_crps",
+    "year_pit",
+    "year_in_80",
+    "target",
+    "p_hit",
+    "hit",
+    "pit",
+)
 
 
 def headline(case: Case) -> bool:
@@ -708,23 +776,46 @@ def pooled_rows(cases: Sequence[Case], source: str | None = None) -> list[tuple]
     last actual), mean absolute % error of the median, Brier score over the targets."""
     rows = []
     for method in REPORT_METHODS:
-        cs = [c for c in cases if c.method == method and headline(c)
-              and (source is None or c.source == source)]  # fmt: skip
+        cs = [
+            c
+            for c in cases
+            if c.method == method and headline(c) and (source is None or c.source == source)
+        ]
         if not cs:
             continue
         cover = np.concatenate([c.covered for c in cs], axis=1).mean(axis=1)
         hits = [c for c in cs if c.target is not None]
-        rows.append((method, sum(c.months.size for c in cs), *(round(float(v), 3) for v in cover),
-                     round(_mean([c.crps for c in cs])),
-                     round(_mean([c.crps / c.scale for c in cs]), 4),
-                     round(_mean([scoring.median_ape(c.median, c.actual) for c in cs]), 4),
-                     round(scoring.brier(np.array([c.p_hit for c in hits]),
-                                         np.array([c.year_actual >= (c.target or 0) for c in hits])), 4)))  # fmt: skip
+        rows.append(
+            (
+                method,
+                sum(c.months.size for c in cs),
+                *(round(float(v), 3) for v in cover),
+                round(_mean([c.crps for c in cs])),
+                round(_mean([c.crps / c.scale for c in cs]), 4),
+                round(_mean([scoring.median_ape(c.median, c.actual) for c in cs]), 4),
+                round(
+                    scoring.brier(
+                        np.array([c.p_hit for c in hits]),
+                        np.array([c.year_actual >= (c.target or 0) for c in hits]),
+                    ),
+                    4,
+                ),
+            )
+        )
     return rows
 
 
-POOLED_COLUMNS = ("method", "n_months", "coverage_50", "coverage_80", "coverage_95", "crps",
-                  "crps_relative", "median_ape", "brier")  # fmt: skip
+POOLED_COLUMNS = (
+    "method",
+    "n_months",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "crps",
+    "crps_relative",
+    "median_ape",
+    "brier",
+)
 
 
 def target_rows(cases: Sequence[Case]) -> list[tuple]:
@@ -739,8 +830,16 @@ def target_rows(cases: Sequence[Case]) -> list[tuple]:
         probs = [
             round(by_cut[cutoff][m].p_hit, 3) if m in by_cut[cutoff] else "" for m in REPORT_METHODS
         ]
-        rows.append((format_month(cutoff), str(cutoff // 12), first.target, *probs,
-                     int(first.year_actual), "hit" if first.year_actual >= (first.target or 0) else "missed"))  # fmt: skip
+        rows.append(
+            (
+                format_month(cutoff),
+                str(cutoff // 12),
+                first.target,
+                *probs,
+                int(first.year_actual),
+                "hit" if first.year_actual >= (first.target or 0) else "missed",
+            )
+        )
     return rows
 
 
@@ -759,13 +858,30 @@ def case_rows(cases: Sequence[Case]) -> list[tuple]:
     rows = []
     for c in cases:
         cover = c.covered.mean(axis=1) if c.months.size else np.full(3, np.nan)
-        rows.append((c.source, c.series, format_month(c.cutoff), c.method, int(c.months.size),
-                     *(_r(v) for v in cover), _r(np.mean(c.pit)), _r(np.mean(c.crps), 1),
-                     _r(np.mean(c.crps) / c.scale), _r(np.mean(scoring.median_ape(c.median, c.actual))),
-                     _r(c.error_walk), _r(c.year_actual, 0), _r(c.year_median, 0), _r(c.year_crps, 1), _r(c.year_pit),
-                     int(c.year_covered[1]) if np.isfinite(c.year_actual) else "",
-                     c.target or "", _r(c.p_hit), "" if c.target is None else int(c.year_actual >= c.target),
-                     " ".join(f"{p:.4f}" for p in c.pit)))  # fmt: skip
+        rows.append(
+            (
+                c.source,
+                c.series,
+                format_month(c.cutoff),
+                c.method,
+                int(c.months.size),
+                *(_r(v) for v in cover),
+                _r(np.mean(c.pit)),
+                _r(np.mean(c.crps), 1),
+                _r(np.mean(c.crps) / c.scale),
+                _r(np.mean(scoring.median_ape(c.median, c.actual))),
+                _r(c.error_walk),
+                _r(c.year_actual, 0),
+                _r(c.year_median, 0),
+                _r(c.year_crps, 1),
+                _r(c.year_pit),
+                int(c.year_covered[1]) if np.isfinite(c.year_actual) else "",
+                c.target or "",
+                _r(c.p_hit),
+                "" if c.target is None else int(c.year_actual >= c.target),
+                " ".join(f"{p:.4f}" for p in c.pit),
+            )
+        )
     return rows
 
 

@@ -40,8 +40,13 @@ def _reliability_axis(ax, cases: Sequence[Case]) -> None:
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="ideal")
     for method, observed in reliability(cases, NOMINAL).items():
         ax.plot(NOMINAL, observed, marker="o", ms=3, label=method)
-    ax.set(xlabel="nominal coverage", ylabel="observed coverage", title="Reliability",
-           xlim=(0, 1), ylim=(0, 1))  # fmt: skip
+    ax.set(
+        xlabel="nominal coverage",
+        ylabel="observed coverage",
+        title="Reliability",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     ax.legend(fontsize=7)
 
 

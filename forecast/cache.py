@@ -92,8 +92,12 @@ def cache_dir() -> Path:
 def fit_key(files: Iterable[Path], *, as_of: int, families: Mapping[str, str]) -> str:
     """SHA-256 (hex) of the files' names and bytes, ``as_of``, families, version and schema."""
     digest = hashlib.sha256()
-    head = {"schema": CACHE_SCHEMA, "version": __version__, "as_of": int(as_of),
-            "families": sorted(families.items())}  # fmt: skip
+    head = {
+        "schema": CACHE_SCHEMA,
+        "version": __version__,
+        "as_of": int(as_of),
+        "families": sorted(families.items()),
+    }
     digest.update(json.dumps(head, sort_keys=True).encode())
     for path in sorted(Path(p) for p in files):
         digest.update(f"\0{path.name}\0".encode())
@@ -161,12 +165,18 @@ def _from_json(data: dict) -> CachedFit:
     factors = np.array(data["seasonality"]["factors"], dtype=float)
     first = int(data["seasonality"]["first"])
     season = CachedSeasonality(months=np.arange(first, first + factors.size), factors=factors)
-    ramp = ReferenceRamp(levels=np.array(data["ramp"]["levels"], dtype=float),
-                         table=np.array(data["ramp"]["table"], dtype=float))  # fmt: skip
+    ramp = ReferenceRamp(
+        levels=np.array(data["ramp"]["levels"], dtype=float),
+        table=np.array(data["ramp"]["table"], dtype=float),
+    )
     if ramp.table.ndim != 2 or ramp.table.shape[0] != ramp.levels.size or factors.ndim != 1:
         raise ValueError("malformed cache arrays")
-    model = FittedModel(lines=tuple(_line_from_json(d) for d in data["lines"]),
-                        seasonality=season, ramp=ramp, as_of=int(data["as_of"]))  # fmt: skip
+    model = FittedModel(
+        lines=tuple(_line_from_json(d) for d in data["lines"]),
+        seasonality=season,
+        ramp=ramp,
+        as_of=int(data["as_of"]),
+    )
     months = np.array(data["months"], dtype=np.int64)
     totals = np.array(data["totals"], dtype=float)
     if months.shape != totals.shape:
@@ -180,18 +190,31 @@ def _floats(values: Any) -> list[float]:
 
 def _line_to_json(fit: LineFit) -> dict:
     return {
-        "line": fit.line, "family": fit.family, "param_names": list(fit.param_names),
-        "params": _floats(fit.params), "cov": np.asarray(fit.cov, dtype=float).tolist(),
-        "origin": int(fit.origin), "sigma": float(fit.sigma), "phi": float(fit.phi),
-        "last_resid": float(fit.last_resid), "last_month": int(fit.last_month),
-    }  # fmt: skip
+        "line": fit.line,
+        "family": fit.family,
+        "param_names": list(fit.param_names),
+        "params": _floats(fit.params),
+        "cov": np.asarray(fit.cov, dtype=float).tolist(),
+        "origin": int(fit.origin),
+        "sigma": float(fit.sigma),
+        "phi": float(fit.phi),
+        "last_resid": float(fit.last_resid),
+        "last_month": int(fit.last_month),
+    }
 
 
 def _line_from_json(d: dict) -> LineFit:
     params = np.array(d["params"], dtype=float)
     cov = np.array(d["cov"], dtype=float).reshape(params.size, params.size)
     return LineFit(
-        line=str(d["line"]), family=str(d["family"]), param_names=tuple(d["param_names"]),
-        params=params, cov=cov, origin=int(d["origin"]), sigma=float(d["sigma"]),
-        phi=float(d["phi"]), last_resid=float(d["last_resid"]), last_month=int(d["last_month"]),
-    )  # fmt: skip
+        line=str(d["line"]),
+        family=str(d["family"]),
+        param_names=tuple(d["param_names"]),
+        params=params,
+        cov=cov,
+        origin=int(d["origin"]),
+        sigma=float(d["sigma"]),
+        phi=float(d["phi"]),
+        last_resid=float(d["last_resid"]),
+        last_month=int(d["last_month"]),
+    )

@@ -92,9 +92,14 @@ def load_calibration(data_dir: str | Path) -> tuple[CalibrationRow, ...]:
     problems = Problems(name)
     table: dict[int, CalibrationRow] = {}
     for row in rows:
-        cells = problems.parse_all(row, {
-            "as_of": parse_month, "error_walk": _parse_walk, "n_errors": _parse_count,
-        })  # fmt: skip
+        cells = problems.parse_all(
+            row,
+            {
+                "as_of": parse_month,
+                "error_walk": _parse_walk,
+                "n_errors": _parse_count,
+            },
+        )
         if cells is None:
             continue
         if cells["as_of"] in table:
@@ -111,7 +116,10 @@ def error_walk_for(table: tuple[CalibrationRow, ...], as_of: int) -> tuple[float
     if not known:
         return 0.0, f"no calibration at or before {format_month(as_of)}: uncertainty as fitted"
     row = known[-1]
-    return row.error_walk, f"calibrated on {row.n_errors} past errors as of {format_month(row.as_of)}"
+    return (
+        row.error_walk,
+        f"calibrated on {row.n_errors} past errors as of {format_month(row.as_of)}",
+    )
 
 
 def calibration_csv(table: tuple[CalibrationRow, ...]) -> str:

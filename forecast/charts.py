@@ -39,11 +39,15 @@ __all__ = [
 
 PLOT_HINT = "--plot needs matplotlib: pip install 'forecast[plot]'"
 FORMATS = ("png", "svg")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ACTUAL, FAN, MEDIAN, TARGET, LOW, HIGH = (
-    "#222222", "#3b75af", "#1f4e79", "#c0392b", "#3b75af", "#e08a2c",
-)  # fmt: skip
+    "#222222",
+    "#3b75af",
+    "#1f4e79",
+    "#c0392b",
+    "#3b75af",
+    "#e08a2c",
+)
 BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8}
 
 
@@ -116,8 +120,15 @@ def _fan_figure(summary: Summary) -> Any:
     ax.bar(s["x"], s["actual"], width=0.6, color=ACTUAL, label="reported")
     for x, y in zip(s["x"], s["actual"]):
         if not np.isnan(y):
-            ax.annotate(f"{y:,.0f}", (x, y), ha="center", va="bottom", fontsize=8,
-                        xytext=(0, 2), textcoords="offset points")  # fmt: skip
+            ax.annotate(
+                f"{y:,.0f}",
+                (x, y),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
     if summary.months_remaining:
         label = f"needed to reach {summary.target:,}: {summary.required_monthly:,.0f} a month"
         ax.plot(s["x"], s["need"], color=TARGET, ls="--", lw=1.5, label=label)
@@ -135,13 +146,33 @@ def _cumulative_figure(summary: Summary) -> Any:
     s = cumulative_series(summary)
     end = s["cum_p50"][-1]
     short = f", {summary.target - end:,.0f} short" if end < summary.target else ""
-    ax.plot(s["x"], s["cum_p50"], color=MEDIAN, lw=2, marker="o", ms=3,
-            label=f"median cumulative total: {end:,.0f} by December{short}")  # fmt: skip
-    ax.plot(s["x"], s["target_pace"], color=TARGET, ls="--", lw=1.5,
-            label=f"pace that reaches {summary.target:,}")  # fmt: skip
+    ax.plot(
+        s["x"],
+        s["cum_p50"],
+        color=MEDIAN,
+        lw=2,
+        marker="o",
+        ms=3,
+        label=f"median cumulative total: {end:,.0f} by December{short}",
+    )
+    ax.plot(
+        s["x"],
+        s["target_pace"],
+        color=TARGET,
+        ls="--",
+        lw=1.5,
+        label=f"pace that reaches {summary.target:,}",
+    )
     ax.axhline(summary.target, color=TARGET, lw=1, alpha=0.6)
-    ax.annotate(f"target {summary.target:,}", (1, summary.target), color=TARGET, fontsize=9,
-                va="bottom", xytext=(0, 2), textcoords="offset points")  # fmt: skip
+    ax.annotate(
+        f"target {summary.target:,}",
+        (1, summary.target),
+        color=TARGET,
+        fontsize=9,
+        va="bottom",
+        xytext=(0, 2),
+        textcoords="offset points",
+    )
     _month_axis(ax, summary)
     ax.set_ylim(bottom=0, top=summary.target * 1.1)
     ax.set_ylabel("cumulative deliveries (units)")
@@ -161,20 +192,41 @@ def _distribution_figure(summary: Summary, totals: np.ndarray) -> Any:
     ax.hist(shown[shown >= summary.target], bins=edges, color=FAN, label="target reached")
     beyond = totals.size - shown.size
     if beyond:
-        ax.annotate(f"{beyond:,} paths above {upper:,.0f} not shown", (1, 1.01),
-                    xycoords="axes fraction", ha="right", va="bottom", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{beyond:,} paths above {upper:,.0f} not shown",
+            (1, 1.01),
+            xycoords="axes fraction",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     ax.axvline(summary.target, color=TARGET, lw=2)
     top = ax.get_ylim()[1]
     text = f"target {summary.target:,}\nP(hit) = {summary.p_hit:.1%} ± {summary.p_hit_se:.1%}"
-    ax.annotate(text, (summary.target, top * 0.97), color=TARGET, fontsize=9, va="top",
-                xytext=(5, 0), textcoords="offset points", bbox=BOX)  # fmt: skip
+    ax.annotate(
+        text,
+        (summary.target, top * 0.97),
+        color=TARGET,
+        fontsize=9,
+        va="top",
+        xytext=(5, 0),
+        textcoords="offset points",
+        bbox=BOX,
+    )
     for q in (0.05, 0.5, 0.95):
         value = summary.quantile(q)
         ax.axvline(value, color=ACTUAL, lw=1, ls=":")
         height = {0.05: 0.55, 0.5: 0.75, 0.95: 0.55}[q]  # stagger so neighbours do not collide
-        ax.annotate(f"p{round(q * 100):02d}\n{value:,.0f}", (value, top * height), fontsize=8,
-                    ha="right", va="top", xytext=(-3, 0), textcoords="offset points",
-                    bbox=BOX)  # fmt: skip
+        ax.annotate(
+            f"p{round(q * 100):02d}\n{value:,.0f}",
+            (value, top * height),
+            fontsize=8,
+            ha="right",
+            va="top",
+            xytext=(-3, 0),
+            textcoords="offset points",
+            bbox=BOX,
+        )
     _thousands(ax.xaxis)
     ax.set_xlabel(f"deliveries in {summary.target_year} (units)")
     ax.set_ylabel(f"paths (of {summary.n_paths:,})")
@@ -213,27 +265,45 @@ def plot_tornado(
     (blue) and at its 90th percentile (orange), everything else random on the same draws.
     """
     effects = list(result.effects[:top])[::-1]  # largest at the top
-    fig, (left, right) = _figure(ncols=2, sharey=True, height=1.6 + 0.32 * len(effects),
-                                 width=12)  # fmt: skip
+    fig, (left, right) = _figure(ncols=2, sharey=True, height=1.6 + 0.32 * len(effects), width=12)
     y = np.arange(len(effects))
-    _tornado_panel(left, y, [(e.p_hit_low * 100, e.p_hit_high * 100) for e in effects],
-                   result.p_hit * 100, f"P(hit) = {result.p_hit:.1%}")  # fmt: skip
-    _tornado_panel(right, y, [(e.median_low, e.median_high) for e in effects], result.median,
-                   f"median {result.median:,.0f}")  # fmt: skip
+    _tornado_panel(
+        left,
+        y,
+        [(e.p_hit_low * 100, e.p_hit_high * 100) for e in effects],
+        result.p_hit * 100,
+        f"P(hit) = {result.p_hit:.1%}",
+    )
+    _tornado_panel(
+        right,
+        y,
+        [(e.median_low, e.median_high) for e in effects],
+        result.median,
+        f"median {result.median:,.0f}",
+    )
     left.set_yticks(y)
     left.set_yticklabels([_input_label(e) for e in effects], fontsize=8)
     left.set_xlabel(f"P({result.target:,} in {result.target_year}) (%)")
     left.legend(loc="lower right", fontsize=8, frameon=False)
     right.axvline(result.target, color=TARGET, lw=1.5)
-    right.annotate(f"target {result.target:,}", (result.target, len(effects) - 0.5),
-                   color=TARGET, fontsize=8, ha="right", va="bottom", xytext=(-3, 0),
-                   textcoords="offset points")  # fmt: skip
+    right.annotate(
+        f"target {result.target:,}",
+        (result.target, len(effects) - 0.5),
+        color=TARGET,
+        fontsize=8,
+        ha="right",
+        va="bottom",
+        xytext=(-3, 0),
+        textcoords="offset points",
+    )
     _thousands(right.xaxis)
     right.set_xlabel(f"median {result.target_year} deliveries (units)")
     n_all = len(result.effects)
     which = f"top {len(effects)} of {n_all} inputs" if len(effects) < n_all else "every input"
-    fig.suptitle(f"{result.scenario}: what moves the answer most\n{which}, each held at its 10th "
-                 f"and at its 90th percentile, all else random ({result.n_paths:,} paths)")  # fmt: skip
+    fig.suptitle(
+        f"{result.scenario}: what moves the answer most\n{which}, each held at its 10th "
+        f"and at its 90th percentile, all else random ({result.n_paths:,} paths)"
+    )
     return _save(fig, out_dir, name)
 
 
@@ -245,8 +315,9 @@ def _tornado_panel(
     ax.barh(y + 0.18, low, left=base, height=0.36, color=LOW, label="input at its 10th pct")
     ax.barh(y - 0.18, high, left=base, height=0.36, color=HIGH, label="input at its 90th pct")
     ax.axvline(base, color=ACTUAL, lw=1)
-    ax.annotate(base_label, (base, -0.6), fontsize=8, ha="center", va="top", bbox=BOX,
-                annotation_clip=False)  # fmt: skip
+    ax.annotate(
+        base_label, (base, -0.6), fontsize=8, ha="center", va="top", bbox=BOX, annotation_clip=False
+    )
     ax.set_ylim(-1.0, len(pairs) - 0.4)
     ax.grid(axis="x", alpha=0.3)
 
@@ -279,8 +350,14 @@ def plot_compare(
     se = np.array([float(r["p_hit_se"]) for r in rows]) * 100
     left.barh(y, p, xerr=2 * se, color=FAN, height=0.6, capsize=3)
     for yi, pi in zip(y, p):
-        left.annotate(f"{pi:.1f}%", (pi, yi), fontsize=8, va="center", xytext=(8, 6),
-                      textcoords="offset points")  # fmt: skip
+        left.annotate(
+            f"{pi:.1f}%",
+            (pi, yi),
+            fontsize=8,
+            va="center",
+            xytext=(8, 6),
+            textcoords="offset points",
+        )
     left.set_yticks(y)
     left.set_yticklabels([str(r["scenario"]) for r in rows])
     left.set_xlim(0, 100)
@@ -301,8 +378,16 @@ def _compare_ranges(ax: Any, y: np.ndarray, rows: list[Mapping[str, Any]]) -> No
     ax.plot(col("p50"), y, "o", color="white", mec=ACTUAL, label="median")
     target = float(rows[0]["target"]) if rows else 0.0
     ax.axvline(target, color=TARGET, lw=1.5)
-    ax.annotate(f"target {target:,.0f}", (target, len(rows) - 0.5), color=TARGET, fontsize=8,
-                ha="right", va="bottom", xytext=(-3, 0), textcoords="offset points")  # fmt: skip
+    ax.annotate(
+        f"target {target:,.0f}",
+        (target, len(rows) - 0.5),
+        color=TARGET,
+        fontsize=8,
+        ha="right",
+        va="bottom",
+        xytext=(-3, 0),
+        textcoords="offset points",
+    )
     ax.set_ylim(-0.7, len(rows) - 0.2)
     _thousands(ax.xaxis)
     ax.set_xlabel("annual deliveries (units)")

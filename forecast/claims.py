@@ -82,23 +82,42 @@ def load_claims(path: str | Path = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
     problems = Problems(name)
     claims, seen = [], set()
     for row in rows:
-        cells = problems.parse_all(row, {
-            "date": _parse_date, "measure": parse_choice(MEASURES), "period": _parse_claim_period,
-            "figure": parse_count, "qualifier": parse_choice(CLAIM_QUALIFIERS), "tolerance": _parse_tolerance,
-        })  # fmt: skip
+        cells = problems.parse_all(
+            row,
+            {
+                "date": _parse_date,
+                "measure": parse_choice(MEASURES),
+                "period": _parse_claim_period,
+                "figure": parse_count,
+                "qualifier": parse_choice(CLAIM_QUALIFIERS),
+                "tolerance": _parse_tolerance,
+            },
+        )
         if row.cells["id"] in seen or not row.cells["id"]:
             problems.add(row.line_no, "id", f"missing or duplicate id {row.cells['id']!r}")
         seen.add(row.cells["id"])
         if row.cells["measure"] == "target" and not _is_year(row.cells["period"]):
-            problems.add(row.line_no, "period", f"a target claim needs a year as YYYY, got {row.cells['period']!r}")
+            problems.add(
+                row.line_no,
+                "period",
+                f"a target claim needs a year as YYYY, got {row.cells['period']!r}",
+            )
             continue
         if cells is None:
             continue
         first, last = cells.pop("period")
-        claims.append(Claim(
-            id=row.cells["id"], period=row.cells["period"], first=first, last=last, line=row.cells["line"],
-            seed_file=row.cells["seed_file"], note=row.cells.get("note", ""), **cells,
-        ))  # fmt: skip
+        claims.append(
+            Claim(
+                id=row.cells["id"],
+                period=row.cells["period"],
+                first=first,
+                last=last,
+                line=row.cells["line"],
+                seed_file=row.cells["seed_file"],
+                note=row.cells.get("note", ""),
+                **cells,
+            )
+        )
     problems.raise_if_any()
     return tuple(claims)
 

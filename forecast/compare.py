@@ -331,11 +331,20 @@ def compare_runs(runs: Sequence[ScenarioRun], base_index: int) -> tuple[Comparis
     for run, rank in zip(runs, rank_runs(runs), strict=True):
         diffs = (0.0, 0.0, 0.0, 0.0)  # the baseline against itself: exactly zero
         if run is not base:
-            diffs = paired_differences(run.totals, base.totals, target=run.summary.target,
-                                       base_target=base.summary.target)  # fmt: skip
+            diffs = paired_differences(
+                run.totals, base.totals, target=run.summary.target, base_target=base.summary.target
+            )
         d_p_hit, d_p_hit_se, d_median, d_median_se = diffs
-        rows.append(ComparisonRow(run=run, rank=rank, d_p_hit=d_p_hit, d_p_hit_se=d_p_hit_se,
-                                  d_median=d_median, d_median_se=d_median_se))  # fmt: skip
+        rows.append(
+            ComparisonRow(
+                run=run,
+                rank=rank,
+                d_p_hit=d_p_hit,
+                d_p_hit_se=d_p_hit_se,
+                d_median=d_median,
+                d_median_se=d_median_se,
+            )
+        )
     return tuple(sorted(rows, key=lambda row: row.rank))
 
 
@@ -372,8 +381,19 @@ def comparison_dicts(comparison: Comparison) -> list[dict[str, Cell]]:
 
 def format_comparison(comparison: Comparison) -> str:
     """The aligned table ``forecast compare`` prints, best scenario first."""
-    headers = ("rank", "scenario", "P(hit)", "± s.e.", "median", "p05", "p95",
-               f"ΔP vs {comparison.baseline}", "± paired", "Δmedian", "± paired")  # fmt: skip
+    headers = (
+        "rank",
+        "scenario",
+        "P(hit)",
+        "± s.e.",
+        "median",
+        "p05",
+        "p95",
+        f"ΔP vs {comparison.baseline}",
+        "± paired",
+        "Δmedian",
+        "± paired",
+    )
     rows = [
         _table_row(row, row.run.summary.scenario == comparison.baseline) for row in comparison.rows
     ]
@@ -382,12 +402,26 @@ def format_comparison(comparison: Comparison) -> str:
 
 def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
     s = row.run.summary
-    diffs = ("", "", "", "") if is_base else (
-        f"{row.d_p_hit:+.2%}", f"{row.d_p_hit_se:.2%}", f"{row.d_median:+,.0f}", f"{row.d_median_se:,.0f}",
-    )  # fmt: skip
-    return (str(row.rank), s.scenario, f"{s.p_hit:.1%}", f"{s.p_hit_se:.2%}",
-            f"{s.quantile(0.5):,.0f}", f"{s.quantile(0.05):,.0f}", f"{s.quantile(0.95):,.0f}",
-            *diffs)  # fmt: skip
+    diffs = (
+        ("", "", "", "")
+        if is_base
+        else (
+            f"{row.d_p_hit:+.2%}",
+            f"{row.d_p_hit_se:.2%}",
+            f"{row.d_median:+,.0f}",
+            f"{row.d_median_se:,.0f}",
+        )
+    )
+    return (
+        str(row.rank),
+        s.scenario,
+        f"{s.p_hit:.1%}",
+        f"{s.p_hit_se:.2%}",
+        f"{s.quantile(0.5):,.0f}",
+        f"{s.quantile(0.05):,.0f}",
+        f"{s.quantile(0.95):,.0f}",
+        *diffs,
+    )
 
 
 def _align(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int]) -> str:

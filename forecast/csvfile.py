@@ -96,7 +96,9 @@ class Problems:
             self.add(row.line_no, column, str(error))
             return None
 
-    def parse_all(self, row: Row, parsers: Mapping[str, Callable[[str], Any]]) -> dict[str, Any] | None:
+    def parse_all(
+        self, row: Row, parsers: Mapping[str, Callable[[str], Any]]
+    ) -> dict[str, Any] | None:
         """Parse several cells, recording every failure; the values only if all parsed."""
         before = len(self.lines)
         values = {column: self.parse(row, column, parser) for column, parser in parsers.items()}

@@ -113,9 +113,13 @@ def fit_model(
         _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of)
     )
     return fit_reconciled(
-        reconciled, market=market, reference=reference, anomalies=cut.anomalies,
-        families=families, as_of=as_of,
-    )  # fmt: skip
+        reconciled,
+        market=market,
+        reference=reference,
+        anomalies=cut.anomalies,
+        families=families,
+        as_of=as_of,
+    )
 
 
 def fit_reconciled(
@@ -145,8 +149,15 @@ def fit_reconciled(
         ramp=reference.ramp,
         as_of=as_of,
     )
-    return FitReport(model=model, reconciled=reconciled, lines=reports, reference=reference,
-                     market=market, seasonality=seasonality, as_of=as_of)  # fmt: skip
+    return FitReport(
+        model=model,
+        reconciled=reconciled,
+        lines=reports,
+        reference=reference,
+        market=market,
+        seasonality=seasonality,
+        as_of=as_of,
+    )
 
 
 def _check_families(families: Mapping[str, str]) -> None:
@@ -193,7 +204,7 @@ def _fit_lines(series, reconciled, seasonality, reference, families, *, cross_va
             reference,
             families.get(line, AUTO),
             cross_validated=cross_validated,
-        )  # fmt: skip
+        )
         for line in reconciled.lines
     )
 
@@ -216,7 +227,9 @@ def _fit_line(
     base = dict(line=line, months=months, log_y=log_y, excluded=excluded, requested=requested)
     if months.size == 0:
         note = "no usable months yet (only excluded ones): not simulated unless a launch adds it"
-        return LineReport(**base, cv=None, growth=None, with_prior=None, without_prior=None, note=note)
+        return LineReport(
+            **base, cv=None, growth=None, with_prior=None, without_prior=None, note=note
+        )
     if months.size < MIN_MONTHS:
         note = f"{months.size} month(s) of history: level from its data, shape from {reference.n_launches} launches"
         return LineReport(
@@ -266,9 +279,17 @@ def _line_fit(report: LineReport, reconciled: Reconciled, reference: ReferenceCl
         return _borrowed_line_fit(report, origin, reference)
     g = report.growth
     return LineFit(
-        line=report.line, family=g.family, param_names=g.param_names, params=g.params, cov=g.cov,
-        origin=origin, sigma=g.sigma, phi=g.phi, last_resid=g.last_resid, last_month=int(report.months[-1]),
-    )  # fmt: skip
+        line=report.line,
+        family=g.family,
+        param_names=g.param_names,
+        params=g.params,
+        cov=g.cov,
+        origin=origin,
+        sigma=g.sigma,
+        phi=g.phi,
+        last_resid=g.last_resid,
+        last_month=int(report.months[-1]),
+    )
 
 
 def _borrowed_line_fit(report: LineReport, origin: int, reference: ReferenceClass) -> LineFit:
@@ -281,6 +302,14 @@ def _borrowed_line_fit(report: LineReport, origin: int, reference: ReferenceClas
     cov[0, 0] = SHORT_LINE_SIGMA**2 / t.size
     cov[1:, 1:] = reference.prior_cov
     return LineFit(
-        line=report.line, family="lifecycle", param_names=("c", "a", "b"), params=np.array([c, a, b]),
-        cov=cov, origin=origin, sigma=SHORT_LINE_SIGMA, phi=0.0, last_resid=0.0, last_month=int(report.months[-1]),
-    )  # fmt: skip
+        line=report.line,
+        family="lifecycle",
+        param_names=("c", "a", "b"),
+        params=np.array([c, a, b]),
+        cov=cov,
+        origin=origin,
+        sigma=SHORT_LINE_SIGMA,
+        phi=0.0,
+        last_resid=0.0,
+        last_month=int(report.months[-1]),
+    )

@@ -33,8 +33,16 @@ def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
         if r.cv is None or r.cv.too_short:
             continue
         for i, family in enumerate(r.cv.families):
-            rows.append((r.line, family, _r(r.cv.score[i]), *(_r(v) for v in r.cv.rmse[i]),
-                         int(r.cv.n_failures[i]), "yes" if family == r.cv.best else ""))  # fmt: skip
+            rows.append(
+                (
+                    r.line,
+                    family,
+                    _r(r.cv.score[i]),
+                    *(_r(v) for v in r.cv.rmse[i]),
+                    int(r.cv.n_failures[i]),
+                    "yes" if family == r.cv.best else "",
+                )
+            )
     return rows
 
 
@@ -48,6 +56,7 @@ def choice_rows(report: FitReport) -> list[tuple[Cell, ...]]:
         family, sigma, phi = (fit.family, _r(fit.sigma), _r(fit.phi)) if fit else (None, None, None)
         rows.append((r.line, family, span, int(r.months.size), excluded, sigma, phi, r.note))
     return rows
+
 
 def parameter_rows(report: FitReport) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []
@@ -99,25 +108,58 @@ def fit_tables(report: FitReport, year: int) -> list[Table]:
     seasonal = factor_table(report.seasonality, year)
     ref = report.reference
     return [
-        Table("candidates", "Candidates by rolling-origin cross-validation (score: mean CRPS of log deliveries)",
-              ("line", "family", "score", *(f"rmse_h{h}" for h in horizons), "failures", "chosen"),
-              tuple(candidate_rows(report.lines))),
-        Table("choice", "Chosen model per line",
-              ("line", "family", "months", "n_months", "excluded", "sigma", "phi", "note"), tuple(choice_rows(report))),
-        Table("parameters", "Parameters (log scale) with standard errors and 90% intervals",
-              ("line", "family", "param", "value", "se", "p05", "p95"), tuple(parameter_rows(report))),
-        Table("reference", f"Reference class: {ref.n_launches} Chinese BEV launches ({ref.n_prior} in the prior)",
-              ("statistic", "p10", "p50", "p90", "n"),
-              tuple((s.statistic, _r(s.p10), _r(s.p50), _r(s.p90), s.n) for s in ref.summary_rows())),
-        Table("prior", "Lifecycle fit with and without the reference-class prior",
-              ("line", "param", "with_prior", "without_prior", "shift"), tuple(prior_rows(report.lines))),
-        Table("ramp", "Launch / restart ramp: share of plateau k months after start (slow, median, fast)",
-              ("months_since_start", "p10", "p50", "p90"), tuple(ramp_rows(report))),
-        Table("seasonal", f"Seasonal factors for {year} (market x own adjustment)",
-              ("month", "holiday_days", "market_factor", "adjustment", "factor"),
-              tuple((format_month(r.month), r.holiday_days, _r(r.market_factor), _r(r.adjustment), _r(r.factor))
-                    for r in seasonal)),
-    ]  # fmt: skip
+        Table(
+            "candidates",
+            "Candidates by rolling-origin cross-validation (score: mean CRPS of log deliveries)",
+            ("line", "family", "score", *(f"rmse_h{h}" for h in horizons), "failures", "chosen"),
+            tuple(candidate_rows(report.lines)),
+        ),
+        Table(
+            "choice",
+            "Chosen model per line",
+            ("line", "family", "months", "n_months", "excluded", "sigma", "phi", "note"),
+            tuple(choice_rows(report)),
+        ),
+        Table(
+            "parameters",
+            "Parameters (log scale) with standard errors and 90% intervals",
+            ("line", "family", "param", "value", "se", "p05", "p95"),
+            tuple(parameter_rows(report)),
+        ),
+        Table(
+            "reference",
+            f"Reference class: {ref.n_launches} Chinese BEV launches ({ref.n_prior} in the prior)",
+            ("statistic", "p10", "p50", "p90", "n"),
+            tuple((s.statistic, _r(s.p10), _r(s.p50), _r(s.p90), s.n) for s in ref.summary_rows()),
+        ),
+        Table(
+            "prior",
+            "Lifecycle fit with and without the reference-class prior",
+            ("line", "param", "with_prior", "without_prior", "shift"),
+            tuple(prior_rows(report.lines)),
+        ),
+        Table(
+            "ramp",
+            "Launch / restart ramp: share of plateau k months after start (slow, median, fast)",
+            ("months_since_start", "p10", "p50", "p90"),
+            tuple(ramp_rows(report)),
+        ),
+        Table(
+            "seasonal",
+            f"Seasonal factors for {year} (market x own adjustment)",
+            ("month", "holiday_days", "market_factor", "adjustment", "factor"),
+            tuple(
+                (
+                    format_month(r.month),
+                    r.holiday_days,
+                    _r(r.market_factor),
+                    _r(r.adjustment),
+                    _r(r.factor),
+                )
+                for r in seasonal
+            ),
+        ),
+    ]
 
 
 def render_text(tables: list[Table]) -> str:
@@ -128,10 +170,15 @@ def render_text(tables: list[Table]) -> str:
 
 def render_csv(tables: list[Table]) -> str:
     """Long format, one value a line: ``table,row,column,value`` (pivot it in a spreadsheet)."""
-    return csv_text(("table", "row", "column", "value"), [
-        (t.name, i, header, cell) for t in tables for i, row in enumerate(t.rows)
-        for header, cell in zip(t.headers, row)
-    ])  # fmt: skip
+    return csv_text(
+        ("table", "row", "column", "value"),
+        [
+            (t.name, i, header, cell)
+            for t in tables
+            for i, row in enumerate(t.rows)
+            for header, cell in zip(t.headers, row)
+        ],
+    )
 
 
 def render_json(tables: list[Table], as_of: int) -> str:

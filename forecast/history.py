@@ -270,19 +270,37 @@ def load_totals(path: Path, lines: tuple[str, ...]) -> tuple[Observation, ...]:
     observations = []
     seen: dict[tuple[str, str, str], int] = {}
     for row in rows:
-        cells = problems.parse_all(row, {
-            "period": parse_period, "line": _parse_line(known), "figure": parse_count,
-            "qualifier": parse_choice(QUALIFIERS),
-        })  # fmt: skip
+        cells = problems.parse_all(
+            row,
+            {
+                "period": parse_period,
+                "line": _parse_line(known),
+                "figure": parse_count,
+                "qualifier": parse_choice(QUALIFIERS),
+            },
+        )
         _parse_source(problems, row, row.cells["qualifier"])
         key = (row.cells["period"], row.cells["line"], row.cells["qualifier"])
         if key in seen:
-            problems.add(row.line_no, "period", f"duplicate period {key[0]} for line {key[1]} (first at line {seen[key]})")
+            problems.add(
+                row.line_no,
+                "period",
+                f"duplicate period {key[0]} for line {key[1]} (first at line {seen[key]})",
+            )
             continue
         seen[key] = row.line_no
         if cells is not None:
-            observations.append(_observation(name, row, row.cells["period"], cells["period"], cells["line"],
-                                             cells["figure"], cells["qualifier"]))  # fmt: skip
+            observations.append(
+                _observation(
+                    name,
+                    row,
+                    row.cells["period"],
+                    cells["period"],
+                    cells["line"],
+                    cells["figure"],
+                    cells["qualifier"],
+                )
+            )
     problems.raise_if_any()
     return tuple(observations)
 
@@ -305,13 +323,20 @@ def load_targets(path: Path) -> tuple[Target, ...]:
     problems = Problems(name)
     targets = []
     for row in rows:
-        cells = problems.parse_all(row, {
-            "year": _parse_year, "units": parse_count, "kind": parse_choice(TARGET_KINDS),
-            "announced": _parse_date,
-        })  # fmt: skip
+        cells = problems.parse_all(
+            row,
+            {
+                "year": _parse_year,
+                "units": parse_count,
+                "kind": parse_choice(TARGET_KINDS),
+                "announced": _parse_date,
+            },
+        )
         _parse_source(problems, row, None)
         if cells is not None:
-            targets.append(Target(**cells, source=row.cells["source"], note=row.cells.get("note", "")))
+            targets.append(
+                Target(**cells, source=row.cells["source"], note=row.cells.get("note", ""))
+            )
     problems.raise_if_any()
     return tuple(sorted(targets, key=lambda t: (t.year, t.announced)))
 

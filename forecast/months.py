@@ -45,4 +45,6 @@ def month_gaps(months: Iterable[int]) -> list[tuple[int, int]]:
 
 def span_text(first: int, last: int) -> str:
     """``2024-06`` or ``2024-06 to 2024-08``."""
-    return format_month(first) if first == last else f"{format_month(first)} to {format_month(last)}"
+    return (
+        format_month(first) if first == last else f"{format_month(first)} to {format_month(last)}"
+    )

@@ -177,7 +177,9 @@ def _check_months(problems: Problems, parsed: list[tuple[int, int, str, int]]) -
         first_line.setdefault(month, line_no)
     for before, after in month_gaps(first_line):
         gap = span_text(before + 1, after - 1)
-        problems.add(first_line[after], "month", f"no models listed in {gap} before {format_month(after)}")
+        problems.add(
+            first_line[after], "month", f"no models listed in {gap} before {format_month(after)}"
+        )
 
 
 def _grid(parsed: list[tuple[int, int, str, int]]) -> ModelSales:

@@ -25,8 +25,17 @@ from forecast.simulate import simulate_paths
 from forecast.summarise import Summary, summarise
 from forecast.write import RunRecord, hash_files, monthly_rows, run_files
 
-HISTORY_FILES = ("lines.csv", "deliveries.csv", "totals.csv", "targets.csv", "anomalies.csv",
-                 "calendar.csv", "market.csv", "bev_models.csv", "calibration.csv")  # fmt: skip
+HISTORY_FILES = (
+    "lines.csv",
+    "deliveries.csv",
+    "totals.csv",
+    "targets.csv",
+    "anomalies.csv",
+    "calendar.csv",
+    "market.csv",
+    "bev_models.csv",
+    "calibration.csv",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +116,9 @@ def load(path_or_scenario: str | Path | Scenario, overrides: Sequence[str] = ())
     if isinstance(path_or_scenario, Scenario):
         if overrides:
             # --set works on the TOML table; a Scenario object is already validated
-            raise ValueError("overrides apply to scenario files: load_scenario(path, overrides=...) instead")
+            raise ValueError(
+                "overrides apply to scenario files: load_scenario(path, overrides=...) instead"
+            )
         return path_or_scenario
     return load_scenario(path_or_scenario, overrides=overrides)
 
@@ -138,11 +149,22 @@ def run_scenario(
     walk, walk_source = scenario_error_walk(scenario)
     plan = make_plan(fitted.model, scenario, (fitted.months, fitted.totals), error_walk=walk)
     sim = simulate_paths(plan, seed=scenario.seed, n_paths=scenario.n_paths, chunk_size=chunk_size)
-    summary = summarise(sim.paths, months=plan.months, n_reported=plan.n_reported,
-                        target=scenario.target_units, scenario=scenario.name)  # fmt: skip
-    record = RunRecord(seed=scenario.seed, n_paths=scenario.n_paths, version=__version__,
-                       data_hash=data_hash(scenario.data_dir), scenario_hash=scenario_hash(scenario)[:16],
-                       error_walk=walk, error_walk_source=walk_source)  # fmt: skip
+    summary = summarise(
+        sim.paths,
+        months=plan.months,
+        n_reported=plan.n_reported,
+        target=scenario.target_units,
+        scenario=scenario.name,
+    )
+    record = RunRecord(
+        seed=scenario.seed,
+        n_paths=scenario.n_paths,
+        version=__version__,
+        data_hash=data_hash(scenario.data_dir),
+        scenario_hash=scenario_hash(scenario)[:16],
+        error_walk=walk,
+        error_walk_source=walk_source,
+    )
     return RunResult(scenario=scenario, plan=plan, summary=summary, record=record, paths=sim.paths)
 
 
@@ -168,12 +190,19 @@ def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int |
 
     if n_paths is None and seed is None:
         return scenario
-    problems = [f"{key}: must be {rule}, got {value}" for key, value, rule in
-                (("simulation.n_paths", n_paths, "at least 1"), ("simulation.seed", seed, "at least 0"))
-                if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))]  # fmt: skip
+    problems = [
+        f"{key}: must be {rule}, got {value}"
+        for key, value, rule in (
+            ("simulation.n_paths", n_paths, "at least 1"),
+            ("simulation.seed", seed, "at least 0"),
+        )
+        if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))
+    ]
     if n_paths is not None and n_paths > MAX_PATHS:
-        problems.append(f"simulation.n_paths: must be at most {MAX_PATHS:,} (every path is kept in "
-                        f"memory), got {n_paths:,}")  # fmt: skip
+        problems.append(
+            f"simulation.n_paths: must be at most {MAX_PATHS:,} (every path is kept in "
+            f"memory), got {n_paths:,}"
+        )
     if problems:
         raise ConfigError(problems)
     resolved = copy.deepcopy(dict(scenario.resolved))
@@ -182,4 +211,6 @@ def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int |
     seed = scenario.seed if seed is None else seed
     simulation.update(n_paths=n_paths, seed=seed)
     resolved["simulation"] = simulation
-    return dataclasses.replace(scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed)
+    return dataclasses.replace(
+        scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed
+    )

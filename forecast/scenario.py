@@ -670,7 +670,10 @@ def _simulation_section(table: Table, out: _Problems) -> dict[str, Any]:
         if value is not None and value < minimum:
             out.add((*path, key), f"must be at least {minimum}, got {value}")
         elif key == "n_paths" and value is not None and value > MAX_PATHS:
-            out.add((*path, key), f"must be at most {MAX_PATHS:,} (every path is kept in memory), got {value:,}")
+            out.add(
+                (*path, key),
+                f"must be at most {MAX_PATHS:,} (every path is kept in memory), got {value:,}",
+            )
         elif value is not None:
             simulation[key] = value
     return simulation

@@ -53,9 +53,17 @@ LOW, HIGH = 0.1, 0.9
 """Quantiles at which each input is held."""
 
 COLUMNS = (
-    "input", "low_value", "high_value", "p_hit_low", "p_hit_high", "p_hit_swing",
-    "median_low", "median_high", "median_swing", "rank_correlation",
-)  # fmt: skip
+    "input",
+    "low_value",
+    "high_value",
+    "p_hit_low",
+    "p_hit_high",
+    "p_hit_swing",
+    "median_low",
+    "median_high",
+    "median_swing",
+    "rank_correlation",
+)
 VECTOR_SUFFIXES = (".params", ".noise", ".error_walk")
 
 
@@ -137,10 +145,17 @@ def run_sensitivity(
     >>> result = run_sensitivity("scenarios/combined.toml", n_paths=20_000)  # doctest: +SKIP
     >>> result.effects[0].input, result.effects[0].p_hit_swing  # doctest: +SKIP
     """
-    scenario, plan = prepare_sensitivity(path_or_scenario, n_paths=n_paths, seed=seed,
-                                         overrides=overrides)  # fmt: skip
-    return measure_sensitivity(plan, scenario=scenario.name, seed=scenario.seed,
-                               n_paths=scenario.n_paths, workers=workers, on_step=on_step)  # fmt: skip
+    scenario, plan = prepare_sensitivity(
+        path_or_scenario, n_paths=n_paths, seed=seed, overrides=overrides
+    )
+    return measure_sensitivity(
+        plan,
+        scenario=scenario.name,
+        seed=scenario.seed,
+        n_paths=scenario.n_paths,
+        workers=workers,
+        on_step=on_step,
+    )
 
 
 def prepare_sensitivity(
@@ -205,9 +220,17 @@ def measure_sensitivity(
         _effect(key, outcomes[1 + 2 * i], outcomes[2 + 2 * i], base) for i, key in enumerate(keys)
     ]
     effects.sort(key=lambda e: (-e.p_hit_swing, -e.median_swing, e.input))
-    return Sensitivity(scenario=scenario, target=plan.target_units, target_year=plan.target_year,
-                       n_paths=n_paths, seed=seed, p_hit=base.p_hit, p_hit_se=base.p_hit_se,
-                       median=base.median, effects=tuple(effects))  # fmt: skip
+    return Sensitivity(
+        scenario=scenario,
+        target=plan.target_units,
+        target_year=plan.target_year,
+        n_paths=n_paths,
+        seed=seed,
+        p_hit=base.p_hit,
+        p_hit_se=base.p_hit_se,
+        median=base.median,
+        effects=tuple(effects),
+    )
 
 
 # ---------------------------------------------------------------- one run
@@ -216,15 +239,18 @@ def measure_sensitivity(
 def _run_job(plan: Plan, seed: int, n_paths: int, job: _Job) -> _Outcome:
     """One simulation: the baseline with inputs recorded, or one input pinned at ``job.u``."""
     pinned = {} if job.key is None else {job.key: job.u}
-    sim = simulate_paths(plan, seed=seed, n_paths=n_paths, pinned=pinned,
-                         record_inputs=job.key is None)  # fmt: skip
+    sim = simulate_paths(
+        plan, seed=seed, n_paths=n_paths, pinned=pinned, record_inputs=job.key is None
+    )
     totals = sim.totals
     p_hit, p_se = hit_probability(totals, plan.target_units)
     median = float(np.median(totals))
     if job.key is None:
         assert sim.inputs is not None
-        correlations = {k: rank_correlation(sim.inputs[k], totals) if k in sim.inputs else None
-                        for k in input_keys(plan)}  # fmt: skip
+        correlations = {
+            k: rank_correlation(sim.inputs[k], totals) if k in sim.inputs else None
+            for k in input_keys(plan)
+        }
         return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, correlations=correlations)
     value = None if job.key.endswith(VECTOR_SUFFIXES) else _pinned_value(plan, seed, job)
     return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, value=value)
@@ -250,9 +276,16 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
 
 def _effect(key: str, low: _Outcome, high: _Outcome, base: _Outcome) -> InputEffect:
     assert base.correlations is not None
-    return InputEffect(input=key, low_value=low.value, high_value=high.value,
-                       p_hit_low=low.p_hit, p_hit_high=high.p_hit, median_low=low.median,
-                       median_high=high.median, rank_correlation=base.correlations.get(key))  # fmt: skip
+    return InputEffect(
+        input=key,
+        low_value=low.value,
+        high_value=high.value,
+        p_hit_low=low.p_hit,
+        p_hit_high=high.p_hit,
+        median_low=low.median,
+        median_high=high.median,
+        rank_correlation=base.correlations.get(key),
+    )
 
 
 def _map_in_batches(
@@ -280,11 +313,20 @@ def _map_in_batches(
 def sensitivity_rows(result: Sensitivity) -> list[tuple[Cell, ...]]:
     """The CSV rows, one per input in tornado order (columns ``COLUMNS``)."""
     return [
-        (e.input, _maybe(e.low_value), _maybe(e.high_value), round(e.p_hit_low, 6),
-         round(e.p_hit_high, 6), round(e.p_hit_swing, 6), round(e.median_low, 1),
-         round(e.median_high, 1), round(e.median_swing, 1), _maybe(e.rank_correlation, 4))
+        (
+            e.input,
+            _maybe(e.low_value),
+            _maybe(e.high_value),
+            round(e.p_hit_low, 6),
+            round(e.p_hit_high, 6),
+            round(e.p_hit_swing, 6),
+            round(e.median_low, 1),
+            round(e.median_high, 1),
+            round(e.median_swing, 1),
+            _maybe(e.rank_correlation, 4),
+        )
         for e in result.effects
-    ]  # fmt: skip
+    ]
 
 
 def write_sensitivity(result: Sensitivity, path: str | Path) -> Path:
@@ -296,18 +338,38 @@ def write_sensitivity(result: Sensitivity, path: str | Path) -> Path:
 def format_sensitivity(result: Sensitivity) -> str:
     """The answer and the tornado table, aligned for the terminal."""
     r = result
-    head = (f"{r.scenario}: P({r.target:,} in {r.target_year}) = {r.p_hit:.1%} ± {r.p_hit_se:.1%}"
-            f", median {r.median:,.0f}, with every input random ({r.n_paths:,} paths, seed {r.seed});"
-            f"\neach input held at its {LOW:.0%} and {HIGH:.0%} quantile on the same draws:")  # fmt: skip
-    headers = ("input", "low", "high", "P(hit) low", "P(hit) high", "swing",
-               "median low", "median high", "swing", "rank corr")  # fmt: skip
+    head = (
+        f"{r.scenario}: P({r.target:,} in {r.target_year}) = {r.p_hit:.1%} ± {r.p_hit_se:.1%}"
+        f", median {r.median:,.0f}, with every input random ({r.n_paths:,} paths, seed {r.seed});"
+        f"\neach input held at its {LOW:.0%} and {HIGH:.0%} quantile on the same draws:"
+    )
+    headers = (
+        "input",
+        "low",
+        "high",
+        "P(hit) low",
+        "P(hit) high",
+        "swing",
+        "median low",
+        "median high",
+        "swing",
+        "rank corr",
+    )
     rows = [
-        (e.input, _value_text(e.low_value), _value_text(e.high_value), f"{e.p_hit_low:.1%}",
-         f"{e.p_hit_high:.1%}", f"{e.p_hit_swing:.1%}", f"{e.median_low:,.0f}",
-         f"{e.median_high:,.0f}", f"{e.median_swing:,.0f}",
-         "" if e.rank_correlation is None else f"{e.rank_correlation:+.2f}")
+        (
+            e.input,
+            _value_text(e.low_value),
+            _value_text(e.high_value),
+            f"{e.p_hit_low:.1%}",
+            f"{e.p_hit_high:.1%}",
+            f"{e.p_hit_swing:.1%}",
+            f"{e.median_low:,.0f}",
+            f"{e.median_high:,.0f}",
+            f"{e.median_swing:,.0f}",
+            "" if e.rank_correlation is None else f"{e.rank_correlation:+.2f}",
+        )
         for e in r.effects
-    ]  # fmt: skip
+    ]
     return head + "\n" + _align(headers, rows)
 
 

@@ -456,8 +456,15 @@ def _walk(plan: Plan) -> _Noise:
     matrix = np.zeros((n_sim, n_sim + 1))
     matrix[:, 0] = bridge
     matrix[:, 1:] = tau * np.tri(n_sim)
-    return _Noise(phi=1.0, state=0.0, bridge=bridge, innovation=tau, start=np.zeros(n_sim),
-                  matrix=matrix, weight=np.zeros(n_sim + 1))  # fmt: skip
+    return _Noise(
+        phi=1.0,
+        state=0.0,
+        bridge=bridge,
+        innovation=tau,
+        start=np.zeros(n_sim),
+        matrix=matrix,
+        weight=np.zeros(n_sim + 1),
+    )
 
 
 def _ar1_noise(scale: float, phi: float, gap: int, e0: float, n_sim: int) -> _Noise:
@@ -540,7 +547,9 @@ def _fitted_demand(
         log_d += plan.log_season
         lp.noise.add_to(log_d, z)
         if plan.error_walk > 0:
-            y = _line_noise(f"lines.{fit.line}.error_walk", lp.walk, draws, prep.walk_sd, model_walk)
+            y = _line_noise(
+                f"lines.{fit.line}.error_walk", lp.walk, draws, prep.walk_sd, model_walk
+            )
             lp.walk.add_to(log_d, y)
         demand[fit.line] = np.exp(log_d, out=log_d)
     return demand

@@ -194,8 +194,9 @@ def p_hit_at(
 ) -> tuple[float, float]:
     """P(hit) and its standard error with ``key`` fixed at ``value`` (a worker's job)."""
     setting = f"{key}={float(value)!r}"
-    result = run_scenario(path, n_paths=n_paths, seed=seed, overrides=[*overrides, setting],
-                          fitted=fitted)  # fmt: skip
+    result = run_scenario(
+        path, n_paths=n_paths, seed=seed, overrides=[*overrides, setting], fitted=fitted
+    )
     return result.summary.p_hit, result.summary.p_hit_se
 
 
@@ -248,8 +249,15 @@ def solve_p_hit(
     bracket = _bracket(scenario, key, low, high)
     n_paths = scenario.n_paths if n_paths is None else n_paths
     seed = scenario.seed if seed is None else seed
-    evaluate = functools.partial(p_hit_at, path=Path(path), key=key, overrides=tuple(overrides),
-                                 n_paths=n_paths, seed=seed, fitted=fitted_for(scenario))  # fmt: skip
+    evaluate = functools.partial(
+        p_hit_at,
+        path=Path(path),
+        key=key,
+        overrides=tuple(overrides),
+        n_paths=n_paths,
+        seed=seed,
+        fitted=fitted_for(scenario),
+    )
     at_low, at_high = map_ordered(evaluate, bracket, workers)
     if (at_low[0] >= level) == (at_high[0] >= level):
         raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0]))
@@ -257,11 +265,25 @@ def solve_p_hit(
     ends = ((bracket[0], at_low), (bracket[1], at_high))
     hit, miss = ends if at_low[0] >= level else ends[::-1]
     (value, (p, se)), width, n_steps = _bisect(evaluate, hit, miss[0], level, tol)
-    return Solution(scenario=scenario.name, key=key, level=level, value=value, p_hit=p,
-                    p_hit_se=se, low=bracket[0], high=bracket[1], p_low=at_low[0],
-                    p_high=at_high[0], n_steps=n_steps, width=width,
-                    target=scenario.target_units, target_year=scenario.target_year,
-                    n_paths=n_paths, seed=seed, path=Path(path))  # fmt: skip
+    return Solution(
+        scenario=scenario.name,
+        key=key,
+        level=level,
+        value=value,
+        p_hit=p,
+        p_hit_se=se,
+        low=bracket[0],
+        high=bracket[1],
+        p_low=at_low[0],
+        p_high=at_high[0],
+        n_steps=n_steps,
+        width=width,
+        target=scenario.target_units,
+        target_year=scenario.target_year,
+        n_paths=n_paths,
+        seed=seed,
+        path=Path(path),
+    )
 
 
 def _check_level(level: float) -> None:
@@ -358,9 +380,17 @@ def solve_quantile(
     result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted_for(scenario))
     units, units_se = quantile_with_se(result.paths.sum(axis=1), q)
     s = result.summary
-    return QuantileAnswer(scenario=s.scenario, q=q, units=units, units_se=units_se,
-                          target=s.target, target_year=s.target_year, p_hit=s.p_hit,
-                          n_paths=result.record.n_paths, seed=result.record.seed)  # fmt: skip
+    return QuantileAnswer(
+        scenario=s.scenario,
+        q=q,
+        units=units,
+        units_se=units_se,
+        target=s.target,
+        target_year=s.target_year,
+        p_hit=s.p_hit,
+        n_paths=result.record.n_paths,
+        seed=result.record.seed,
+    )
 
 
 # ---------------------------------------------------------------- printing
@@ -370,27 +400,31 @@ def describe_solution(solution: Solution) -> str:
     """The answer ``forecast solve --vary`` prints."""
     s = solution
     value = format_number(s.value)
-    return "\n".join([
-        f"{s.scenario}: P({s.target:,} in {s.target_year}) reaches {s.level:.1%} "
-        f"at {s.key} = {value}",
-        f"  P(hit) there: {s.p_hit:.1%} ± {s.p_hit_se:.2%} "
-        f"({s.n_paths:,} paths, seed {s.seed}, common random numbers)",
-        f"  searched [{format_number(s.low)}, {format_number(s.high)}] "
-        f"(P(hit) {s.p_low:.1%} to {s.p_high:.1%}) in {s.n_steps} bisection steps, "
-        f"to within {format_number(s.width)}",
-        f"  check: forecast run {s.path} --set {s.key}={float(s.value)!r}",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"{s.scenario}: P({s.target:,} in {s.target_year}) reaches {s.level:.1%} "
+            f"at {s.key} = {value}",
+            f"  P(hit) there: {s.p_hit:.1%} ± {s.p_hit_se:.2%} "
+            f"({s.n_paths:,} paths, seed {s.seed}, common random numbers)",
+            f"  searched [{format_number(s.low)}, {format_number(s.high)}] "
+            f"(P(hit) {s.p_low:.1%} to {s.p_high:.1%}) in {s.n_steps} bisection steps, "
+            f"to within {format_number(s.width)}",
+            f"  check: forecast run {s.path} --set {s.key}={float(s.value)!r}",
+        ]
+    )
 
 
 def describe_quantile(answer: QuantileAnswer) -> str:
     """The answer ``forecast solve --quantile`` prints."""
     a = answer
-    return "\n".join([
-        f"{a.scenario}: the largest {a.target_year} total reached with probability {_percent(a.q)} "
-        f"is {a.units:,.0f} ± {a.units_se:,.0f}",
-        f"  (the {_percent(1 - a.q)} quantile of the annual total; {a.n_paths:,} paths, seed {a.seed}); "
-        f"P({a.target:,}) = {a.p_hit:.1%}",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"{a.scenario}: the largest {a.target_year} total reached with probability {_percent(a.q)} "
+            f"is {a.units:,.0f} ± {a.units_se:,.0f}",
+            f"  (the {_percent(1 - a.q)} quantile of the annual total; {a.n_paths:,} paths, seed {a.seed}); "
+            f"P({a.target:,}) = {a.p_hit:.1%}",
+        ]
+    )
 
 
 def _percent(x: float) -> str:

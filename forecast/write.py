@@ -21,10 +21,24 @@ from forecast.summarise import QUANTILE_NAMES, Summary
 from forecast.tables import Cell, csv_value
 
 SUMMARY_COLUMNS = (
-    "scenario", "target_year", "target", "p_hit", "p_hit_se", "mean", "sd", *QUANTILE_NAMES,
-    "expected_shortfall", "required_monthly", "ytd_actual",
-    "seed", "n_paths", "version", "data_hash", "scenario_hash", "error_walk",
-)  # fmt: skip
+    "scenario",
+    "target_year",
+    "target",
+    "p_hit",
+    "p_hit_se",
+    "mean",
+    "sd",
+    *QUANTILE_NAMES,
+    "expected_shortfall",
+    "required_monthly",
+    "ytd_actual",
+    "seed",
+    "n_paths",
+    "version",
+    "data_hash",
+    "scenario_hash",
+    "error_walk",
+)
 MONTHLY_COLUMNS = ("month", "actual", "mean", *QUANTILE_NAMES, "cum_p50", "target_pace")
 
 
@@ -48,25 +62,40 @@ def _round(value: float, digits: int = 1) -> float:
 def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
     s = summary
     return (
-        s.scenario, s.target_year, s.target, round(s.p_hit, 6), round(s.p_hit_se, 6),
-        _round(s.mean), _round(s.sd), *(_round(q) for q in s.quantiles),
-        _round(s.expected_shortfall), _round(s.required_monthly), _round(s.ytd_actual),
-        record.seed, record.n_paths, record.version, record.data_hash, record.scenario_hash,
+        s.scenario,
+        s.target_year,
+        s.target,
+        round(s.p_hit, 6),
+        round(s.p_hit_se, 6),
+        _round(s.mean),
+        _round(s.sd),
+        *(_round(q) for q in s.quantiles),
+        _round(s.expected_shortfall),
+        _round(s.required_monthly),
+        _round(s.ytd_actual),
+        record.seed,
+        record.n_paths,
+        record.version,
+        record.data_hash,
+        record.scenario_hash,
         round(record.error_walk, 4),
-    )  # fmt: skip
+    )
 
 
 def monthly_rows(summary: Summary) -> list[tuple[Cell, ...]]:
     rows = []
     for m in summary.months:
         fan = m.quantiles or (None,) * len(QUANTILE_NAMES)
-        rows.append((
-            format_month(m.month),
-            None if m.actual is None else _round(m.actual),
-            None if m.mean is None else _round(m.mean),
-            *(None if q is None else _round(q) for q in fan),
-            _round(m.cum_p50), _round(m.target_pace),
-        ))  # fmt: skip
+        rows.append(
+            (
+                format_month(m.month),
+                None if m.actual is None else _round(m.actual),
+                None if m.mean is None else _round(m.mean),
+                *(None if q is None else _round(q) for q in fan),
+                _round(m.cum_p50),
+                _round(m.target_pace),
+            )
+        )
     return rows
 
 

@@ -20,8 +20,11 @@ from forecast.write import write_files
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
-OLD = {"summary.csv": "old summary\n", "monthly.csv": "old monthly\n",
-       "scenario.resolved.toml": "old = true\n"}  # fmt: skip
+OLD = {
+    "summary.csv": "old summary\n",
+    "monthly.csv": "old monthly\n",
+    "scenario.resolved.toml": "old = true\n",
+}
 NEW = {name: f"new {name}\n" for name in OLD}
 
 
@@ -149,8 +152,16 @@ def test_compare_gives_identical_files_for_any_number_of_workers(tmp_path) -> No
     texts = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}" / "comparison.csv"
-        args = ["compare", *scenarios, "--n-paths", "2000", "--workers", str(workers),
-                "--out", str(out)]  # fmt: skip
+        args = [
+            "compare",
+            *scenarios,
+            "--n-paths",
+            "2000",
+            "--workers",
+            str(workers),
+            "--out",
+            str(out),
+        ]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         texts.append(out.read_bytes())

@@ -83,13 +83,21 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
     _corrupt(dirty / "totals.csv", "period", parse_month("2024-07"), ("figure",))
     results = [
         # one reference launch, so enough errors are known by mid-2024 for a walk
-        bt.run_backtest(BASELINE, first=parse_month("2024-06"), last=parse_month("2024-08"),
-                        references=("Aion|Y",), step=3, settings=SETTINGS,
-                        overrides=[f'history.data="{d}"'])  # fmt: skip
+        bt.run_backtest(
+            BASELINE,
+            first=parse_month("2024-06"),
+            last=parse_month("2024-08"),
+            references=("Aion|Y",),
+            step=3,
+            settings=SETTINGS,
+            overrides=[f'history.data="{d}"'],
+        )
         for d in (clean, dirty)
     ]
-    calibrated = [{c.cutoff: c for c in r.cases if c.method == bt.FORECAST and c.series == "total"}
-                  for r in results]  # fmt: skip
+    calibrated = [
+        {c.cutoff: c for c in r.cases if c.method == bt.FORECAST and c.series == "total"}
+        for r in results
+    ]
     walk_at_july = dict((m, w) for m, w, _ in results[0].calibration)[parse_month("2024-07")]
     assert calibrated[0][parse_month("2024-07")].error_walk == walk_at_july
     assert walk_at_july > 0  # else the check below could not fail
@@ -110,12 +118,15 @@ def test_reference_cases_score_every_method() -> None:
     (run,) = reference_series(data.sales, ("BYD|Seagull",))
     cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
     assert [c.method for c in cases] == list(bt.METHODS)
-    calibrated = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS,
-                                    walks={int(run.months[8]): 0.3})  # fmt: skip
+    calibrated = bt.reference_cases(
+        data, run, int(run.months[8]), _scenario(), SETTINGS, walks={int(run.months[8]): 0.3}
+    )
     assert [(c.method, c.error_walk) for c in calibrated] == [(bt.FORECAST, 0.3)]
     # the walk reached the engine: same draws otherwise, so wider in every month
-    spread = [np.subtract(*np.quantile(np.log(c.samples), [0.9, 0.1], axis=0))
-              for c in (calibrated[0], cases[0])]  # fmt: skip
+    spread = [
+        np.subtract(*np.quantile(np.log(c.samples), [0.9, 0.1], axis=0))
+        for c in (calibrated[0], cases[0])
+    ]
     assert np.all(spread[0] > spread[1] + 0.2)
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
 
@@ -129,9 +140,17 @@ def _scenario():
 def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
     def case(cutoff: int, actual: float) -> bt.Case:
         samples = rng.lognormal(np.log(100), 0.1, size=(2000, 1))
-        return bt.score_case(samples, np.array([actual]), rng=rng, method=bt.UNCALIBRATED,
-                             source="t", series="s", cutoff=cutoff,
-                             months=np.array([cutoff + 1]), scale=100.0)  # fmt: skip
+        return bt.score_case(
+            samples,
+            np.array([actual]),
+            rng=rng,
+            method=bt.UNCALIBRATED,
+            source="t",
+            series="s",
+            cutoff=cutoff,
+            months=np.array([cutoff + 1]),
+            scale=100.0,
+        )
 
     cases = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
     table = bt.walks_at(cases, [100, 110, 125, 130])
@@ -154,19 +173,52 @@ def test_cutoffs_outside_the_history_are_errors() -> None:
 
 def test_command_writes_one_row_per_cutoff_series_and_method(tmp_path: Path) -> None:
     out = tmp_path / "bt.csv"
-    result = CliRunner().invoke(cli, ["backtest", "--from", "2025-10", "--to", "2025-11", "--horizon",
-                                      "2", "--n-paths", "300", "--no-references", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest",
+            "--from",
+            "2025-10",
+            "--to",
+            "2025-11",
+            "--horizon",
+            "2",
+            "--n-paths",
+            "300",
+            "--no-references",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "coverage_80" in result.output and "Targets known" in result.output
     rows = list(csv.DictReader(out.open()))
     keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
     assert len(keys) == len(rows) == 2 * 3 * len(bt.REPORT_METHODS)  # total, SU7, YU7
     assert {r["error_walk"] for r in rows if r["method"] == bt.FORECAST} == {"0"}  # < 20 errors
-    fixed = CliRunner().invoke(cli, ["backtest", "--from", "2025-10", "--to", "2025-11", "--horizon",
-                                     "2", "--n-paths", "300", "--no-references", "--out", str(out),
-                                     "--set", "model.error_walk=0.3"])  # fmt: skip
+    fixed = CliRunner().invoke(
+        cli,
+        [
+            "backtest",
+            "--from",
+            "2025-10",
+            "--to",
+            "2025-11",
+            "--horizon",
+            "2",
+            "--n-paths",
+            "300",
+            "--no-references",
+            "--out",
+            str(out),
+            "--set",
+            "model.error_walk=0.3",
+        ],
+    )
     assert fixed.exit_code == 0, fixed.output
-    assert {r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == bt.FORECAST} == {"0.3"}
+    assert {r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == bt.FORECAST} == {
+        "0.3"
+    }
 
 
 def test_command_rejects_a_bad_month() -> None:

@@ -158,8 +158,9 @@ print(",".join(sorted({{m.split(".")[0] for m in sys.modules}} & {heavy!r})))
 
 def _heavy_modules_after(args: list[str], cwd: Path) -> str:
     code = PROBE.format(args=args, heavy=set(HEAVY))
-    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
-                         check=False, env=None)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False, env=None
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout.strip()
 

@@ -37,8 +37,10 @@ def test_bundled_table_has_a_model_error_for_every_history_month() -> None:
 
 
 def test_error_walk_for_takes_the_latest_row_at_or_before_as_of() -> None:
-    table = (CalibrationRow(as_of=10, error_walk=0.2, n_errors=30, source="t"),
-             CalibrationRow(as_of=12, error_walk=0.3, n_errors=40, source="t"))  # fmt: skip
+    table = (
+        CalibrationRow(as_of=10, error_walk=0.2, n_errors=30, source="t"),
+        CalibrationRow(as_of=12, error_walk=0.3, n_errors=40, source="t"),
+    )
     assert error_walk_for(table, 11)[0] == 0.2
     assert error_walk_for(table, 12)[0] == 0.3
     assert error_walk_for(table, 99) == (0.3, "calibrated on 40 past errors as of 0001-01")
@@ -47,12 +49,18 @@ def test_error_walk_for_takes_the_latest_row_at_or_before_as_of() -> None:
 
 
 def test_round_trip_and_bad_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    table = (CalibrationRow(as_of=parse_month("2025-01"), error_walk=0.25, n_errors=30, source="test run"),)
+    table = (
+        CalibrationRow(
+            as_of=parse_month("2025-01"), error_walk=0.25, n_errors=30, source="test run"
+        ),
+    )
     (tmp_path / "calibration.csv").write_text(calibration_csv(table))
     assert load_calibration(tmp_path) == table
     monkeypatch.chdir(tmp_path)
     header = "as_of,error_walk,n_errors,source\n"
-    Path("calibration.csv").write_text(header + "2025-01,-1,3,x\n2025-02,0.2,3,x\n2025-02,0.3,4,x\n")
+    Path("calibration.csv").write_text(
+        header + "2025-01,-1,3,x\n2025-02,0.2,3,x\n2025-02,0.3,4,x\n"
+    )
     with pytest.raises(DataError) as caught:
         load_calibration(tmp_path)
     assert caught.value.problems == (

@@ -74,8 +74,10 @@ def test_plot_run_without_totals_skips_the_histogram(mpl, result, tmp_path: Path
 
 
 def test_chart_series_are_the_monthly_csv(result) -> None:
-    table = {name: np.array([np.nan if v is None else v for v in column], dtype=float)
-             for name, column in zip(MONTHLY_COLUMNS[1:], list(zip(*monthly_rows(result.summary)))[1:])}  # fmt: skip
+    table = {
+        name: np.array([np.nan if v is None else v for v in column], dtype=float)
+        for name, column in zip(MONTHLY_COLUMNS[1:], list(zip(*monthly_rows(result.summary)))[1:])
+    }
     fan = fan_series(result.summary)
     for name in ("actual", *QUANTILE_NAMES):
         np.testing.assert_allclose(fan[name], table[name], atol=0.05, equal_nan=True)
@@ -106,11 +108,20 @@ def sensitivity(n: int) -> Sensitivity:
             median_low=500_000.0 + 1000 * (n - i),
             median_high=500_000.0 - 900 * (n - i),
             rank_correlation=-0.1,
-        )  # fmt: skip
+        )
         for i in range(n)
     )
-    return Sensitivity(scenario="s", target=550_000, target_year=2026, n_paths=1000, seed=1,
-                       p_hit=0.4, p_hit_se=0.01, median=500_000.0, effects=effects)  # fmt: skip
+    return Sensitivity(
+        scenario="s",
+        target=550_000,
+        target_year=2026,
+        n_paths=1000,
+        seed=1,
+        p_hit=0.4,
+        p_hit_se=0.01,
+        median=500_000.0,
+        effects=effects,
+    )
 
 
 def test_plot_tornado_draws_the_largest_swings(mpl, tmp_path: Path) -> None:

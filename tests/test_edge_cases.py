@@ -105,9 +105,20 @@ def test_complete_year_has_a_known_answer(units: int, p_hit: float) -> None:
 
 def test_complete_year_through_the_cli(tmp_path) -> None:
     out = tmp_path / "out"
-    args = ["run", str(BASELINE), "--n-paths", "50", "--out", str(out),
-            "--set", 'history.as_of="2025-12"', "--set", "target.year=2025",
-            "--set", "target.units=350000"]  # fmt: skip
+    args = [
+        "run",
+        str(BASELINE),
+        "--n-paths",
+        "50",
+        "--out",
+        str(out),
+        "--set",
+        'history.as_of="2025-12"',
+        "--set",
+        "target.year=2025",
+        "--set",
+        "target.units=350000",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "= 100.0% ± 0.0%" in result.output
@@ -217,8 +228,11 @@ EXTREMES = {
 # Inputs whose totals overflow any meaningful range are refused with a clear error; every
 # other extreme gives finite answers. Pinned per case, so a change either way is noticed.
 REFUSED = {
-    "launch with a wide lognormal", "huge boost", "lognormal multiplier, sigma 1000",
-    "huge multiplier", "noise scale 1e6",
+    "launch with a wide lognormal",
+    "huge boost",
+    "lognormal multiplier, sigma 1000",
+    "huge multiplier",
+    "noise scale 1e6",
 }
 
 
@@ -236,8 +250,9 @@ def test_extreme_inputs_give_finite_answers_or_a_clear_error(name: str) -> None:
 def test_extreme_events_that_change_nothing_keep_the_baseline() -> None:
     baseline = _run("2026-01", 2026).paths
     for name in ("huge capacity", "shock with probability 0", "launch at level 0"):
-        np.testing.assert_allclose(_run("2026-01", 2026, EXTREMES[name]).paths, baseline,
-                                   rtol=1e-12, err_msg=name)  # fmt: skip
+        np.testing.assert_allclose(
+            _run("2026-01", 2026, EXTREMES[name]).paths, baseline, rtol=1e-12, err_msg=name
+        )
 
 
 def test_extreme_events_that_stop_everything_leave_the_actuals() -> None:

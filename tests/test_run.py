@@ -113,15 +113,21 @@ def test_set_overrides_reach_the_answer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--n-paths", "10000001"], "Invalid value for '--n-paths': 10000001 is not in the range 1<=x<=10000000."),
-        (["--set", "simulation.n_paths=10000001"],
-         "error: --set: simulation.n_paths: must be at most 10,000,000 (every path is kept in memory), got 10,000,001"),
+        (
+            ["--n-paths", "10000001"],
+            "Invalid value for '--n-paths': 10000001 is not in the range 1<=x<=10000000.",
+        ),
+        (
+            ["--set", "simulation.n_paths=10000001"],
+            "error: --set: simulation.n_paths: must be at most 10,000,000 (every path is kept in memory), got 10,000,001",
+        ),
     ],
 )
 def test_too_many_paths_is_a_clear_error_not_a_memory_crash(tmp_path: Path, args, message) -> None:
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", str(REPO / "scenarios" / "baseline.toml"), *args,
-                                      "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        cli, ["run", str(REPO / "scenarios" / "baseline.toml"), *args, "--out", str(out)]
+    )
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()

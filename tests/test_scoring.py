@@ -56,7 +56,9 @@ def test_covered_uses_central_intervals() -> None:
 
 
 def test_median_ape_and_brier() -> None:
-    np.testing.assert_allclose(scoring.median_ape(np.array([3.0, 8.0]), np.array([2.0, 10.0])), [0.5, 0.2])
+    np.testing.assert_allclose(
+        scoring.median_ape(np.array([3.0, 8.0]), np.array([2.0, 10.0])), [0.5, 0.2]
+    )
     assert scoring.brier(np.array([1.0, 0.5]), np.array([1, 0])) == pytest.approx(0.125)
     assert np.isnan(scoring.brier(np.zeros(0), np.zeros(0)))
 

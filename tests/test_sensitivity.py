@@ -56,8 +56,10 @@ def test_rows_are_sorted_by_p_hit_swing_then_median_swing(result) -> None:
 def test_a_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, result) -> None:
     _, plan = prepared
     effect = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
-    for u, p_hit, median in ((LOW, effect.p_hit_low, effect.median_low),
-                             (HIGH, effect.p_hit_high, effect.median_high)):  # fmt: skip
+    for u, p_hit, median in (
+        (LOW, effect.p_hit_low, effect.median_low),
+        (HIGH, effect.p_hit_high, effect.median_high),
+    ):
         totals = simulate_paths(plan, seed=7, n_paths=N, pinned={effect.input: u}).totals
         assert p_hit == np.mean(totals >= plan.target_units)
         assert median == np.median(totals)

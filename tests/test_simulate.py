@@ -320,7 +320,9 @@ def test_pinning_one_input_changes_only_that_input() -> None:
     walk = simulate_paths(
         plan, seed=4, n_paths=800, record_inputs=True, pinned={"lines.SU7.error_walk": 0.9}
     ).inputs
-    assert walk is not None and np.all(walk["lines.SU7.error_walk"] == pytest.approx(1.2815515655446004))
+    assert walk is not None and np.all(
+        walk["lines.SU7.error_walk"] == pytest.approx(1.2815515655446004)
+    )
     changed = {k for k in free if not np.array_equal(free[k], walk[k])}
     assert changed == {"lines.SU7.error_walk", "model.error_walk"}  # the total moves with its part
 
@@ -393,8 +395,14 @@ def test_recorded_parameter_scores_are_standard_normal() -> None:
     plan = make(noisy_lines(), error_walk=0.2)
     inputs = simulate_paths(plan, seed=8, n_paths=20_000, record_inputs=True).inputs
     assert inputs is not None
-    for key in ("model.params", "lines.SU7.params", "model.noise", "lines.YU7.noise",
-                "model.error_walk", "lines.YU7.error_walk"):  # fmt: skip
+    for key in (
+        "model.params",
+        "lines.SU7.params",
+        "model.noise",
+        "lines.YU7.noise",
+        "model.error_walk",
+        "lines.YU7.error_walk",
+    ):
         assert abs(inputs[key].mean()) < 4 / math.sqrt(20_000)
         assert inputs[key].std() == pytest.approx(1.0, abs=0.03)
 

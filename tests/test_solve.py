@@ -167,14 +167,22 @@ def test_cli_quantile() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--quantile", "0.8", "--vary", WEEKS], "--quantile cannot be combined with --vary/--p-hit"),
+        (
+            ["--quantile", "0.8", "--vary", WEEKS],
+            "--quantile cannot be combined with --vary/--p-hit",
+        ),
         (["--vary", WEEKS], "give --vary KEY.PATH and --p-hit LEVEL, or --quantile Q"),
-        (["--vary", WEEKS, "--p-hit", "1.5"], "error: --p-hit: must be strictly between 0 and 1, got 1.5"),
+        (
+            ["--vary", WEEKS, "--p-hit", "1.5"],
+            "error: --p-hit: must be strictly between 0 and 1, got 1.5",
+        ),
         (["--quantile", "0"], "error: --quantile: must be strictly between 0 and 1, got 0"),
-        (["--vary", WEEKS, "--p-hit", "0.3", "--low", "9", "--high", "7"],
-         "error: --vary events[0].weeks: the bracket [9, 7] is empty"),
+        (
+            ["--vary", WEEKS, "--p-hit", "0.3", "--low", "9", "--high", "7"],
+            "error: --vary events[0].weeks: the bracket [9, 7] is empty",
+        ),
     ],
-)  # fmt: skip
+)
 def test_cli_usage_mistakes_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, ["solve", str(RETOOL), "--n-paths", "100", *args])
     assert result.exit_code == 2

@@ -62,12 +62,33 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" /
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw the reliability diagram and PIT histograms to this image.",
 )
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a scenario key; the value is parsed as TOML. Repeatable.")  # fmt: skip
-@click.option("--write-calibration", "calibration_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the error walk per month (data/calibration.csv is this file).")  # fmt: skip
-def command(scenario, first, last, horizon, n_paths, seed, references, step, out, plot, overrides,
-            calibration_out):  # fmt: skip
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a scenario key; the value is parsed as TOML. Repeatable.",
+)
+@click.option(
+    "--write-calibration",
+    "calibration_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the error walk per month (data/calibration.csv is this file).",
+)
+def command(
+    scenario,
+    first,
+    last,
+    horizon,
+    n_paths,
+    seed,
+    references,
+    step,
+    out,
+    plot,
+    overrides,
+    calibration_out,
+):
     """Replay every past cut-off: fit, simulate, and score against what happened.
 
     Scores the engine as fitted (uncalibrated), the engine with its model-error walk fitted on
@@ -87,7 +108,7 @@ def command(scenario, first, last, horizon, n_paths, seed, references, step, out
         pooled_rows,
         run_backtest,
         target_rows,
-    )  # fmt: skip
+    )
     from forecast.tables import format_table, write_csv
 
     result = run_backtest(
@@ -116,10 +137,14 @@ def command(scenario, first, last, horizon, n_paths, seed, references, step, out
         from forecast.atomic import write_text_atomic
         from forecast.calibration import CalibrationRow, calibration_csv
 
-        source = (f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
-                  f"horizon {horizon}; {'references' if references else 'no references'})")  # fmt: skip
-        rows = tuple(CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
-                     for m, walk, n in result.calibration)  # fmt: skip
+        source = (
+            f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
+            f"horizon {horizon}; {'references' if references else 'no references'})"
+        )
+        rows = tuple(
+            CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+            for m, walk, n in result.calibration
+        )
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
     if plot is not None:

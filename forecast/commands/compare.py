@@ -19,10 +19,18 @@ WORKERS_OPTION = click.option(
 
 @click.command("compare")
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("out/comparison.csv"),
-              show_default=True, help="CSV file: one row per scenario, best first.")  # fmt: skip
-@click.option("--baseline", metavar="NAME",
-              help='Scenario name to compare with (default: "baseline" if present, else the first).')  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("out/comparison.csv"),
+    show_default=True,
+    help="CSV file: one row per scenario, best first.",
+)
+@click.option(
+    "--baseline",
+    metavar="NAME",
+    help='Scenario name to compare with (default: "baseline" if present, else the first).',
+)
 @click.option("--plot", is_flag=True, help="Also draw the comparison charts beside --out.")
 @N_PATHS_OPTION
 @SEED_OPTION
@@ -58,8 +66,14 @@ def command(
         from forecast.charts import require_matplotlib
 
         require_matplotlib()
-    comparison = compare_scenarios(scenarios, baseline=baseline, n_paths=n_paths, seed=seed,
-                                   overrides=overrides, workers=workers)  # fmt: skip
+    comparison = compare_scenarios(
+        scenarios,
+        baseline=baseline,
+        n_paths=n_paths,
+        seed=seed,
+        overrides=overrides,
+        workers=workers,
+    )
     written = write_files(out.parent, {out.name: comparison_csv(comparison)})
     if plot:
         from forecast.charts import plot_compare
@@ -69,4 +83,3 @@ def command(
     click.echo(f"{len(comparison.rows)} scenarios, {run.n_paths:,} paths each, seed {run.seed}")
     click.echo(format_comparison(comparison))
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
-

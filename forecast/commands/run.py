@@ -17,19 +17,36 @@ N_PATHS_OPTION = click.option(
 SEED_OPTION = click.option(
     "--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."
 )
-SET_OPTION = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-                          help="Override a scenario key; the value is parsed as TOML. Repeatable.")  # fmt: skip
-PLOT_OPTION = click.option("--plot", is_flag=True,
-                           help="Also write charts beside the CSVs, as PNG and SVG (needs matplotlib).")  # fmt: skip
+SET_OPTION = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a scenario key; the value is parsed as TOML. Repeatable.",
+)
+PLOT_OPTION = click.option(
+    "--plot",
+    is_flag=True,
+    help="Also write charts beside the CSVs, as PNG and SVG (needs matplotlib).",
+)
 QUIET_OPTION = click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
-NO_CACHE_OPTION = click.option("--no-cache", "no_cache", is_flag=True,
-                               help="Refit the model instead of using the fit cache (~/.cache/forecast).")  # fmt: skip
+NO_CACHE_OPTION = click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Refit the model instead of using the fit cache (~/.cache/forecast).",
+)
 
 
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
-              help="Folder for summary.csv, monthly.csv and scenario.resolved.toml.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for summary.csv, monthly.csv and scenario.resolved.toml.",
+)
 @N_PATHS_OPTION
 @SEED_OPTION
 @SET_OPTION
@@ -79,6 +96,8 @@ def command(
         written += plot_run(result.summary, out, totals=result.paths.sum(axis=1))
     click.echo(describe(result.summary))
     record = result.record
-    click.echo(f"  model error: a random walk of {record.error_walk:.3g} a month on the log scale "
-               f"({record.error_walk_source})")  # fmt: skip
+    click.echo(
+        f"  model error: a random walk of {record.error_walk:.3g} a month on the log scale "
+        f"({record.error_walk_source})"
+    )
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")

@@ -8,14 +8,24 @@ import click
 
 from forecast.commands.run import N_PATHS_OPTION, PLOT_OPTION, QUIET_OPTION, SEED_OPTION, SET_OPTION
 
-WORKERS_OPTION = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                              help="Processes to run the simulations in; results do not depend on it.")  # fmt: skip
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run the simulations in; results do not depend on it.",
+)
 
 
 @click.command("sensitivity")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("out/tornado.csv"),
-              show_default=True, help="CSV file for the tornado table; charts go beside it.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("out/tornado.csv"),
+    show_default=True,
+    help="CSV file for the tornado table; charts go beside it.",
+)
 @N_PATHS_OPTION
 @SEED_OPTION
 @SET_OPTION
@@ -57,8 +67,14 @@ def command(
         require_matplotlib()
     loaded, plan = prepare_sensitivity(scenario, n_paths=n_paths, seed=seed, overrides=overrides)
     with progress_bar(n_runs(plan), label="sensitivity", quiet=quiet) as advance:
-        result = measure_sensitivity(plan, scenario=loaded.name, seed=loaded.seed,
-                                     n_paths=loaded.n_paths, workers=workers, on_step=advance)  # fmt: skip
+        result = measure_sensitivity(
+            plan,
+            scenario=loaded.name,
+            seed=loaded.seed,
+            n_paths=loaded.n_paths,
+            workers=workers,
+            on_step=advance,
+        )
     written = [write_sensitivity(result, out)]
     if plot:
         from forecast.charts import plot_tornado

@@ -12,15 +12,28 @@ from forecast.commands.run import N_PATHS_OPTION, SEED_OPTION, SET_OPTION
 
 @click.command("solve")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--vary", "key", metavar="KEY.PATH",
-              help="The scalar assumption to solve for, e.g. events[0].weeks.")  # fmt: skip
+@click.option(
+    "--vary",
+    "key",
+    metavar="KEY.PATH",
+    help="The scalar assumption to solve for, e.g. events[0].weeks.",
+)
 @click.option("--p-hit", "level", type=float, help="The P(target) to reach, e.g. 0.5.")
-@click.option("--low", type=float, help="Lower end of the bracket searched (default: the plausible range).")  # fmt: skip
+@click.option(
+    "--low", type=float, help="Lower end of the bracket searched (default: the plausible range)."
+)
 @click.option("--high", type=float, help="Upper end of the bracket searched.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True),
-              help="Stop when the bracket is narrower (default: 1/1000 of it).")  # fmt: skip
-@click.option("--quantile", "q", type=float,
-              help="Instead: the largest total reached with this probability, e.g. 0.8.")  # fmt: skip
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop when the bracket is narrower (default: 1/1000 of it).",
+)
+@click.option(
+    "--quantile",
+    "q",
+    type=float,
+    help="Instead: the largest total reached with this probability, e.g. 0.8.",
+)
 @N_PATHS_OPTION
 @SEED_OPTION
 @SET_OPTION
@@ -59,6 +72,16 @@ def command(
         return
     if key is None or level is None:
         raise click.UsageError("give --vary KEY.PATH and --p-hit LEVEL, or --quantile Q")
-    solution = solve.solve_p_hit(scenario, key=key, level=level, low=low, high=high, tol=tol,
-                                 n_paths=n_paths, seed=seed, overrides=overrides, workers=workers)  # fmt: skip
+    solution = solve.solve_p_hit(
+        scenario,
+        key=key,
+        level=level,
+        low=low,
+        high=high,
+        tol=tol,
+        n_paths=n_paths,
+        seed=seed,
+        overrides=overrides,
+        workers=workers,
+    )
     click.echo(solve.describe_solution(solution))
