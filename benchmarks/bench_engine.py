@@ -24,12 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecast.distributions import Fixed, Triangular, Uniform  # noqa: E402
-from forecast.model_types import FittedModel, LineFit  # noqa: E402
+from forecast.fit.refclass import ReferenceRamp  # noqa: E402
+from forecast.fit.types import FittedModel, LineFit  # noqa: E402
 from forecast.months import month_ordinal  # noqa: E402
-from forecast.plan import Plan, make_plan  # noqa: E402
-from forecast.refclass import ReferenceRamp  # noqa: E402
-from forecast.scenario_types import (  # noqa: E402
+from forecast.scenario.distributions import Fixed, Triangular, Uniform  # noqa: E402
+from forecast.scenario.types import (  # noqa: E402
     CapacityEvent,
     GapEvent,
     LaunchEvent,
@@ -38,7 +37,8 @@ from forecast.scenario_types import (  # noqa: E402
     Scenario,
     ShockEvent,
 )
-from forecast.simulate import simulate_paths  # noqa: E402
+from forecast.simulate.paths import simulate_paths  # noqa: E402
+from forecast.simulate.plan import Plan, make_plan  # noqa: E402
 
 AS_OF = month_ordinal(2025, 12)
 JAN = AS_OF + 1

@@ -53,7 +53,7 @@ def measure_engine(n: int, mode: str) -> dict:
     """Engine time and peak RSS for n paths; mode "paths" (simulate_paths) or "totals"."""
     from bench_engine import build_plan
 
-    from forecast.simulate import simulate_paths, simulate_totals
+    from forecast.simulate.paths import simulate_paths, simulate_totals
 
     plan = build_plan()
     simulate_paths(plan, seed=1, n_paths=1000)  # imports, caches
@@ -82,8 +82,8 @@ def measure_floor(n: int) -> dict:
 def _log_total_history():
     import numpy as np
 
-    from forecast.history import load_history
-    from forecast.reconcile import reconcile
+    from forecast.load.history import load_history
+    from forecast.load.reconcile import reconcile
 
     reconciled = reconcile(load_history(REPO / "data"))
     total = reconciled.total

@@ -14,14 +14,14 @@ from forecast.errors import ConfigError, DataError, ForecastError
 __version__ = "0.1.0"
 
 _LAZY = {
-    "run_scenario": "forecast.run",
-    "RunResult": "forecast.run",
-    "load_scenario": "forecast.scenario",
-    "load_history": "forecast.history",
-    "reconcile": "forecast.reconcile",
-    "fit_model": "forecast.fit",
-    "simulate_paths": "forecast.simulate",
-    "summarise": "forecast.summarise",
+    "run_scenario": "forecast.engine.run",
+    "RunResult": "forecast.engine.run",
+    "load_scenario": "forecast.scenario.parse",
+    "load_history": "forecast.load.history",
+    "reconcile": "forecast.load.reconcile",
+    "fit_model": "forecast.fit.model",
+    "simulate_paths": "forecast.simulate.paths",
+    "summarise": "forecast.summarise.summary",
 }
 
 __all__ = ["ConfigError", "DataError", "ForecastError", "__version__", *_LAZY]

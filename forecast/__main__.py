@@ -1,3 +1,3 @@
-from forecast.cli import main
+from forecast.cli.main import main
 
 main()

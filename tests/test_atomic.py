@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import forecast.write
-from forecast.cli import cli
-from forecast.run import run_scenario
-from forecast.write import write_files
+import forecast.write.files
+from forecast.cli.main import cli
+from forecast.engine.run import run_scenario
+from forecast.write.files import write_files
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -42,7 +42,7 @@ def _contents(out: Path) -> dict[str, str]:
 
 
 def _fail_on_call(monkeypatch: pytest.MonkeyPatch, name: str, n: int) -> None:
-    """Make the ``n``-th call of ``os.<name>`` (as used by forecast.write) raise OSError."""
+    """Make the ``n``-th call of ``os.<name>`` (as used by forecast.write.files) raise OSError."""
     real, calls = getattr(os, name), []
 
     def flaky(*args, **kwargs):
@@ -51,7 +51,7 @@ def _fail_on_call(monkeypatch: pytest.MonkeyPatch, name: str, n: int) -> None:
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(forecast.write.os, name, flaky)
+    monkeypatch.setattr(forecast.write.files.os, name, flaky)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -91,7 +91,7 @@ def test_a_failed_write_leaves_the_old_files(tmp_path, monkeypatch, n) -> None:
         handle = real(fd, *args, **kwargs)
         return _FailingHandle(handle) if len(opened) == n else handle
 
-    monkeypatch.setattr(forecast.write.os, "fdopen", fdopen)
+    monkeypatch.setattr(forecast.write.files.os, "fdopen", fdopen)
     with pytest.raises(OSError, match="No space left"):
         write_files(out, NEW)
     assert _contents(out) == OLD
@@ -137,7 +137,7 @@ def _run_bytes(**kwargs) -> dict[str, str]:
 
 def test_same_seed_gives_identical_files_across_runs_and_chunk_sizes() -> None:
     """Chunks are whole seeding blocks (``simulate.BLOCK``); any number of them gives the same."""
-    from forecast.simulate import BLOCK
+    from forecast.simulate.paths import BLOCK
 
     n_paths = BLOCK + 1000
     first = _run_bytes(n_paths=n_paths, seed=11)

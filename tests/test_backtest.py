@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast import backtest as bt
-from forecast.cli import cli
+from forecast.backtest import replay as bt
+from forecast.cli.main import cli
 from forecast.errors import ForecastError
-from forecast.history import load_history
+from forecast.fit.refclass import reference_series
+from forecast.load.history import load_history
 from forecast.months import format_month, parse_month
-from forecast.refclass import reference_series
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -42,7 +42,7 @@ def _corrupt(path: Path, month_column: str, cutoff: int, value_columns: tuple[st
 
 
 def _last_month(text: str) -> int | None:
-    from forecast.history import parse_period
+    from forecast.load.history import parse_period
 
     try:
         return parse_period(text)[1]
@@ -132,7 +132,7 @@ def test_reference_cases_score_every_method() -> None:
 
 
 def _scenario():
-    from forecast.scenario import load_scenario
+    from forecast.scenario.parse import load_scenario
 
     return load_scenario(BASELINE)
 

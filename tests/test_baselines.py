@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.baselines import BASELINES, drift_paths, ets_paths, naive_paths
+from forecast.backtest.baselines import BASELINES, drift_paths, ets_paths, naive_paths
 
 
 def test_naive_is_centred_on_the_last_month(rng) -> None:

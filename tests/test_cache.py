@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast import cache
-from forecast.history import load_history
-from forecast.plan import make_plan
-from forecast.run import fit_for, run_scenario
-from forecast.scenario import load_scenario
-from forecast.simulate import simulate_paths
+from forecast.engine import cache
+from forecast.engine.run import fit_for, run_scenario
+from forecast.load.history import load_history
+from forecast.scenario.parse import load_scenario
+from forecast.simulate.paths import simulate_paths
+from forecast.simulate.plan import make_plan
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -82,7 +82,7 @@ def test_a_corrupt_file_is_ignored_and_rewritten(cache_dir: Path, scenario, text
 
 
 def _key(data_dir: Path, as_of: int = 24310) -> str:
-    from forecast.run import HISTORY_FILES
+    from forecast.engine.run import HISTORY_FILES
 
     files = [data_dir / name for name in HISTORY_FILES]
     return cache.fit_key(files, as_of=as_of, families={"SU7": "auto"})
@@ -91,7 +91,7 @@ def _key(data_dir: Path, as_of: int = 24310) -> str:
 def test_any_data_file_as_of_or_version_changes_the_key(
     data_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast.run import HISTORY_FILES
+    from forecast.engine.run import HISTORY_FILES
 
     base = _key(data_copy)
     assert _key(data_copy) == base
@@ -149,7 +149,7 @@ HEAVY = ("statsmodels", "matplotlib")
 PROBE = """
 import sys
 from click.testing import CliRunner
-from forecast.cli import cli
+from forecast.cli.main import cli
 result = CliRunner().invoke(cli, {args!r})
 assert result.exit_code == 0, result.output
 print(",".join(sorted({{m.split(".")[0] for m in sys.modules}} & {heavy!r})))

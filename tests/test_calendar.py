@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.calendar import Calendar, load_calendar
 from forecast.errors import DataError
+from forecast.load.calendar import Calendar, load_calendar
 from forecast.months import month_ordinal, year_months
 
 DATA = Path(__file__).resolve().parents[1] / "data"

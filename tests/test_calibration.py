@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import ndtri
 
-from forecast.calibration import (
+from forecast.engine.run import run_scenario
+from forecast.errors import DataError
+from forecast.fit.calibration import (
     LEVEL,
     MAX_WALK,
     MIN_ERRORS,
@@ -19,9 +21,7 @@ from forecast.calibration import (
     fit_error_walk,
     load_calibration,
 )
-from forecast.errors import DataError
 from forecast.months import parse_month
-from forecast.run import run_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -119,7 +119,7 @@ def test_run_uses_the_calibrated_walk_unless_the_scenario_sets_one() -> None:
 
 
 def test_overrides_with_a_scenario_object_are_refused_not_ignored() -> None:
-    from forecast.scenario import load_scenario
+    from forecast.scenario.parse import load_scenario
 
     scenario = load_scenario(REPO / "scenarios" / "baseline.toml")
     with pytest.raises(ValueError, match="overrides apply to scenario files"):

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.charts import (
+from forecast.cli.main import cli
+from forecast.engine.run import run_scenario
+from forecast.errors import ForecastError
+from forecast.summarise.summary import QUANTILE_NAMES
+from forecast.sweeps.sensitivity import InputEffect, Sensitivity
+from forecast.write.charts import (
     PLOT_HINT,
     cumulative_series,
     fan_series,
@@ -18,12 +23,7 @@ from forecast.charts import (
     plot_tornado,
     require_matplotlib,
 )
-from forecast.cli import cli
-from forecast.errors import ForecastError
-from forecast.run import run_scenario
-from forecast.sensitivity import InputEffect, Sensitivity
-from forecast.summarise import QUANTILE_NAMES
-from forecast.write import MONTHLY_COLUMNS, monthly_rows
+from forecast.write.files import MONTHLY_COLUMNS, monthly_rows
 
 REPO = Path(__file__).resolve().parent.parent
 RETOOL = REPO / "scenarios" / "su7_retool.toml"

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from forecast.claims import check_claims, load_claims
-from forecast.cli import cli
-from forecast.history import load_history
-from forecast.reconcile import reconcile
+from forecast.cli.main import cli
+from forecast.load.claims import check_claims, load_claims
+from forecast.load.history import load_history
+from forecast.load.reconcile import reconcile
 
 
 def test_every_claim_passes_on_the_bundled_data() -> None:

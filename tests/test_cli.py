@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import COMMANDS, cli
+from forecast.cli.main import COMMANDS, cli
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
-from forecast.compare import (
+from forecast.cli.main import cli
+from forecast.engine.parallel import map_ordered
+from forecast.engine.run import run_scenario
+from forecast.errors import ConfigError
+from forecast.scenario.parse import load_scenario
+from forecast.summarise.summary import summarise
+from forecast.sweeps.compare import (
     COMPARISON_COLUMNS,
     ScenarioRun,
     compare_scenarios,
@@ -22,11 +27,6 @@ from forecast.compare import (
     rank_runs,
     sparsity,
 )
-from forecast.errors import ConfigError
-from forecast.parallel import map_ordered
-from forecast.run import run_scenario
-from forecast.scenario import load_scenario
-from forecast.summarise import summarise
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from forecast.distributions import (
+from forecast.errors import ConfigError
+from forecast.scenario.distributions import (
     Beta,
     Discrete,
     Fixed,
@@ -21,7 +22,6 @@ from forecast.distributions import (
     Uniform,
     parse_dist,
 )
-from forecast.errors import ConfigError
 
 U = np.array([0.0, 1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6, 1.0])
 

@@ -24,13 +24,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
+from forecast.cli.main import cli
+from forecast.engine.run import Fitted, RunResult, fit_for, run_scenario
 from forecast.errors import ForecastError
-from forecast.history import load_history
+from forecast.load.history import load_history
+from forecast.load.reconcile import reconcile
 from forecast.months import parse_month, year_months
-from forecast.reconcile import reconcile
-from forecast.run import Fitted, RunResult, fit_for, run_scenario
-from forecast.scenario import load_scenario
+from forecast.scenario.parse import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast import events as ev
+from forecast.simulate import events as ev
 
 POS = np.arange(1.0, 13.0)  # January .. December
 WPM = ev.WEEKS_PER_MONTH

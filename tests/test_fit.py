@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
+from forecast.cli.main import cli
 from forecast.errors import ForecastError
-from forecast.fit import fit_model
-from forecast.growth import FAMILIES
-from forecast.history import load_history
+from forecast.fit.growth import FAMILIES
+from forecast.fit.model import fit_model
+from forecast.load.history import load_history
 from forecast.months import parse_month, year_months
 
 

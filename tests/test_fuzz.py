@@ -34,15 +34,15 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from forecast.calendar import load_calendar
-from forecast.calibration import load_calibration
-from forecast.claims import check_claims, load_claims
 from forecast.errors import ForecastError
-from forecast.history import load_history
-from forecast.market import load_market
-from forecast.reconcile import reconcile
-from forecast.refclass import load_bev_models
-from forecast.scenario import dump_toml, load_scenario
+from forecast.fit.calibration import load_calibration
+from forecast.fit.refclass import load_bev_models
+from forecast.load.calendar import load_calendar
+from forecast.load.claims import check_claims, load_claims
+from forecast.load.history import load_history
+from forecast.load.market import load_market
+from forecast.load.reconcile import reconcile
+from forecast.scenario.parse import dump_toml, load_scenario
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from forecast.growth import (
+from forecast.fit.growth import (
     FAMILIES,
     LOG_CAP,
     PARAM_NAMES,

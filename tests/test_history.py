@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
+from forecast.cli.main import cli
 from forecast.errors import DataError
-from forecast.history import load_history, parse_period
+from forecast.load.history import load_history, parse_period
+from forecast.load.reconcile import reconcile
 from forecast.months import month_ordinal, parse_month
-from forecast.reconcile import reconcile
 
 BAD = Path(__file__).parent / "bad_history"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from forecast.errors import DataError
-from forecast.market import MarketSeries, load_market
+from forecast.load.market import MarketSeries, load_market
 from forecast.months import parse_month
 
 DATA = Path(__file__).resolve().parents[1] / "data"

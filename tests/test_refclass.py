@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.errors import DataError
-from forecast.months import parse_month
-from forecast.refclass import (
+from forecast.fit.refclass import (
     Launch,
     ModelSales,
     ReferenceRamp,
@@ -24,6 +23,7 @@ from forecast.refclass import (
     load_bev_models,
     reference_series,
 )
+from forecast.months import parse_month
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "bev_models.csv"
 HEADER = "month,make,model,units,source\n"
@@ -214,7 +214,7 @@ def test_censored_months_hold_the_curve_below_their_bound():
 def test_the_tobit_gradient_matches_finite_differences(rng):
     from scipy.optimize import check_grad
 
-    from forecast.refclass import _tobit_nll
+    from forecast.fit.refclass import _tobit_nll
 
     t = np.arange(20.0)
     design = np.column_stack([np.ones_like(t), np.log1p(t), -(t + 1.0)])

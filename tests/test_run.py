@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
+from forecast.cli.main import cli
+from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
-from forecast.run import run_scenario
-from forecast.scenario import load_scenario
+from forecast.scenario.parse import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.cli import cli
-from forecast.distributions import DIST_PARAMS, Fixed, Triangular, Uniform
+from forecast.cli.main import cli
 from forecast.errors import ConfigError
 from forecast.months import month_ordinal
-from forecast.scenario import (
+from forecast.scenario.distributions import DIST_PARAMS, Fixed, Triangular, Uniform
+from forecast.scenario.parse import (
     DEFAULT_DATA_DIR,
     EVENT_COMMON_KEYS,
     EVENT_KEYS,
@@ -29,7 +29,7 @@ from forecast.scenario import (
     scenario_hash,
     validate_files,
 )
-from forecast.scenario_types import CapacityEvent, GapEvent, LaunchEvent, MultiplierEvent
+from forecast.scenario.types import CapacityEvent, GapEvent, LaunchEvent, MultiplierEvent
 
 TESTS = Path(__file__).resolve().parent
 VALID = TESTS / "scenarios_valid"

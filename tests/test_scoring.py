@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast import scoring
+from forecast.summarise import scoring
 
 
 def brute_crps(x: np.ndarray, y: float) -> float:
@@ -26,7 +26,7 @@ def test_crps_of_a_point_forecast_is_the_absolute_error() -> None:
 
 
 def test_crps_of_a_normal_matches_the_closed_form(rng) -> None:
-    from forecast.select import crps_normal
+    from forecast.fit.select import crps_normal
 
     samples = rng.normal(0.0, 1.0, size=(200_000, 1))
     want = crps_normal(np.array([0.7]), np.array([0.0]), np.array([1.0]))

@@ -4,11 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.calendar import Calendar, CalendarYear, load_calendar
 from forecast.errors import DataError
-from forecast.market import MarketSeries, load_market
-from forecast.months import month_ordinal, year_months
-from forecast.seasonality import (
+from forecast.fit.seasonality import (
     DEFAULT_EXCLUDE,
     MarketSeasonality,
     factor_table,
@@ -16,6 +13,9 @@ from forecast.seasonality import (
     format_factor_table,
     shrink_seasonality,
 )
+from forecast.load.calendar import Calendar, CalendarYear, load_calendar
+from forecast.load.market import MarketSeries, load_market
+from forecast.months import month_ordinal, year_months
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LNY = ["2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22"]

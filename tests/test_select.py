@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.growth import FAMILIES, log_curve
-from forecast.select import CVResult, choose_cutoffs, cross_validate, crps_normal
+from forecast.fit.growth import FAMILIES, log_curve
+from forecast.fit.select import CVResult, choose_cutoffs, cross_validate, crps_normal
 
 T22 = np.arange(22.0)
 TRUE = {

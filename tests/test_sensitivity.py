@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.cli import cli
-from forecast.progress import progress_bar, show_progress
-from forecast.scenario_types import Scenario
-from forecast.sensitivity import (
+from forecast.cli.main import cli
+from forecast.cli.progress import progress_bar, show_progress
+from forecast.scenario.types import Scenario
+from forecast.simulate.paths import input_keys, simulate_paths
+from forecast.sweeps.sensitivity import (
     COLUMNS,
     HIGH,
     LOW,
@@ -22,7 +23,6 @@ from forecast.sensitivity import (
     rank_correlation,
     sensitivity_rows,
 )
-from forecast.simulate import input_keys, simulate_paths
 
 REPO = Path(__file__).resolve().parent.parent
 RETOOL = REPO / "scenarios" / "su7_retool.toml"

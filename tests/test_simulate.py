@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.distributions import Fixed, Uniform
 from forecast.errors import ConfigError, DataError
-from forecast.model_types import FittedModel, LineFit
+from forecast.fit.types import FittedModel, LineFit
 from forecast.months import month_ordinal
-from forecast.plan import Plan, make_plan
-from forecast.scenario_types import (
+from forecast.scenario.distributions import Fixed, Uniform
+from forecast.scenario.types import (
     CapacityEvent,
     GapEvent,
     LaunchEvent,
@@ -24,7 +23,8 @@ from forecast.scenario_types import (
     Scenario,
     ShockEvent,
 )
-from forecast.simulate import BLOCK, input_keys, simulate_paths, simulate_totals
+from forecast.simulate.paths import BLOCK, input_keys, simulate_paths, simulate_totals
+from forecast.simulate.plan import Plan, make_plan
 
 JAN = month_ordinal(2026, 1)
 DEC25 = month_ordinal(2025, 12)

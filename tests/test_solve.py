@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from forecast.cli import cli
-from forecast.distributions import Triangular
+from forecast.cli.main import cli
+from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
-from forecast.run import run_scenario
-from forecast.scenario import load_scenario
-from forecast.solve import (
+from forecast.scenario.distributions import Triangular
+from forecast.scenario.parse import load_scenario
+from forecast.sweeps.solve import (
     NoSolutionError,
     default_bracket,
     quantile_with_se,

@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.months import year_months
-from forecast.summarise import (
+from forecast.summarise.summary import (
     QUANTILES,
     expected_shortfall,
     hit_probability,
     required_monthly,
     summarise,
 )
-from forecast.write import MONTHLY_COLUMNS, SUMMARY_COLUMNS, RunRecord, run_files, write_files
+from forecast.write.files import MONTHLY_COLUMNS, SUMMARY_COLUMNS, RunRecord, run_files, write_files
 
 MONTHS = np.array(year_months(2026))
 

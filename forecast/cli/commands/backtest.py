@@ -1,0 +1,153 @@
+"""``forecast backtest``: replay past cut-offs and score the forecasts against what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from forecast.cli.commands.fit import parse_month_option
+from forecast.scenario.types import MAX_PATHS
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline.toml"
+
+
+@click.command("backtest")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "first",
+    metavar="YYYY-MM",
+    help="First cut-off (default: the third month of history).",
+)
+@click.option(
+    "--to", "last", metavar="YYYY-MM", help="Last cut-off (default: the second last month)."
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(1, 24),
+    default=6,
+    show_default=True,
+    help="Months after each cut-off scored one by one.",
+)
+@click.option(
+    "--n-paths",
+    "n_paths",
+    type=click.IntRange(min=100, max=MAX_PATHS),
+    default=4000,
+    show_default=True,
+    help="Paths per forecast.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=20260201, show_default=True)
+@click.option(
+    "--references/--no-references",
+    default=True,
+    show_default=True,
+    help="Also replay other makers' launches (data/bev_models.csv).",
+)
+@click.option(
+    "--step",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Months between cut-offs of a reference launch.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one row per cut-off, series and method as CSV.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the reliability diagram and PIT histograms to this image.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a scenario key; the value is parsed as TOML. Repeatable.",
+)
+@click.option(
+    "--write-calibration",
+    "calibration_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the error walk per month (data/calibration.csv is this file).",
+)
+def command(
+    scenario,
+    first,
+    last,
+    horizon,
+    n_paths,
+    seed,
+    references,
+    step,
+    out,
+    plot,
+    overrides,
+    calibration_out,
+):
+    """Replay every past cut-off: fit, simulate, and score against what happened.
+
+    Scores the engine as fitted (uncalibrated), the engine with its model-error walk fitted on
+    earlier errors only (forecast: what 'run' uses), and the naive, drift and ETS baselines:
+    coverage of the 50/80/95% monthly intervals, PIT, CRPS, error of the median, and P(hit)
+    of the targets known at each cut-off with the Brier score.
+
+    Example: forecast backtest --from 2024-09 --to 2025-12 --no-references --out backtest.csv
+    """
+    from forecast.backtest.replay import (
+        CASE_COLUMNS,
+        POOLED_COLUMNS,
+        REFERENCE_MODELS,
+        TARGET_COLUMNS,
+        Settings,
+        case_rows,
+        pooled_rows,
+        run_backtest,
+        target_rows,
+    )
+    from forecast.write.tables import format_table, write_csv
+
+    result = run_backtest(
+        scenario or DEFAULT_SCENARIO,
+        first=parse_month_option(first, "--from"),
+        last=parse_month_option(last, "--to"),
+        settings=Settings(horizon=horizon, n_paths=n_paths, seed=seed),
+        references=REFERENCE_MODELS if references else (),
+        step=step,
+        overrides=overrides,
+    )
+    sections = (("xiaomi", "Xiaomi total"), ("reference", "Reference launches"), (None, "Pooled"))
+    for source, title in sections if references else sections[:1]:
+        rows = pooled_rows(result.cases, source)
+        if rows:
+            click.echo(
+                f"{title}: coverage, CRPS, median error, Brier\n{format_table(POOLED_COLUMNS, rows)}\n"
+            )
+    click.echo(
+        f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
+    )
+    if out is not None:
+        write_csv(out, CASE_COLUMNS, case_rows(result.cases))
+        click.echo(f"wrote {out}")
+    if calibration_out is not None:
+        from forecast.fit.calibration import CalibrationRow, calibration_csv
+        from forecast.write.atomic import write_text_atomic
+
+        source = (
+            f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
+            f"horizon {horizon}; {'references' if references else 'no references'})"
+        )
+        rows = tuple(
+            CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+            for m, walk, n in result.calibration
+        )
+        write_text_atomic(calibration_out, calibration_csv(rows))
+        click.echo(f"wrote {calibration_out}")
+    if plot is not None:
+        from forecast.backtest.plots import plot_backtest
+
+        click.echo(f"wrote {plot_backtest(result.cases, plot)}")

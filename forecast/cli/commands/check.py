@@ -1,0 +1,42 @@
+"""``forecast check``: every dated claim from the source articles against the history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from forecast.cli.commands.history import DATA_OPTION
+from forecast.load.claims import DEFAULT_CLAIMS, check_claims, load_claims
+from forecast.load.history import load_history
+from forecast.load.reconcile import reconcile
+
+
+@click.command("check")
+@DATA_OPTION
+@click.option(
+    "--claims",
+    "claims_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CLAIMS,
+    show_default="seeds/claims.csv",
+    help="The claims to check.",
+)
+def command(data_dir: Path | None, claims_path: Path) -> None:
+    """Check the reconciled history against every claim in seeds/; exit 1 if any fails.
+
+    Example: forecast check
+    """
+    history = load_history(data_dir)
+    verdicts = check_claims(load_claims(claims_path), history, reconcile(history))
+    for v in verdicts:
+        c = v.claim
+        value = "n/a" if v.value is None else f"{v.value:,}"
+        click.echo(
+            f"{'pass' if v.passed else 'FAIL'}  {c.id}: {c.measure} {c.period} {c.line} "
+            f"{c.qualifier} {c.figure:,} -> {value} ({v.reason}; {c.seed_file}, {c.date})"
+        )
+    failed = sum(not v.passed for v in verdicts)
+    click.echo(f"{len(verdicts) - failed} passed, {failed} failed")
+    if failed:
+        raise SystemExit(1)

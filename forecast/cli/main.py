@@ -1,0 +1,76 @@
+"""The ``forecast`` command: parses arguments, calls the library, reports errors.
+
+Commands live in ``forecast/commands/`` and are imported only when invoked, so that
+``forecast --help`` stays fast and heavy libraries (statsmodels, matplotlib) load only in
+the commands that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from forecast.errors import ForecastError
+
+# name -> (module in forecast.cli.commands, one-line help shown by `forecast --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "history": ("history", "Show the reconciled monthly delivery history with its sources."),
+    "check": ("check", "Check the history against every dated claim in seeds/."),
+    "run": ("run", "Run a scenario: P(target), the range of outcomes, the run-rate needed."),
+    "fit": ("fit", "Fit growth, lifecycle and seasonality models and show how they were chosen."),
+    "validate": ("validate", "Check scenario files without running them."),
+    "backtest": ("backtest", "Replay past cut-offs and score the forecasts against what happened."),
+    "sensitivity": ("sensitivity", "Which uncertain inputs move P(target) most: a tornado table."),
+    "compare": ("compare", "Run several scenarios on common random numbers and rank them."),
+    "solve": ("solve", "What one assumption must be for P(target) to reach a level."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"forecast.cli.commands.{COMMANDS[cmd_name][0]}")
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ForecastError as error:
+            for line in error.problems:
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="forecast")
+def cli() -> None:
+    """Will a delivery target be reached, and what would it take?
+
+    Example: forecast run scenarios/baseline.toml
+    """
+
+
+def main() -> None:
+    # Our matrices are tiny: BLAS threads only contend with each other (10-30x slower
+    # statsmodels fits on a busy 2-core machine). Must be set before numpy loads.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    cli(prog_name="forecast")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+    sys.exit(0)

@@ -1,0 +1,220 @@
+"""Fit cache: a fitted model stored as plain JSON, keyed by everything the fit depends on.
+
+Fitting takes seconds (cross-validation over families, the reference class, seasonality);
+simulating 100,000 paths takes a fraction of that. So ``fit_for`` keeps what a run needs
+from a fit (``run.Fitted``) in ``<cache dir>/fit-<key>.json``:
+
+- the lines' ``LineFit`` fields (parameters, covariance, noise);
+- the seasonal log factors of every month a run may ask for, as a table
+  (``CachedSeasonality``): ``as_of - 24`` to ``as_of + 36`` and the target year;
+- the reference ramp's arrays (``ReferenceRamp(levels, table)``);
+- the reconciled months and totals up to ``as_of``.
+
+The key is the SHA-256 of the bytes of every data file the fit reads, ``as_of``, the
+families asked for, ``forecast.__version__`` and ``CACHE_SCHEMA``: change any of them and
+the old entry is simply never looked up again. A cache file is data only (JSON floats
+round-trip exactly), never executed or unpickled; an unreadable or malformed file counts as
+a miss and is rewritten. Writes are atomic. The folder is ``$FORECAST_CACHE_DIR``, else
+``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast import __version__
+from forecast.fit.refclass import ReferenceRamp
+from forecast.fit.types import FittedModel, LineFit
+from forecast.write.atomic import atomic_open
+
+__all__ = [
+    "CACHE_SCHEMA",
+    "CachedFit",
+    "CachedSeasonality",
+    "cache_dir",
+    "fit_key",
+    "load_fit",
+    "save_fit",
+]
+
+CACHE_SCHEMA = 1
+"""Bump when the stored layout or the meaning of a stored field changes."""
+
+SEASON_BEFORE, SEASON_AFTER = 24, 36  # months of seasonal factors kept around as_of
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedSeasonality:
+    """Seasonal log factors as a table over contiguous months (a ``Seasonality``)."""
+
+    months: np.ndarray  # (k,) int64, contiguous
+    factors: np.ndarray  # (k,)
+
+    def log_factors(self, months: np.ndarray) -> np.ndarray:
+        """Additive log factors, shape (m,); ``ValueError`` for a month outside the table."""
+        index = np.asarray(months, dtype=np.int64) - int(self.months[0])
+        if index.size and (index.min() < 0 or index.max() >= self.months.size):
+            raise ValueError(
+                f"cached seasonality covers months {int(self.months[0])}..{int(self.months[-1])}"
+            )
+        return self.factors[index]
+
+    def covers(self, months: Iterable[int]) -> bool:
+        first, last = int(self.months[0]), int(self.months[-1])
+        return all(first <= int(m) <= last for m in months)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedFit:
+    """What ``run.fit_for`` returns, rebuilt from a cache file."""
+
+    model: FittedModel
+    months: np.ndarray
+    totals: np.ndarray
+
+
+def cache_dir() -> Path:
+    """``$FORECAST_CACHE_DIR``, else ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``."""
+    if os.environ.get("FORECAST_CACHE_DIR"):
+        return Path(os.environ["FORECAST_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "forecast"
+
+
+def fit_key(files: Iterable[Path], *, as_of: int, families: Mapping[str, str]) -> str:
+    """SHA-256 (hex) of the files' names and bytes, ``as_of``, families, version and schema."""
+    digest = hashlib.sha256()
+    head = {
+        "schema": CACHE_SCHEMA,
+        "version": __version__,
+        "as_of": int(as_of),
+        "families": sorted(families.items()),
+    }
+    digest.update(json.dumps(head, sort_keys=True).encode())
+    for path in sorted(Path(p) for p in files):
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes() if path.exists() else b"\0missing")
+    return digest.hexdigest()
+
+
+def _path(key: str) -> Path:
+    return cache_dir() / f"fit-{key}.json"
+
+
+def save_fit(key: str, fitted: Any, *, season_months: Iterable[int] = ()) -> None:
+    """Store ``fitted`` (``run.Fitted``) under ``key``; a write failure is not an error.
+
+    ``season_months``: the target year's months, kept in the seasonal table as well.
+    """
+    model: FittedModel = fitted.model
+    ramp = model.ramp
+    if not isinstance(ramp, ReferenceRamp):
+        return  # only the fitted reference ramp has a plain-data form
+    months = np.arange(model.as_of - SEASON_BEFORE, model.as_of + SEASON_AFTER + 1)
+    extra = [int(m) for m in season_months]
+    if extra:
+        months = np.arange(min(int(months[0]), *extra), max(int(months[-1]), *extra) + 1)
+    factors = np.asarray(model.seasonality.log_factors(months), dtype=float)
+    # The factors of the months a plan simulates, evaluated exactly as ``make_plan`` does:
+    # a matrix-vector product may round differently for a longer vector of months.
+    sim = np.array([m for m in extra if m > model.as_of], dtype=np.int64)
+    if sim.size:
+        factors[sim - months[0]] = model.seasonality.log_factors(sim)
+    data = {
+        "schema": CACHE_SCHEMA,
+        "version": __version__,
+        "key": key,
+        "as_of": int(model.as_of),
+        "lines": [_line_to_json(fit) for fit in model.lines],
+        "seasonality": {"first": int(months[0]), "factors": _floats(factors)},
+        "ramp": {"levels": _floats(ramp.levels), "table": np.asarray(ramp.table).tolist()},
+        "months": [int(m) for m in fitted.months],
+        "totals": _floats(fitted.totals),
+    }
+    try:
+        with atomic_open(_path(key)) as handle:
+            json.dump(data, handle, allow_nan=False)
+    except (OSError, ValueError):
+        pass  # a cache that cannot be written only costs the next run a refit
+
+
+def load_fit(key: str, *, season_months: Iterable[int] = ()) -> CachedFit | None:
+    """The fit stored under ``key``, or None if absent, unreadable, malformed or too short."""
+    try:
+        with open(_path(key), encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data["schema"] != CACHE_SCHEMA or data["key"] != key:
+            return None
+        fit = _from_json(data)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    season = fit.model.seasonality
+    assert isinstance(season, CachedSeasonality)
+    return fit if season.covers(season_months) else None
+
+
+def _from_json(data: dict) -> CachedFit:
+    factors = np.array(data["seasonality"]["factors"], dtype=float)
+    first = int(data["seasonality"]["first"])
+    season = CachedSeasonality(months=np.arange(first, first + factors.size), factors=factors)
+    ramp = ReferenceRamp(
+        levels=np.array(data["ramp"]["levels"], dtype=float),
+        table=np.array(data["ramp"]["table"], dtype=float),
+    )
+    if ramp.table.ndim != 2 or ramp.table.shape[0] != ramp.levels.size or factors.ndim != 1:
+        raise ValueError("malformed cache arrays")
+    model = FittedModel(
+        lines=tuple(_line_from_json(d) for d in data["lines"]),
+        seasonality=season,
+        ramp=ramp,
+        as_of=int(data["as_of"]),
+    )
+    months = np.array(data["months"], dtype=np.int64)
+    totals = np.array(data["totals"], dtype=float)
+    if months.shape != totals.shape:
+        raise ValueError("malformed cache arrays")
+    return CachedFit(model=model, months=months, totals=totals)
+
+
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=float).ravel()]
+
+
+def _line_to_json(fit: LineFit) -> dict:
+    return {
+        "line": fit.line,
+        "family": fit.family,
+        "param_names": list(fit.param_names),
+        "params": _floats(fit.params),
+        "cov": np.asarray(fit.cov, dtype=float).tolist(),
+        "origin": int(fit.origin),
+        "sigma": float(fit.sigma),
+        "phi": float(fit.phi),
+        "last_resid": float(fit.last_resid),
+        "last_month": int(fit.last_month),
+    }
+
+
+def _line_from_json(d: dict) -> LineFit:
+    params = np.array(d["params"], dtype=float)
+    cov = np.array(d["cov"], dtype=float).reshape(params.size, params.size)
+    return LineFit(
+        line=str(d["line"]),
+        family=str(d["family"]),
+        param_names=tuple(d["param_names"]),
+        params=params,
+        cov=cov,
+        origin=int(d["origin"]),
+        sigma=float(d["sigma"]),
+        phi=float(d["phi"]),
+        last_resid=float(d["last_resid"]),
+        last_month=int(d["last_month"]),
+    )

@@ -1,0 +1,315 @@
+"""Fit the model behind every forecast: per-line growth, seasonality and the launch ramp.
+
+1. The history is cut at ``as_of`` and reconciled; the market series and the reference class
+   of launches are cut at ``as_of`` too, so a replayed past fit knows nothing later.
+2. Seasonality starts from China's passenger-car market (month of year + Lunar New Year).
+3. Each line's log deliveries, less the seasonal factors, are fitted by every growth family
+   with rolling-origin cross-validation; the best family (or the one the scenario asks for)
+   is refitted on all months. The lifecycle family borrows its shape (a, b) from the
+   reference class as a prior, which matters most for a line with a few months of history.
+4. The lines' residuals adjust the market seasonality, shrunk toward it, and step 3 is
+   repeated once with the adjusted factors.
+
+Months listed in ``data/anomalies.csv`` (a retooling stop) are left out of the fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.errors import ForecastError
+from forecast.fit.growth import FAMILIES, GrowthFit, fit_growth
+from forecast.fit.refclass import ModelSales, ReferenceClass, fit_reference_class, load_bev_models
+from forecast.fit.seasonality import (
+    MarketSeasonality,
+    ShrunkSeasonality,
+    fit_market_seasonality,
+    shrink_seasonality,
+)
+from forecast.fit.select import CVResult, cross_validate
+from forecast.fit.types import FittedModel, LineFit
+from forecast.load.calendar import load_calendar
+from forecast.load.history import History
+from forecast.load.market import MarketSeries, load_market
+from forecast.load.reconcile import Reconciled, reconcile
+from forecast.months import format_month
+
+AUTO = "auto"
+CHOICES = (AUTO, *FAMILIES)
+# Below this many months a line is not fitted on its own: it takes the reference-class
+# shape and only its level comes from its data.
+MIN_MONTHS = 4
+# Log-scale noise assumed for a line too short to measure its own (the reference class's
+# typical month-to-month scatter around a fitted lifecycle).
+SHORT_LINE_SIGMA = 0.25
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineReport:
+    """How one line was fitted: the candidates, the choice and the fit."""
+
+    line: str
+    months: np.ndarray  # fitted months (anomalies left out)
+    log_y: np.ndarray  # deseasonalised log deliveries of those months
+    excluded: tuple[int, ...]
+    requested: str
+    cv: CVResult | None
+    growth: GrowthFit | None  # None when the line is too short to fit
+    with_prior: GrowthFit | None  # lifecycle with the reference prior
+    without_prior: GrowthFit | None  # lifecycle without it
+    note: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitReport:
+    model: FittedModel
+    reconciled: Reconciled
+    lines: tuple[LineReport, ...]
+    reference: ReferenceClass
+    market: MarketSeasonality
+    seasonality: ShrunkSeasonality
+    as_of: int
+
+
+def check_as_of(history: History, as_of: int | None, *, key: str = "as_of") -> int:
+    """``as_of`` within the history (default: its last month), else a one-line error naming ``key``."""
+    first, last = int(history.months[0]), int(history.months[-1])
+    if as_of is None:
+        return last
+    if not first <= as_of <= last:
+        raise ForecastError(
+            f"{key}: {format_month(as_of)} is outside the history ({format_month(first)} to {format_month(last)})"
+        )
+    return as_of
+
+
+def fit_model(
+    history: History,
+    *,
+    as_of: int | None = None,
+    families: Mapping[str, str] | None = None,
+    as_of_key: str = "as_of",
+) -> FitReport:
+    """Fit every line of ``history`` as it stood at the end of ``as_of``.
+
+    ``families`` maps a line to a family name or ``"auto"`` (cross-validated choice, the
+    default for lines not named).
+    """
+    as_of = check_as_of(history, as_of, key=as_of_key)
+    families = dict(families or {})
+    _check_families(families)
+    cut = history.cut(as_of)
+    reconciled = reconcile(cut)
+    calendar = load_calendar(history.data_dir / "calendar.csv")
+    market = fit_market_seasonality(
+        _cut_market(load_market(history.data_dir / "market.csv"), as_of), calendar
+    )
+    reference = fit_reference_class(
+        _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of)
+    )
+    return fit_reconciled(
+        reconciled,
+        market=market,
+        reference=reference,
+        anomalies=cut.anomalies,
+        families=families,
+        as_of=as_of,
+    )
+
+
+def fit_reconciled(
+    reconciled: Reconciled,
+    *,
+    market: MarketSeasonality,
+    reference: ReferenceClass,
+    as_of: int,
+    anomalies: frozenset[tuple[int, str]] = frozenset(),
+    families: Mapping[str, str] | None = None,
+) -> FitReport:
+    """Steps 3 and 4 of the module notes on series already cut at ``as_of`` and reconciled.
+
+    ``market`` and ``reference`` must know nothing after ``as_of`` either; the backtest of
+    other makers' launches (``forecast.backtest.replay``) calls this with its own series.
+    """
+    families = dict(families or {})
+    series = {line: _line_series(reconciled, line, anomalies) for line in reconciled.lines}
+
+    first_pass = _fit_lines(series, reconciled, market, reference, families, cross_validated=False)
+    months, resid = _pooled_residuals(first_pass, market)
+    seasonality = shrink_seasonality(market, months, resid)
+    reports = _fit_lines(series, reconciled, seasonality, reference, families, cross_validated=True)
+    model = FittedModel(
+        lines=tuple(_line_fit(r, reconciled, reference) for r in reports if r.months.size),
+        seasonality=seasonality,
+        ramp=reference.ramp,
+        as_of=as_of,
+    )
+    return FitReport(
+        model=model,
+        reconciled=reconciled,
+        lines=reports,
+        reference=reference,
+        market=market,
+        seasonality=seasonality,
+        as_of=as_of,
+    )
+
+
+def _check_families(families: Mapping[str, str]) -> None:
+    for line, family in families.items():
+        if family not in CHOICES:
+            raise ForecastError(
+                f"model.family for {line}: unknown family {family!r} (expected one of: {', '.join(CHOICES)})"
+            )
+
+
+def _cut_market(market: MarketSeries, as_of: int) -> MarketSeries:
+    keep = market.months <= as_of
+    return MarketSeries(
+        months=market.months[keep], passenger=market.passenger[keep], bev=market.bev[keep]
+    )
+
+
+def _cut_sales(sales: ModelSales, as_of: int) -> ModelSales:
+    keep = sales.months <= as_of
+    return dataclasses.replace(
+        sales, months=sales.months[keep], units=sales.units[:, keep], listed=sales.listed[:, keep]
+    )
+
+
+def _line_series(reconciled: Reconciled, line: str, anomalies: frozenset[tuple[int, str]]):
+    """(months, deliveries, excluded months) of a line from its first month, anomalies out."""
+    values = reconciled.line(line)
+    active = reconciled.months >= reconciled.first_month[line]
+    bad = np.array(
+        [(int(m), line) in anomalies or v <= 0 for m, v in zip(reconciled.months, values)]
+    )
+    keep = active & ~bad
+    excluded = tuple(int(m) for m in reconciled.months[active & bad])
+    return reconciled.months[keep], values[keep], excluded
+
+
+def _fit_lines(series, reconciled, seasonality, reference, families, *, cross_validated):
+    return tuple(
+        _fit_line(
+            line,
+            *series[line],
+            reconciled.first_month[line],
+            seasonality,
+            reference,
+            families.get(line, AUTO),
+            cross_validated=cross_validated,
+        )
+        for line in reconciled.lines
+    )
+
+
+def _fit_line(
+    line,
+    months,
+    values,
+    excluded,
+    first_month,
+    seasonality,
+    reference,
+    requested,
+    *,
+    cross_validated,
+) -> LineReport:
+    t = (months - first_month).astype(float)
+    log_y = np.log(values) - seasonality.log_factors(months)
+    prior = (reference.prior_mean, reference.prior_cov)
+    base = dict(line=line, months=months, log_y=log_y, excluded=excluded, requested=requested)
+    if months.size == 0:
+        note = "no usable months yet (only excluded ones): not simulated unless a launch adds it"
+        return LineReport(
+            **base, cv=None, growth=None, with_prior=None, without_prior=None, note=note
+        )
+    if months.size < MIN_MONTHS:
+        note = f"{months.size} month(s) of history: level from its data, shape from {reference.n_launches} launches"
+        return LineReport(
+            **base, cv=None, growth=None, with_prior=None, without_prior=None, note=note
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fallbacks are reported in the tables, not as warnings
+        cv = (
+            cross_validate(t, log_y, prior=prior) if cross_validated and requested == AUTO else None
+        )
+        with_prior = fit_growth("lifecycle", t, log_y, prior=prior)
+        # only the final pass's report shows the prior's effect; the first pass feeds residuals
+        without_prior = fit_growth("lifecycle", t, log_y) if cross_validated else None
+        family = (cv.best if cv is not None else "lifecycle") if requested == AUTO else requested
+        growth = with_prior if family == "lifecycle" else fit_growth(family, t, log_y)
+    note = growth.warning or _choice_note(cv, requested)
+    return LineReport(
+        **base, cv=cv, growth=growth, with_prior=with_prior, without_prior=without_prior, note=note
+    )
+
+
+def _choice_note(cv: CVResult | None, requested: str) -> str:
+    if requested != AUTO:
+        return f"{requested} as requested"
+    if cv is None:
+        return "lifecycle (first pass)"
+    return cv.note if cv.too_short and cv.note else "chosen by rolling-origin cross-validation"
+
+
+def _pooled_residuals(
+    reports: tuple[LineReport, ...], market: MarketSeasonality
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every line's residuals from its first-pass curve, for the seasonal adjustment."""
+    months, resid = [], []
+    for r in reports:
+        if r.growth is not None:
+            months.append(r.months)
+            resid.append(r.growth.resid)
+    if not months:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(months), np.concatenate(resid)
+
+
+def _line_fit(report: LineReport, reconciled: Reconciled, reference: ReferenceClass) -> LineFit:
+    origin = reconciled.first_month[report.line]
+    if report.growth is None:
+        return _borrowed_line_fit(report, origin, reference)
+    g = report.growth
+    return LineFit(
+        line=report.line,
+        family=g.family,
+        param_names=g.param_names,
+        params=g.params,
+        cov=g.cov,
+        origin=origin,
+        sigma=g.sigma,
+        phi=g.phi,
+        last_resid=g.last_resid,
+        last_month=int(report.months[-1]),
+    )
+
+
+def _borrowed_line_fit(report: LineReport, origin: int, reference: ReferenceClass) -> LineFit:
+    """A line too short to fit: the reference-class lifecycle through its observed level."""
+    a, b = reference.prior_mean
+    t = (report.months - origin).astype(float)
+    shape = a * np.log(t + 1.0) - b * (t + 1.0)
+    c = float(np.mean(report.log_y - shape))
+    cov = np.zeros((3, 3))
+    cov[0, 0] = SHORT_LINE_SIGMA**2 / t.size
+    cov[1:, 1:] = reference.prior_cov
+    return LineFit(
+        line=report.line,
+        family="lifecycle",
+        param_names=("c", "a", "b"),
+        params=np.array([c, a, b]),
+        cov=cov,
+        origin=origin,
+        sigma=SHORT_LINE_SIGMA,
+        phi=0.0,
+        last_resid=0.0,
+        last_month=int(report.months[-1]),
+    )

@@ -1,0 +1,193 @@
+"""The tables ``forecast fit`` prints and writes: candidates, choice, parameters, prior,
+reference class, ramp and seasonal factors. One list of tables feeds text, CSV and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.fit.model import FitReport, LineReport
+from forecast.fit.seasonality import factor_table
+from forecast.months import format_month, year_months
+from forecast.write.files import csv_text
+from forecast.write.tables import Cell, format_table
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def _r(value: float, digits: int = 4) -> float:
+    return round(float(value), digits)
+
+
+def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = []
+    for r in lines:
+        if r.cv is None or r.cv.too_short:
+            continue
+        for i, family in enumerate(r.cv.families):
+            rows.append(
+                (
+                    r.line,
+                    family,
+                    _r(r.cv.score[i]),
+                    *(_r(v) for v in r.cv.rmse[i]),
+                    int(r.cv.n_failures[i]),
+                    "yes" if family == r.cv.best else "",
+                )
+            )
+    return rows
+
+
+def choice_rows(report: FitReport) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = []
+    fits = {fit.line: fit for fit in report.model.lines}
+    for r in report.lines:
+        span = f"{format_month(r.months[0])}..{format_month(r.months[-1])}" if r.months.size else ""
+        excluded = " ".join(format_month(m) for m in r.excluded)
+        fit = fits.get(r.line)  # None: no usable months, so not in the model
+        family, sigma, phi = (fit.family, _r(fit.sigma), _r(fit.phi)) if fit else (None, None, None)
+        rows.append((r.line, family, span, int(r.months.size), excluded, sigma, phi, r.note))
+    return rows
+
+
+def parameter_rows(report: FitReport) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = []
+    for fit in report.model.lines:
+        se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
+        for name, value, s in zip(fit.param_names, fit.params, se):
+            rows.append(
+                (
+                    fit.line,
+                    fit.family,
+                    name,
+                    _r(value),
+                    _r(s),
+                    _r(value - 1.645 * s),
+                    _r(value + 1.645 * s),
+                )
+            )
+    return rows
+
+
+def prior_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
+    """The lifecycle fit with and without the reference-class prior: how far the prior moved it."""
+    rows: list[tuple[Cell, ...]] = []
+    for r in lines:
+        if r.with_prior is None or r.without_prior is None:
+            continue
+        for i, name in enumerate(r.with_prior.param_names):
+            a, b = r.with_prior.params[i], r.without_prior.params[i]
+            rows.append((r.line, name, _r(a), _r(b), _r(a - b)))
+        peak = [p[1] / p[2] - 1 for p in (r.with_prior.params, r.without_prior.params)]
+        rows.append(
+            (r.line, "peak month (t)", _r(peak[0], 2), _r(peak[1], 2), _r(peak[0] - peak[1], 2))
+        )
+    return rows
+
+
+def ramp_rows(report: FitReport, n_months: int = 13) -> list[tuple[Cell, ...]]:
+    u = np.array([0.1, 0.5, 0.9])
+    k = np.arange(n_months, dtype=float)
+    fractions = report.model.ramp.fraction(k, u)  # (3, n_months)
+    return [(int(m), *(_r(f) for f in fractions[:, i])) for i, m in enumerate(k)]
+
+
+def fit_tables(report: FitReport, year: int) -> list[Table]:
+    """Every table of the fit, for the target ``year``'s seasonal factors."""
+    horizons: tuple[int, ...] = next(
+        (r.cv.horizons for r in report.lines if r.cv is not None and not r.cv.too_short), ()
+    )
+    seasonal = factor_table(report.seasonality, year)
+    ref = report.reference
+    return [
+        Table(
+            "candidates",
+            "Candidates by rolling-origin cross-validation (score: mean CRPS of log deliveries)",
+            ("line", "family", "score", *(f"rmse_h{h}" for h in horizons), "failures", "chosen"),
+            tuple(candidate_rows(report.lines)),
+        ),
+        Table(
+            "choice",
+            "Chosen model per line",
+            ("line", "family", "months", "n_months", "excluded", "sigma", "phi", "note"),
+            tuple(choice_rows(report)),
+        ),
+        Table(
+            "parameters",
+            "Parameters (log scale) with standard errors and 90% intervals",
+            ("line", "family", "param", "value", "se", "p05", "p95"),
+            tuple(parameter_rows(report)),
+        ),
+        Table(
+            "reference",
+            f"Reference class: {ref.n_launches} Chinese BEV launches ({ref.n_prior} in the prior)",
+            ("statistic", "p10", "p50", "p90", "n"),
+            tuple((s.statistic, _r(s.p10), _r(s.p50), _r(s.p90), s.n) for s in ref.summary_rows()),
+        ),
+        Table(
+            "prior",
+            "Lifecycle fit with and without the reference-class prior",
+            ("line", "param", "with_prior", "without_prior", "shift"),
+            tuple(prior_rows(report.lines)),
+        ),
+        Table(
+            "ramp",
+            "Launch / restart ramp: share of plateau k months after start (slow, median, fast)",
+            ("months_since_start", "p10", "p50", "p90"),
+            tuple(ramp_rows(report)),
+        ),
+        Table(
+            "seasonal",
+            f"Seasonal factors for {year} (market x own adjustment)",
+            ("month", "holiday_days", "market_factor", "adjustment", "factor"),
+            tuple(
+                (
+                    format_month(r.month),
+                    r.holiday_days,
+                    _r(r.market_factor),
+                    _r(r.adjustment),
+                    _r(r.factor),
+                )
+                for r in seasonal
+            ),
+        ),
+    ]
+
+
+def render_text(tables: list[Table]) -> str:
+    return "\n\n".join(
+        f"{t.title}\n{format_table(t.headers, t.rows, max_width=90)}" for t in tables if t.rows
+    )
+
+
+def render_csv(tables: list[Table]) -> str:
+    """Long format, one value a line: ``table,row,column,value`` (pivot it in a spreadsheet)."""
+    return csv_text(
+        ("table", "row", "column", "value"),
+        [
+            (t.name, i, header, cell)
+            for t in tables
+            for i, row in enumerate(t.rows)
+            for header, cell in zip(t.headers, row)
+        ],
+    )
+
+
+def render_json(tables: list[Table], as_of: int) -> str:
+    body: dict[str, object] = {"as_of": format_month(as_of)}
+    body.update({t.name: [dict(zip(t.headers, row)) for row in t.rows] for t in tables})
+    return json.dumps(body, indent=2) + "\n"
+
+
+def target_year(as_of: int) -> int:
+    """The year a fit as of ``as_of`` forecasts: the next one once December is reported."""
+    year = as_of // 12
+    return year + 1 if as_of == year_months(year)[-1] else year

@@ -1,0 +1,267 @@
+"""Rolling-origin cross-validation over the growth families, per model line.
+
+For each cut-off ``n_train`` the family is refitted on the first ``n_train`` points and scored
+on the next 1..6 months (log scale): error of the point forecast (RMSE, MAE) and the CRPS of
+the normal predictive distribution from :meth:`GrowthFit.predictive`, whose spread grows with
+the horizon through the parameter covariance and the AR(1) noise. The family with the lowest
+mean CRPS is ``best``; an inverse-MSE weighted combination is scored the same way, with
+weights computed leaving out the fold being scored, so its score is honestly out of sample.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.fit.growth import FAMILIES, PRIOR_PARAMS, fit_growth
+
+DEFAULT_MIN_TRAIN = 8
+DEFAULT_MAX_FOLDS = 6
+MIN_FOLDS = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CVResult:
+    """Out-of-sample scores of every candidate family on one series.
+
+    Attributes
+    ----------
+    families : (n_fam,) names, the row order of every array below
+    horizons : (n_h,) months ahead, the column order
+    cutoffs : (n_folds,) training lengths, one per fold
+    rmse, mae, crps : (n_fam, n_h) log-scale errors per horizon (NaN where never scored)
+    n_scored : (n_fam, n_h) number of forecasts behind each entry
+    score : (n_fam,) mean over horizons of the mean CRPS (inf if never scored)
+    n_failures : (n_fam,) folds where the fit fell back or raised
+    messages : per family, the distinct warnings/errors raised in its folds
+    best : the family with the lowest score (or the default when ``too_short``)
+    combo_weights : (n_fam,) inverse-MSE weights over all folds
+    combo_score : score of the weighted combination (leave-one-fold-out weights)
+    combo_better : whether the combination scores lower than ``best``
+    too_short : the series allowed fewer than ``MIN_FOLDS`` folds; nothing was scored
+    note : why ``best`` was chosen when ``too_short``
+    """
+
+    families: tuple[str, ...]
+    horizons: tuple[int, ...]
+    cutoffs: tuple[int, ...]
+    rmse: np.ndarray
+    mae: np.ndarray
+    crps: np.ndarray
+    n_scored: np.ndarray
+    score: np.ndarray
+    n_failures: np.ndarray
+    messages: tuple[tuple[str, ...], ...]
+    best: str
+    combo_weights: np.ndarray
+    combo_score: float
+    combo_better: bool
+    too_short: bool = False
+    note: str | None = None
+
+    def report(self) -> str:
+        """A plain-text table: one row per family, mean CRPS then RMSE per horizon."""
+        if self.too_short:
+            return f"cross-validation skipped: {self.note}; default family {self.best}"
+        head = "family      score  fail  " + "  ".join(f"rmse h{h}" for h in self.horizons)
+        rows = [head]
+        for i, fam in enumerate(self.families):
+            errs = "  ".join(f"{v:7.3f}" for v in self.rmse[i])
+            mark = " *" if fam == self.best else ""
+            rows.append(f"{fam:<10} {self.score[i]:6.3f} {self.n_failures[i]:5d}  {errs}{mark}")
+        better = "better" if self.combo_better else "not better"
+        rows.append(f"combination {self.combo_score:6.3f} ({better} than {self.best})")
+        return "\n".join(rows)
+
+
+def crps_normal(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """CRPS of N(mean, sd^2) at y, elementwise (Gneiting & Raftery 2007, eq. 21)."""
+    from scipy.special import ndtr
+
+    z = (y - mean) / sd
+    pdf = np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
+    return sd * (z * (2 * ndtr(z) - 1) + 2 * pdf - 1 / np.sqrt(np.pi))
+
+
+def choose_cutoffs(n: int, min_train: int, max_folds: int) -> tuple[int, ...]:
+    """Training lengths from ``min_train`` to ``n - 1``, at most ``max_folds``, evenly spread."""
+    if n - min_train < 1:
+        return ()
+    picks = np.round(np.linspace(min_train, n - 1, min(max_folds, n - min_train)))
+    return tuple(int(c) for c in np.unique(picks))
+
+
+def cross_validate(
+    t: np.ndarray,
+    log_y: np.ndarray,
+    *,
+    families: Sequence[str] = FAMILIES,
+    min_train: int = DEFAULT_MIN_TRAIN,
+    horizons: Iterable[int] = range(1, 7),
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
+    max_folds: int = DEFAULT_MAX_FOLDS,
+) -> CVResult:
+    """Rolling-origin cross-validation of growth families on one deseasonalised log series.
+
+    Parameters
+    ----------
+    t, log_y : ndarray, shape (n,)
+        Months since the line's first month, and log deliveries (see ``fit_growth``).
+    families : names from ``FAMILIES``
+    min_train : int
+        Shortest training window (months).
+    horizons : months ahead to score, e.g. ``range(1, 7)``.
+    prior : (mean (2,), cov (2, 2)), optional
+        Lifecycle shape prior, passed to the families that accept one.
+    weights : ndarray, shape (n,), optional
+        Observation weights, passed to every fit (cut with the training window).
+    max_folds : int
+        At most this many cut-offs, spread evenly with the latest included (speed).
+
+    Returns
+    -------
+    CVResult
+        With ``too_short`` set, and ``best`` the lifecycle (if a prior is given) or damped
+        family, when fewer than ``MIN_FOLDS`` folds fit in the series.
+    """
+    t, log_y = np.asarray(t, dtype=float), np.asarray(log_y, dtype=float)
+    families, horizons = tuple(families), tuple(int(h) for h in horizons)
+    cutoffs = choose_cutoffs(t.size, min_train, max_folds)
+    if len(cutoffs) < MIN_FOLDS:
+        return _too_short(families, horizons, cutoffs, t.size, min_train, prior)
+    folds = [_score_family(f, t, log_y, cutoffs, horizons, prior, weights) for f in families]
+    err = np.stack([f[0] for f in folds])  # (n_fam, n_folds, n_h)
+    mean = np.stack([f[1] for f in folds])
+    sd = np.stack([f[2] for f in folds])
+    truth = _truth(log_y, cutoffs, horizons)
+    crps = crps_normal(truth, mean, sd)
+    score = _score(crps)
+    combo_w, combo_score = _combination(err, mean, sd, truth)
+    best = families[int(np.argmin(score))]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN horizons stay NaN
+        return CVResult(
+            families=families,
+            horizons=horizons,
+            cutoffs=cutoffs,
+            rmse=np.sqrt(np.nanmean(err**2, axis=1)),
+            mae=np.nanmean(np.abs(err), axis=1),
+            crps=np.nanmean(crps, axis=1),
+            n_scored=np.sum(np.isfinite(err), axis=1),
+            score=score,
+            n_failures=np.array([f[3] for f in folds]),
+            messages=tuple(f[4] for f in folds),
+            best=best,
+            combo_weights=combo_w,
+            combo_score=combo_score,
+            combo_better=bool(combo_score < score.min()),
+        )
+
+
+def _truth(log_y, cutoffs, horizons) -> np.ndarray:
+    """Observed log_y at each (fold, horizon), NaN beyond the series, shape (n_folds, n_h)."""
+    idx = np.array(cutoffs)[:, None] + np.array(horizons)[None, :] - 1
+    return np.where(idx < log_y.size, log_y[np.minimum(idx, log_y.size - 1)], np.nan)
+
+
+def _score_family(family, t, log_y, cutoffs, horizons, prior, weights):
+    """Forecast errors, predictive means and sds (n_folds, n_h), failures, messages."""
+    shape = (len(cutoffs), len(horizons))
+    err, mean, sd = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    n_fail, messages = 0, []
+    truth = _truth(log_y, cutoffs, horizons)
+    fam_prior = prior if family in PRIOR_PARAMS else None
+    for i, cut in enumerate(cutoffs):
+        w = None if weights is None else weights[:cut]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                fit = fit_growth(family, t[:cut], log_y[:cut], prior=fam_prior, weights=w)
+            except ValueError as exc:
+                caught.append(warnings.WarningMessage(str(exc), UserWarning, "", 0))
+                fit = None
+        if caught:
+            n_fail += 1
+            messages.extend(str(c.message) for c in caught)
+        if fit is None:
+            continue
+        ok = np.isfinite(truth[i])
+        # The target's own time index: right even if excluded months leave gaps in t.
+        t_future = t[cut - 1 + np.array(horizons)[ok]]
+        mean[i, ok], sd[i, ok] = fit.predictive(t_future)
+        err[i, ok] = truth[i, ok] - mean[i, ok]
+    return err, mean, sd, n_fail, tuple(dict.fromkeys(messages))
+
+
+def _score(crps: np.ndarray) -> np.ndarray:
+    """Mean over horizons of the per-horizon mean CRPS, (n_fam,); inf if never scored."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_h = np.nanmean(crps, axis=-2)
+        score = np.nanmean(per_h, axis=-1)
+    return np.where(np.isfinite(score), score, np.inf)
+
+
+def _inverse_mse_weights(err: np.ndarray) -> np.ndarray:
+    """Weights proportional to 1 / MSE over the given folds, (n_fam,); unscored families get 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mse = np.nanmean(err**2, axis=(1, 2))
+    inv = np.where(np.isfinite(mse) & (mse > 0), 1.0 / np.maximum(mse, 1e-12), 0.0)
+    return inv / inv.sum() if inv.sum() > 0 else np.full(inv.size, 1.0 / inv.size)
+
+
+def _combination(err, mean, sd, truth) -> tuple[np.ndarray, float]:
+    """Inverse-MSE weights over all folds, and the combination's leave-one-fold-out score.
+
+    The combined predictive is the normal with the weighted mixture's mean and variance
+    (law of total variance), with weights from the other folds only; a family that could
+    not forecast a point drops out of that point's mixture.
+    """
+    n_folds = err.shape[1]
+    crps = np.full(err.shape[1:], np.nan)
+    for i in range(n_folds):
+        others = np.delete(np.arange(n_folds), i)
+        w = _inverse_mse_weights(err[:, others])[:, None]
+        have = np.isfinite(mean[:, i])
+        w_i = np.where(have, w, 0.0)
+        total = w_i.sum(axis=0)
+        w_i = np.divide(w_i, total, out=np.zeros_like(w_i), where=total > 0)
+        m = np.nansum(w_i * mean[:, i], axis=0)
+        v = np.nansum(w_i * (sd[:, i] ** 2 + mean[:, i] ** 2), axis=0) - m**2
+        ok = total > 0
+        crps[i, ok] = crps_normal(truth[i, ok], m[ok], np.sqrt(np.maximum(v[ok], 1e-12)))
+    return _inverse_mse_weights(err), float(_score(crps[None])[0])
+
+
+def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
+    default = "lifecycle" if prior is not None else "damped"
+    default = default if default in families else families[0]
+    note = (
+        f"{n} points allow {len(cutoffs)} fold(s) with min_train={min_train} "
+        f"(need {MIN_FOLDS}); defaulting to {default}"
+        + (" with the reference-class prior" if prior is not None else "")
+    )
+    nan = np.full((len(families), len(horizons)), np.nan)
+    return CVResult(
+        families=families,
+        horizons=horizons,
+        cutoffs=cutoffs,
+        rmse=nan,
+        mae=nan.copy(),
+        crps=nan.copy(),
+        n_scored=np.zeros(nan.shape, dtype=int),
+        score=np.full(len(families), np.inf),
+        n_failures=np.zeros(len(families), dtype=int),
+        messages=tuple(() for _ in families),
+        best=default,
+        combo_weights=np.full(len(families), 1.0 / len(families)),
+        combo_score=float("inf"),
+        combo_better=False,
+        too_short=True,
+        note=note,
+    )

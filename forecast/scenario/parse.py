@@ -1,0 +1,1012 @@
+"""Scenario files: TOML -> a validated, frozen ``Scenario``.
+
+Loading has three steps, each a small function over plain tables:
+
+1. **resolve**: read the file, follow ``scenario.extends`` (relative to the file), merge the
+   parent under the child table by table, and record which file set each key (``origins``),
+   so every problem names the file the user has to edit;
+2. **override**: apply ``--set key.path=value`` strings (values parsed as TOML);
+3. **validate**: check every key of the merged table, collecting *all* problems, and build
+   the frozen types of ``forecast.scenario.types``.
+
+Every problem is one line, ``file: key.path: problem``; all of them are raised together as
+one ``ConfigError``. The reference for the format is ``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import forecast
+from forecast.errors import ConfigError
+from forecast.fit.calibration import MAX_WALK
+from forecast.months import format_month, month_ordinal, parse_month
+from forecast.scenario.distributions import (
+    AnyDist,
+    Fixed,
+    Normal,
+    did_you_mean,
+    format_number,
+    is_finite,
+    parse_dist,
+    show_value,
+    toml_key,
+    toml_string,
+)
+from forecast.scenario.types import (
+    MAX_PATHS,
+    CapacityEvent,
+    Event,
+    GapEvent,
+    LaunchEvent,
+    LineSettings,
+    MultiplierEvent,
+    Scenario,
+    ShockEvent,
+)
+
+__all__ = [
+    "EVENT_KEYS",
+    "FAMILIES",
+    "LINE_KEYS",
+    "SECTION_KEYS",
+    "dump_toml",
+    "load_scenario",
+    "resolve_raw",
+    "scenario_hash",
+    "validate_files",
+]
+
+FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle")
+OVERFLOWS = ("lost", "backlog")
+EVENTS_MODES = ("append", "replace")
+
+# The schema: the loader accepts exactly these keys (docs/scenarios.md documents each one).
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "scenario": ("name", "description", "extends", "events"),
+    "target": ("year", "units"),
+    "history": ("data", "as_of"),
+    "model": ("family", "parameter_uncertainty", "noise_scale", "error_walk"),
+    "simulation": ("n_paths", "seed"),
+    "lines": (),  # a table of [lines.NAME] tables, see LINE_KEYS
+    "events": (),  # an array of [[events]] tables, see EVENT_KEYS
+}
+LINE_KEYS = ("family", "multiplier")
+EVENT_COMMON_KEYS = ("kind", "name", "line")
+EVENT_KEYS: dict[str, tuple[str, ...]] = {
+    "gap": ("start", "weeks", "ramp_weeks", "level"),
+    "dip": ("months", "factor"),
+    "boost": ("months", "factor"),
+    "capacity": ("limit", "step_month", "step_limit", "overflow"),
+    "launch": ("start", "level", "ramp_months"),
+    "shock": ("probability", "start", "months", "size"),
+}
+
+DEFAULT_DATA_DIR = Path(forecast.__file__).resolve().parent.parent / "data"
+SET_LABEL = "--set"
+
+KeyPath = tuple[str | int, ...]
+Table = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenario:
+    """Load, merge and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The scenario TOML file.
+    overrides
+        ``"key.path=value"`` strings (``value`` parsed as TOML), applied after ``extends``.
+
+    Returns
+    -------
+    Scenario
+        Frozen and validated; ``resolved`` holds the merged table (see ``dump_toml``).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem, one ``file: key.path: problem`` line each.
+    """
+    path = Path(path)
+    raw, problems = _resolve(path, overrides)
+    collector = _Problems(origins=raw.origins, default=str(path))
+    scenario = _build_scenario(raw.table, path, collector)
+    problems += collector.lines
+    if problems or scenario is None:
+        raise ConfigError(problems)
+    return scenario
+
+
+def validate_files(paths: Iterable[str | Path], *, overrides: Sequence[str] = ()) -> list[str]:
+    """Every problem in every file (empty when all are valid), without running anything."""
+    problems: list[str] = []
+    for path in paths:
+        try:
+            load_scenario(path, overrides=overrides)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+def resolve_raw(path: str | Path, *, overrides: Sequence[str] = ()) -> Table:
+    """The merged table of a scenario after ``extends`` and ``overrides``, not yet validated.
+
+    ``scenario.extends`` and ``scenario.events`` are consumed by the merge, so the result is a
+    self-contained scenario; ``history.data``, when given, is an absolute path.
+
+    Raises
+    ------
+    ConfigError
+        When a file is missing, is not valid TOML, an ``extends`` chain is a cycle, or an
+        override is malformed.
+    """
+    raw, problems = _resolve(Path(path), overrides)
+    if problems:
+        raise ConfigError(problems)
+    return raw.table
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the scenario's resolved TOML: equal hashes, equal assumptions."""
+    return hashlib.sha256(dump_toml(scenario.resolved).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: read files and follow ``extends``
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Raw:
+    """A merged table and, for each key path set, the label of the file that set it."""
+
+    table: Table
+    origins: dict[KeyPath, str] = field(default_factory=dict)
+
+
+def _resolve(path: Path, overrides: Sequence[str]) -> tuple[_Raw, list[str]]:
+    """Follow extends, then apply overrides. Fatal problems raise; others are returned."""
+    problems: list[str] = []
+    raw = _load_chain(path, str(path), (), problems)
+    raw = _apply_overrides(raw, overrides, problems)
+    section = raw.table.setdefault("scenario", {})
+    if isinstance(section, dict) and "name" not in section:
+        section["name"] = path.stem
+    order = {key: index for index, key in enumerate(SECTION_KEYS)}
+    table = dict(sorted(raw.table.items(), key=lambda item: order.get(item[0], len(order))))
+    return _Raw(table=table, origins=raw.origins), problems
+
+
+def _read_toml(path: Path, label: str) -> Table:
+    """Parse one TOML file; problems are ``label: ...`` / ``label:LINE:COL: invalid TOML``."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise ConfigError(f"{label}: file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{label}: invalid TOML: the file is not UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(f"{label}: cannot read: {error.strerror}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(_toml_error(label, text, error)) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{label}: invalid TOML: {_one_line(error)}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: invalid TOML: arrays or tables nested too deeply") from None
+
+
+def _one_line(error: Exception) -> str:
+    """The error's message on one line, first letter lower case, hints after ";" left out."""
+    message = " ".join(str(error).split()).split("; use ")[0]
+    return message[:1].lower() + message[1:]
+
+
+_AT_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_AT_END_RE = re.compile(r"\s*\(at end of document\)$")
+
+
+def _toml_error(label: str, text: str, error: tomllib.TOMLDecodeError) -> str:
+    """``label:LINE:COL: invalid TOML: message``; Python 3.11 keeps LINE/COL in the text."""
+    message = str(error)
+    match = _AT_RE.search(message)
+    if match:
+        line, col = int(match.group(1)), int(match.group(2))
+    else:
+        lines = text.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+    message = _one_line(ValueError(_AT_END_RE.sub("", _AT_RE.sub("", message))))
+    return f"{label}:{line}:{col}: invalid TOML: {message[:1].lower()}{message[1:]}"
+
+
+def _load_chain(
+    path: Path, label: str, chain: tuple[tuple[Path, str], ...], problems: list[str]
+) -> _Raw:
+    """One file merged over everything it extends, its origins recorded."""
+    table = _read_toml(path, label)
+    extends, mode = _take_scenario_meta(table, label, problems)
+    _absolute_data(table, path, label, problems)
+    own = _Raw(table=table, origins=_mark(table, (), label))
+    if extends is None:
+        return own
+    chain = (*chain, (path.resolve(), label))
+    parent_path = path.parent / extends
+    parent_label = os.path.normpath(parent_path)
+    seen = [resolved for resolved, _ in chain]
+    if parent_path.resolve() in seen:
+        loop = [name for _, name in chain[seen.index(parent_path.resolve()) :]]
+        cycle = " -> ".join([*loop, parent_label])
+        raise ConfigError(f"{label}: scenario.extends: extends cycle: {cycle}")
+    if not parent_path.is_file():
+        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
+    parent = _load_chain(parent_path, parent_label, chain, problems)
+    return _merge(parent, own, mode)
+
+
+def _take_scenario_meta(table: Table, label: str, problems: list[str]) -> tuple[str | None, str]:
+    """Remove and check ``scenario.extends`` and ``scenario.events`` (they steer the merge)."""
+    section = table.get("scenario")
+    if not isinstance(section, dict):
+        return None, "append"
+    extends = section.pop("extends", None)
+    if extends is not None and not isinstance(extends, str):
+        raise ConfigError(
+            f"{label}: scenario.extends: expected a string (a path relative to this file), "
+            f"got {show_value(extends)}"
+        )
+    mode = section.pop("events", "append")
+    if mode not in EVENTS_MODES:
+        problems.append(
+            f'{label}: scenario.events: expected "append" or "replace", got {show_value(mode)}'
+        )
+        mode = "append"
+    return extends, mode
+
+
+def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) -> None:
+    """Make ``history.data`` absolute (relative to its file) and check the folder exists."""
+    section = table.get("history")
+    if not isinstance(section, dict) or "data" not in section:
+        return
+    data = section["data"]
+    if not isinstance(data, str):
+        problems.append(
+            f"{label}: history.data: expected a string (a folder), got {show_value(data)}"
+        )
+        del section["data"]
+        return
+    folder = (path.parent / data).resolve()
+    if not folder.is_dir():
+        problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
+    section["data"] = str(folder)
+
+
+def _mark(value: object, prefix: KeyPath, label: str) -> dict[KeyPath, str]:
+    """Origins for ``value`` and everything inside it."""
+    origins: dict[KeyPath, str] = {prefix: label} if prefix else {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            origins |= _mark(item, (*prefix, key), label)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            origins |= _mark(item, (*prefix, index), label)
+    return origins
+
+
+def _merge(parent: _Raw, child: _Raw, mode: str) -> _Raw:
+    """``child`` over ``parent``: tables key by key, ``[scenario]`` never inherited, events
+    appended or replaced as ``mode`` says, a ``{ dist = ... }`` table replaced whole."""
+    table = {key: value for key, value in parent.table.items() if key != "scenario"}
+    origins = {k: v for k, v in parent.origins.items() if k[0] != "scenario"}
+    for key, value in child.table.items():
+        if key == "events":
+            continue
+        table[key] = _merge_values(table.get(key), value)
+    origins |= {k: v for k, v in child.origins.items() if k[0] != "events"}
+    table, origins = _merge_events(table, origins, child, mode)
+    return _Raw(table=table, origins=origins)
+
+
+def _merge_values(base: object, over: object) -> object:
+    if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge_values(merged.get(key), value)
+        return merged
+    return over
+
+
+def _merge_events(
+    table: Table, origins: dict[KeyPath, str], child: _Raw, mode: str
+) -> tuple[Table, dict[KeyPath, str]]:
+    parent_events = table.get("events", [])
+    child_events = child.table.get("events", [])
+    if mode == "replace" or not isinstance(parent_events, list):
+        parent_events = []
+        origins = {k: v for k, v in origins.items() if k[0] != "events"}
+    if not isinstance(child_events, list):
+        table["events"] = child_events
+        return table, origins | {("events",): child.origins[("events",)]}
+    shift = len(parent_events)
+    for key, label in child.origins.items():
+        if key[0] == "events" and len(key) > 1:
+            origins[("events", key[1] + shift, *key[2:])] = label  # type: ignore[operator]
+    table["events"] = [*parent_events, *child_events]
+    if not table["events"]:
+        del table["events"]
+    return table, origins
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: --set overrides
+
+_SEGMENT_RE = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
+_BARE_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _apply_overrides(raw: _Raw, overrides: Sequence[str], problems: list[str]) -> _Raw:
+    table, origins = copy.deepcopy(raw.table), dict(raw.origins)
+    for text in overrides:
+        try:
+            key_path, value = _parse_override(text)
+            _set_value(table, key_path, value)
+        except ValueError as error:
+            problems.append(f"{SET_LABEL}: {error}")
+            continue
+        origins = {k: v for k, v in origins.items() if k[: len(key_path)] != key_path}
+        origins |= _mark(value, key_path, SET_LABEL) | {key_path: SET_LABEL}
+    return _Raw(table=table, origins=origins)
+
+
+def _parse_override(text: str) -> tuple[KeyPath, object]:
+    """``"events[0].weeks=12"`` -> (("events", 0, "weeks"), 12)."""
+    key_text, sep, value_text = text.partition("=")
+    if not sep:
+        raise ValueError(f"{show_value(text)}: expected key.path=value")
+    key_path = _parse_key_path(key_text.strip())
+    if key_path[:2] in (("scenario", "extends"), ("scenario", "events")):
+        raise ValueError(f"{_key_text(key_path)}: cannot be overridden (it steers extends)")
+    return key_path, _parse_toml_value(key_path, value_text.strip())
+
+
+def _parse_key_path(text: str) -> KeyPath:
+    parts: list[str | int] = []
+    for segment in text.split("."):
+        match = _SEGMENT_RE.fullmatch(segment)
+        if match is None:
+            raise ValueError(f"{show_value(text)}: not a key path (write e.g. events[0].weeks)")
+        parts.append(match.group(1))
+        parts.extend(int(index) for index in re.findall(r"\[(\d+)\]", match.group(2)))
+    return tuple(parts)
+
+
+def _parse_toml_value(key_path: KeyPath, text: str) -> object:
+    """A TOML value; a bare word that is not TOML (``logistic``) is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError is a ValueError
+        if _BARE_WORD_RE.fullmatch(text) and text not in ("true", "false", "inf", "nan"):
+            return text
+        message = _AT_RE.sub("", _AT_END_RE.sub("", str(error)))
+        if isinstance(error, RecursionError):
+            message = "arrays or tables nested too deeply"
+        raise ValueError(
+            f"{_key_text(key_path)}: invalid TOML value {show_value(text)}: "
+            f"{_one_line(ValueError(message)).lower()}"
+        ) from None
+
+
+def _set_value(table: Table, key_path: KeyPath, value: object) -> None:
+    node: Any = table
+    for depth, key in enumerate(key_path[:-1]):
+        here = _key_text(key_path[: depth + 1])
+        node = _step(node, key, here, create=not isinstance(key_path[depth + 1], int))
+    last = key_path[-1]
+    if isinstance(last, int):
+        _check_index(node, last, _key_text(key_path))
+    elif not isinstance(node, dict):
+        raise ValueError(f"{_key_text(key_path)}: the parent is not a table")
+    node[last] = value
+
+
+def _step(node: Any, key: str | int, here: str, *, create: bool) -> Any:
+    if isinstance(key, int):
+        _check_index(node, key, here)
+        return node[key]
+    if not isinstance(node, dict):
+        raise ValueError(f"{here}: the parent is not a table")
+    if key not in node:
+        node[key] = {} if create else []
+    return node[key]
+
+
+def _check_index(node: Any, index: int, here: str) -> None:
+    if not isinstance(node, list):
+        raise ValueError(f"{here}: not an array")
+    if index >= len(node):
+        raise ValueError(f"{here}: index out of range (there are {len(node)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: validate and build
+
+
+class _Problems:
+    """Collects ``file: key.path: problem`` lines, naming the file that set each key."""
+
+    def __init__(self, *, origins: Mapping[KeyPath, str], default: str) -> None:
+        self.origins, self.default = origins, default
+        self.lines: list[str] = []
+
+    def add(self, key_path: KeyPath, problem: str) -> None:
+        self.lines.append(f"{self.locate(key_path)}: {_key_text(key_path)}: {problem}")
+
+    def add_located(self, key_path: KeyPath, lines: Iterable[str]) -> None:
+        """Lines that already start with their key path (from ``parse_dist``)."""
+        self.lines.extend(f"{self.locate(key_path)}: {line}" for line in lines)
+
+    def locate(self, key_path: KeyPath) -> str:
+        for end in range(len(key_path), 0, -1):
+            if key_path[:end] in self.origins:
+                return self.origins[key_path[:end]]
+        return self.default
+
+
+def _key_text(key_path: KeyPath) -> str:
+    """``("events", 0, "weeks")`` -> ``"events[0].weeks"``."""
+    text = ""
+    for key in key_path:
+        key = key if isinstance(key, int) else toml_key(key)
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text
+
+
+_TYPE_CHECKS = {
+    "an integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "a number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "a string": lambda v: isinstance(v, str),
+    "a boolean": lambda v: isinstance(v, bool),
+    "a table": lambda v: isinstance(v, dict),
+}
+
+
+def _typed(table: Table, key: str, path: KeyPath, want: str, out: _Problems) -> Any:
+    """``table[key]`` if present and of type ``want``; else None (and a problem if wrong)."""
+    if key not in table:
+        return None
+    value = table[key]
+    if not _TYPE_CHECKS[want](value):
+        out.add((*path, key), f"expected {want}, got {show_value(value)}")
+        return None
+    if want == "a number" and not is_finite(value):
+        out.add((*path, key), f"expected a finite number, got {show_value(value)}")
+        return None
+    return value
+
+
+def _required(table: Table, key: str, path: KeyPath, out: _Problems) -> bool:
+    if key in table:
+        return True
+    out.add((*path, key), "missing (required)")
+    return False
+
+
+# Keys of earlier versions, with what replaced them.
+_REPLACED: dict[KeyPath, str] = {
+    ("model", "spread"): "replaced by model.error_walk (the monthly sd of a random walk, not a "
+    "factor; see docs/scenarios.md)",
+}
+
+
+def _unknown_keys(table: Table, allowed: Sequence[str], path: KeyPath, out: _Problems) -> None:
+    for key in table:
+        if (*path, key) in _REPLACED:
+            out.add((*path, key), _REPLACED[(*path, key)])
+        elif key not in allowed:
+            out.add((*path, key), f"unknown key{did_you_mean(key, allowed)}")
+
+
+def _choice(table: Table, key: str, path: KeyPath, choices: Sequence[str], out: _Problems) -> Any:
+    value = _typed(table, key, path, "a string", out)
+    if value is not None and value not in choices:
+        hint = did_you_mean(value, choices)
+        out.add(
+            (*path, key),
+            f"unknown {key} {show_value(value)}{hint}; expected one of {', '.join(choices)}",
+        )
+        return None
+    return value
+
+
+def _section(table: Table, name: str, out: _Problems) -> Table:
+    """A top-level table (``{}`` if absent or not a table), its unknown keys reported."""
+    section = table.get(name, {})
+    if not isinstance(section, dict):
+        out.add((name,), f"expected a table, got {show_value(section)}")
+        return {}
+    _unknown_keys(section, SECTION_KEYS[name], (name,), out)
+    return section
+
+
+def _build_scenario(table: Table, path: Path, out: _Problems) -> Scenario | None:
+    """Validate the merged table; the Scenario, or None when ``out`` has problems."""
+    _unknown_keys(table, tuple(SECTION_KEYS), (), out)
+    meta = _scenario_section(table, path, out)
+    year, units = _target_section(table, out)
+    data_dir, as_of = _history_section(table, year, out)
+    model = _model_section(table, out)
+    lines = _lines_section(table, model.get("family", "auto"), out)
+    simulation = _simulation_section(table, out)
+    events = _events_section(table, year, out)
+    if out.lines:
+        return None
+    resolved = copy.deepcopy(table)
+    resolved.setdefault("scenario", {})["name"] = meta["name"]
+    return Scenario(
+        path=path,
+        target_year=year,
+        target_units=units,
+        data_dir=data_dir,
+        as_of=as_of,
+        lines=MappingProxyType(lines),
+        events=events,
+        resolved=MappingProxyType(resolved),
+        **meta,
+        **model,
+        **simulation,
+    )
+
+
+def _scenario_section(table: Table, path: Path, out: _Problems) -> dict[str, Any]:
+    section = _section(table, "scenario", out)
+    name = _typed(section, "name", ("scenario",), "a string", out)
+    description = _typed(section, "description", ("scenario",), "a string", out)
+    return {"name": name or path.stem, "description": description or ""}
+
+
+def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
+    section = _section(table, "target", out)
+    for key in ("year", "units"):
+        _required(section, key, ("target",), out)
+    year = _typed(section, "year", ("target",), "an integer", out)
+    if year is not None and not 1000 <= year <= 9999:
+        out.add(("target", "year"), f"expected a four-digit year, got {year}")
+        year = None
+    units = _typed(section, "units", ("target",), "an integer", out)
+    if units is not None and units <= 0:
+        out.add(("target", "units"), f"must be greater than 0, got {units}")
+    return year, units
+
+
+def _history_section(table: Table, year: int | None, out: _Problems) -> tuple[Path, Any]:
+    section = _section(table, "history", out)
+    data = section.get("data")  # made absolute and checked while resolving
+    data_dir = Path(data) if isinstance(data, str) else DEFAULT_DATA_DIR
+    if not _required(section, "as_of", ("history",), out):
+        return data_dir, None
+    text = _typed(section, "as_of", ("history",), "a string", out)
+    try:
+        as_of = parse_month(text) if text is not None else None
+    except ValueError as error:
+        out.add(("history", "as_of"), str(error))
+        return data_dir, None
+    # December of the target year is allowed: the year is complete and the answer is known.
+    if as_of is not None and year is not None and as_of > month_ordinal(year, 12):
+        out.add(
+            ("history", "as_of"),
+            f"{text} is after the target year {year}; "
+            f"it must be {format_month(month_ordinal(year, 12))} or earlier",
+        )
+    return data_dir, as_of
+
+
+def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
+    section = _section(table, "model", out)
+    path = ("model",)
+    model: dict[str, Any] = {}
+    family = _choice(section, "family", path, FAMILIES, out)
+    if family is not None:
+        model["family"] = family
+    uncertainty = _typed(section, "parameter_uncertainty", path, "a boolean", out)
+    if uncertainty is not None:
+        model["parameter_uncertainty"] = uncertainty
+    scale = _typed(section, "noise_scale", path, "a number", out)
+    if scale is not None and scale < 0:
+        out.add(("model", "noise_scale"), f"must be at least 0, got {format_number(scale)}")
+    elif scale is not None:
+        model["noise_scale"] = float(scale)
+    walk = section.get("error_walk", "auto")
+    if walk == "auto":
+        pass
+    elif isinstance(walk, bool) or not isinstance(walk, int | float) or not 0 <= walk <= MAX_WALK:
+        want = f'"auto" or a number from 0 to {format_number(MAX_WALK)}'
+        out.add(("model", "error_walk"), f"expected {want}, got {show_value(walk)}")
+    else:
+        model["error_walk"] = float(walk)
+    return model
+
+
+def _lines_section(table: Table, default_family: str, out: _Problems) -> dict[str, LineSettings]:
+    lines = table.get("lines", {})
+    if not isinstance(lines, dict):
+        out.add(("lines",), f"expected a table of [lines.NAME] tables, got {show_value(lines)}")
+        return {}
+    settings = {}
+    for name, section in lines.items():
+        path: KeyPath = ("lines", name)
+        if not isinstance(section, dict):
+            out.add(path, f"expected a table, got {show_value(section)}")
+            continue
+        _unknown_keys(section, LINE_KEYS, path, out)
+        family = _choice(section, "family", path, FAMILIES, out) or default_family
+        multiplier = _dist_field(section, "multiplier", path, _AT_LEAST_0, out)
+        settings[name] = LineSettings(family=family, multiplier=multiplier)
+    return settings
+
+
+def _simulation_section(table: Table, out: _Problems) -> dict[str, Any]:
+    section = _section(table, "simulation", out)
+    path = ("simulation",)
+    simulation: dict[str, Any] = {}
+    for key, minimum in (("n_paths", 1), ("seed", 0)):
+        value = _typed(section, key, path, "an integer", out)
+        if value is not None and value < minimum:
+            out.add((*path, key), f"must be at least {minimum}, got {value}")
+        elif key == "n_paths" and value is not None and value > MAX_PATHS:
+            out.add(
+                (*path, key),
+                f"must be at most {MAX_PATHS:,} (every path is kept in memory), got {value:,}",
+            )
+        elif value is not None:
+            simulation[key] = value
+    return simulation
+
+
+# --- uncertain numbers and their ranges
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Range:
+    """Allowed support of a value: [low, high], described for messages."""
+
+    text: str
+    low: float = -math.inf
+    high: float = math.inf
+
+
+_AT_LEAST_0 = _Range(text="at least 0", low=0)
+_FRACTION = _Range(text="between 0 and 1", low=0, high=1)
+_MONTHS = _Range(
+    text="a month number from 1 (start of January) to 13 (end of December)", low=1, high=13
+)
+
+
+def _dist_field(
+    table: Table, key: str, path: KeyPath, allowed: _Range, out: _Problems, *, number: Any = None
+) -> AnyDist | None:
+    """``table[key]`` as a Dist whose support lies in ``allowed``; None if absent or invalid."""
+    if key not in table:
+        return None
+    key_path = (*path, key)
+    kwargs = {"number": number} if number is not None else {}
+    try:
+        dist = parse_dist(table[key], _key_text(key_path), **kwargs)
+    except ConfigError as error:
+        out.add_located(key_path, error.problems)
+        return None
+    return dist if _in_range(dist, key_path, allowed, out) else None
+
+
+def _in_range(dist: AnyDist, key_path: KeyPath, allowed: _Range, out: _Problems) -> bool:
+    low, high = dist.support
+    if allowed.low <= low and high <= allowed.high:
+        return True
+    if dist.is_fixed:
+        out.add(key_path, f"must be {allowed.text}, got {format_number(low)}")
+        return False
+    below = low < allowed.low
+    edge, bound = (low, allowed.low) if below else (high, allowed.high)
+    hint = ""
+    if isinstance(dist, Normal):
+        hint = f" (truncate it: add {'low' if below else 'high'} = {format_number(bound)})"
+    out.add(
+        key_path,
+        f"must be {allowed.text}, but {dist.describe()} reaches {format_number(edge)}{hint}",
+    )
+    return False
+
+
+def _month_number_parser(year: int | None) -> Any:
+    """A ``number`` parser for ``parse_dist`` that also takes dates in the target year."""
+
+    def parse(value: object, key_text: str) -> float:
+        if isinstance(value, str | dt.date) and not isinstance(value, dt.datetime):
+            return _date_to_month_number(value, key_text, year)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if is_finite(value):
+                return float(value)
+        raise ValueError(
+            f'{key_text}: expected a date ("{year or "YYYY"}-03" or "{year or "YYYY"}-03-15") '
+            f"or a month number, got {show_value(value)}"
+        )
+
+    return parse
+
+
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+
+
+def _date_to_month_number(value: str | dt.date, key_text: str, year: int | None) -> float:
+    """``"2026-01-07"`` -> 1 + 6/31: the month number of the start of that day."""
+    if isinstance(value, str):
+        match = _DATE_RE.fullmatch(value)
+        try:
+            if match is None:
+                raise ValueError
+            day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
+        except ValueError:
+            raise ValueError(
+                f'{key_text}: expected a date as "YYYY-MM" or "YYYY-MM-DD", got {show_value(value)}'
+            ) from None
+    else:
+        day = value
+    if year is not None and day.year != year:
+        raise ValueError(f"{key_text}: {value} is outside the target year {year}")
+    next_month = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    days = (next_month - day.replace(day=1)).days
+    return day.month + (day.day - 1) / days
+
+
+def _month_position(
+    table: Table, key: str, path: KeyPath, year: int | None, out: _Problems
+) -> AnyDist | None:
+    dist = _dist_field(table, key, path, _MONTHS, out, number=_month_number_parser(year))
+    if dist is not None and dist.is_fixed and dist.mean >= 13:
+        out.add((*path, key), f"must be {_MONTHS.text}, got 13 (use a month number below 13)")
+        return None
+    return dist
+
+
+# --- events
+
+
+def _events_section(table: Table, year: int | None, out: _Problems) -> tuple[Event, ...]:
+    events = table.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        out.add(("events",), "expected an array of tables, written [[events]]")
+        return ()
+    built = [_event(event, index, year, out) for index, event in enumerate(events)]
+    _unique_names(events, built, out)
+    return tuple(event for event in built if event is not None)
+
+
+def _event(table: Table, index: int, year: int | None, out: _Problems) -> Event | None:
+    path: KeyPath = ("events", index)
+    if not _required(table, "kind", path, out):
+        return None
+    kind = _choice(table, "kind", path, tuple(EVENT_KEYS), out)
+    if kind is None:
+        return None
+    _unknown_keys(table, (*EVENT_COMMON_KEYS, *EVENT_KEYS[kind]), path, out)
+    name = _typed(table, "name", path, "a string", out) or f"{kind}[{index}]"
+    line = _typed(table, "line", path, "a string", out)
+    problems_before = len(out.lines)
+    fields = _EVENT_READERS[kind](table, path, year, out)
+    if len(out.lines) > problems_before:
+        return None
+    return _EVENT_TYPES[kind](name=name, line=line, **fields)
+
+
+def _unique_names(tables: list[Table], built: list[Event | None], out: _Problems) -> None:
+    seen: dict[str, int] = {}
+    for index, (table, event) in enumerate(zip(tables, built, strict=True)):
+        if event is None:
+            continue
+        if event.name in seen:
+            out.add(
+                ("events", index, "name") if "name" in table else ("events", index),
+                f'duplicate event name "{event.name}" (also events[{seen[event.name]}])',
+            )
+        seen.setdefault(event.name, index)
+
+
+def _required_all(table: Table, keys: Sequence[str], path: KeyPath, out: _Problems) -> None:
+    for key in keys:
+        _required(table, key, path, out)
+
+
+def _gap(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
+    _required_all(table, ("start", "weeks"), path, out)
+    level = _dist_field(table, "level", path, _FRACTION, out)
+    return {
+        "start": _month_position(table, "start", path, year, out),
+        "weeks": _dist_field(table, "weeks", path, _AT_LEAST_0, out),
+        "ramp_weeks": _dist_field(table, "ramp_weeks", path, _AT_LEAST_0, out),
+        "level": level if level is not None else Fixed(value=0.0),
+    }
+
+
+def _multiplier(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
+    _required_all(table, ("months", "factor"), path, out)
+    kind = table["kind"]
+    allowed = _Range(text="between 0 and 1 for a dip", low=0, high=1)
+    if kind == "boost":
+        allowed = _Range(text="at least 1 for a boost", low=1)
+    return {
+        "kind": kind,
+        "months": _month_list(table, path, year, out),
+        "factor": _dist_field(table, "factor", path, allowed, out),
+    }
+
+
+def _month_list(table: Table, path: KeyPath, year: int | None, out: _Problems) -> tuple[int, ...]:
+    value = table.get("months", [])
+    value = [value] if isinstance(value, str) else value
+    key_path = (*path, "months")
+    if not isinstance(value, list) or ("months" in table and not value):
+        out.add(
+            key_path,
+            f'expected an array of months like ["{year or 2026}-01"], got {show_value(value)}',
+        )
+        return ()
+    months: list[int] = []
+    for index, item in enumerate(value):
+        month = _month_item(item, (*key_path, index), year, out)
+        if month is not None and month in months:
+            out.add((*key_path, index), f"{item} is listed twice")
+        elif month is not None:
+            months.append(month)
+    return tuple(months)
+
+
+def _month_item(item: object, key_path: KeyPath, year: int | None, out: _Problems) -> int | None:
+    try:
+        if not isinstance(item, str):
+            raise ValueError(f'expected a month as "YYYY-MM", got {show_value(item)}')
+        month = parse_month(item)
+    except ValueError as error:
+        out.add(key_path, str(error))
+        return None
+    if year is not None and month // 12 != year:
+        out.add(key_path, f"{item} is outside the target year {year}")
+        return None
+    return month
+
+
+def _capacity(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
+    _required(table, "limit", path, out)
+    if "step_month" in table and "step_limit" not in table:
+        out.add((*path, "step_limit"), "missing (required when step_month is given)")
+    if "step_limit" in table and "step_month" not in table:
+        out.add((*path, "step_month"), "missing (required when step_limit is given)")
+    return {
+        "limit": _dist_field(table, "limit", path, _AT_LEAST_0, out),
+        "step_month": _month_position(table, "step_month", path, year, out),
+        "step_limit": _dist_field(table, "step_limit", path, _AT_LEAST_0, out),
+        "overflow": _choice(table, "overflow", path, OVERFLOWS, out) or "lost",
+    }
+
+
+def _launch(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
+    if "line" not in table:
+        out.add((*path, "line"), "missing (required: the name of the new line)")
+    _required_all(table, ("start", "level"), path, out)
+    return {
+        "start": _month_position(table, "start", path, year, out),
+        "level": _dist_field(table, "level", path, _AT_LEAST_0, out),
+        "ramp_months": _dist_field(table, "ramp_months", path, _AT_LEAST_0, out),
+    }
+
+
+def _shock(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
+    _required_all(table, ("probability", "start", "months", "size"), path, out)
+    probability = _typed(table, "probability", path, "a number", out)
+    if probability is not None and not 0 <= probability <= 1:
+        out.add(
+            (*path, "probability"),
+            f"must be between 0 and 1, got {format_number(probability)}",
+        )
+    return {
+        "probability": float(probability) if probability is not None else math.nan,
+        "start": _month_position(table, "start", path, year, out),
+        "months": _dist_field(table, "months", path, _AT_LEAST_0, out),
+        "size": _dist_field(table, "size", path, _FRACTION, out),
+    }
+
+
+_EVENT_READERS = {
+    "gap": _gap,
+    "dip": _multiplier,
+    "boost": _multiplier,
+    "capacity": _capacity,
+    "launch": _launch,
+    "shock": _shock,
+}
+_EVENT_TYPES: dict[str, Any] = {
+    "gap": GapEvent,
+    "dip": MultiplierEvent,
+    "boost": MultiplierEvent,
+    "capacity": CapacityEvent,
+    "launch": LaunchEvent,
+    "shock": ShockEvent,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing TOML
+
+
+def dump_toml(table: Mapping[str, Any]) -> str:
+    """Serialise a table of the types scenarios use; ``tomllib.loads`` gives it back.
+
+    Top-level tables become ``[sections]``, arrays of tables ``[[sections]]``, and small
+    tables of plain values (``{ dist = ... }``) inline tables.
+    """
+    return "\n".join(_dump_table(table, ())).strip("\n") + "\n"
+
+
+def _dump_table(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:
+    plain = {k: v for k, v in table.items() if not _is_section(v, len(prefix))}
+    out = [f"{toml_key(k)} = {_value(v)}" for k, v in plain.items()]
+    for key, value in table.items():
+        if key in plain:
+            continue
+        name = ".".join(toml_key(part) for part in (*prefix, key))
+        if isinstance(value, Mapping):
+            header = ["", f"[{name}]"] if _needs_header(value, len(prefix) + 1) else []
+            out += [*header, *_dump_table(value, (*prefix, key))]
+        else:
+            for item in value:
+                out += ["", f"[[{name}]]", *_dump_table(item, (*prefix, key))]
+    return out
+
+
+def _is_section(value: object, depth: int) -> bool:
+    """Written as a ``[section]`` (or ``[[array]]``) rather than inline?"""
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(item, Mapping) for item in value)
+    if isinstance(value, Mapping):
+        return depth == 0 or any(
+            _is_section(v, depth + 1) or isinstance(v, Mapping) for v in value.values()
+        )
+    return False
+
+
+def _needs_header(table: Mapping[str, Any], depth: int) -> bool:
+    return not table or any(not _is_section(v, depth) for v in table.values())
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{toml_key(k)} = {_value(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")

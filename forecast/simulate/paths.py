@@ -1,0 +1,838 @@
+"""Vectorised Monte Carlo over a ``Plan``: paths of monthly deliveries for the target year.
+
+Model of one path (all arrays are (n_paths, n_months); loops run only over months)
+--------------------------------------------------------------------------------
+For each fitted line ``L`` and simulated month ``m``::
+
+    params_p    ~ LineFit.draw_params            (the estimate if not parameter_uncertainty)
+    log D[p,m]  = LineFit.log_level(params_p, m) + seasonality.log_factors(m) + e[p,m] + w[p,m]
+    e[m]        = phi * e[m-1] + sqrt(1 - phi**2) * sigma * noise_scale * z[p,m]
+    w[m]        = w[m-1] + error_walk * y[p,m],   w[as_of] = 0
+
+``w`` is the model error the fit cannot see (a curve going wrong, a regime change): a random
+walk on the log level with monthly sd ``Plan.error_walk``, calibrated by backtests on past
+forecast errors (``forecast.fit.calibration``), so its sd after h months is ``error_walk * sqrt(h)``.
+Each fitted line has its own walk; launched lines carry the scenario's own uncertainty instead.
+``e`` starts from ``last_resid`` at ``LineFit.last_month``. Months between that and the
+first simulated month (when ``as_of`` is before the target year) are not simulated one by one:
+the AR(1) state entering the year is ``phi**k * e0 + s * sqrt(1 - phi**(2k)) * z0``, which has
+exactly the law of ``k`` recursion steps. So ``e = start + z @ matrix.T`` with a fixed
+(n_sim, n_sim + 1) matrix, one matrix product per line; ``w`` likewise, with phi = 1. Demand is ``exp(log D)`` times the
+line's multiplier (so the point forecast is the median; the mean carries
+``exp(sigma**2 / 2)``). Then, as pure functions from ``events.py``:
+
+1. launches add lines: plateau level x ramp mass (linear over ``ramp_months``, else the
+   fitted ``RampShape``) x seasonal factor x noise (the fitted lines' average sigma and phi,
+   stationary from the year start);
+2. shocks, dips/boosts and gaps multiply demand of their line (or of every line); being
+   products, their order does not matter;
+3. per-line capacity (lost or backlog), then the lines are summed, then capacity on the
+   total (lines are then scaled in proportion, when line paths are kept).
+
+Months of the target year up to ``as_of`` are the reported totals on every path.
+
+Random streams (common random numbers)
+--------------------------------------
+Paths are cut into fixed blocks of ``BLOCK`` paths. Every uncertain input has a *key*
+(``input_keys``) and its own stream per block::
+
+    SeedSequence(seed, spawn_key=(block, key_id(key)))
+
+with ``key_id`` a stable 64-bit hash of the key string. Hence results do not depend on how
+many blocks are computed at once (``chunk_size``); scenarios that share a seed see the same
+model and noise draws; adding, removing or reordering an event leaves every other input's
+draws unchanged (keys use event *names*); and the first ``n`` paths of a run do not depend on
+``n_paths``. Scalars are drawn as uniforms ``u`` and mapped by ``Dist.ppf(u)``.
+
+Keys: ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk``,
+``lines.<L>.multiplier``, ``model.params`` / ``model.noise`` / ``model.error_walk`` (every line
+at once), and ``events.<name>.<field>`` with
+field ``start``, ``weeks``, ``level``, ``ramp_weeks``, ``ramp_months``, ``factor``, ``limit``,
+``step_month``, ``step_limit``, ``months``, ``size``, plus ``ramp`` (the uniform choosing a
+fitted ramp's speed) and ``occurs`` (a shock happens when ``u > 1 - probability``).
+
+Pinning (``pinned={key: u}``) replaces one input's draws by its value at quantile ``u`` and
+leaves all other draws as they were. For a scalar that is ``ppf(u)``. For the vector inputs
+(params, noise, error walk) the pinned value is the conditional mean of the normal draw given that its
+linearised effect on the line's year volume sits at its ``u`` quantile:
+``mean + ndtri(u) * cov @ g / sqrt(g @ cov @ g)``, with ``g`` the gradient of the point
+forecast's year volume. ``record_inputs`` returns per path the scalar values, and for vector
+inputs the standard normal score ``g @ (x - mean) / sqrt(g @ cov @ g)`` along that direction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+from scipy.special import ndtri
+
+from forecast.errors import ConfigError
+from forecast.fit.types import LineFit
+from forecast.scenario.types import (
+    CapacityEvent,
+    Dist,
+    Event,
+    GapEvent,
+    LaunchEvent,
+    MultiplierEvent,
+    ShockEvent,
+)
+from forecast.simulate import events as ev
+from forecast.simulate.plan import Plan
+
+__all__ = [
+    "BLOCK",
+    "SimResult",
+    "TotalsResult",
+    "input_keys",
+    "iter_chunks",
+    "simulate_paths",
+    "simulate_totals",
+]
+
+BLOCK = 2**16
+"""Paths per seeding block. Changing it changes the numbers; ``chunk_size`` does not."""
+
+Seed = int | np.random.SeedSequence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimResult:
+    """Simulated target year.
+
+    Attributes
+    ----------
+    paths : ndarray, shape (n_paths, 12)
+        Deliveries per month of ``months``; the first ``n_reported`` columns are the actuals.
+    lines : Mapping[str, ndarray (n_paths, n_sim)] or None
+        Per-line deliveries in the simulated months only (``plan.sim_months``).
+    inputs : Mapping[str, ndarray (n_paths,)] or None
+        Per-path values of every uncertain input, keyed as in ``input_keys``.
+    """
+
+    paths: np.ndarray
+    months: np.ndarray
+    n_reported: int
+    lines: Mapping[str, np.ndarray] | None = None
+    inputs: Mapping[str, np.ndarray] | None = None
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Annual totals, shape (n_paths,)."""
+        return self.paths.sum(axis=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotalsResult:
+    """Annual totals in full, monthly fan summarised (memory independent of ``n_paths``).
+
+    ``monthly_quantiles`` (q, 12) come from per-month histograms of ``n_bins`` bins spanning
+    the first block's range widened by half of it each side; within a bin the value is
+    interpolated linearly, so each is within ``bin_width`` (12,) of the exact sample quantile
+    unless it lies beyond that range (values there are clipped to its ends). Reported months
+    are exact.
+    """
+
+    totals: np.ndarray
+    months: np.ndarray
+    n_reported: int
+    monthly_mean: np.ndarray
+    quantile_levels: np.ndarray
+    monthly_quantiles: np.ndarray
+    bin_width: np.ndarray
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def simulate_paths(
+    plan: Plan,
+    *,
+    seed: Seed,
+    n_paths: int,
+    chunk_size: int | None = None,
+    pinned: Mapping[str, float] | None = None,
+    record_inputs: bool = False,
+    record_lines: bool = False,
+) -> SimResult:
+    """Simulate ``n_paths`` paths of the target year.
+
+    Parameters
+    ----------
+    plan : Plan
+    seed : int or SeedSequence
+        The run's seed; every block and input stream is derived from it.
+    n_paths : int
+    chunk_size : int, optional
+        Paths computed at once, a multiple of ``BLOCK`` (default ``BLOCK``). Bounds the
+        working memory; never changes the result.
+    pinned : Mapping[str, float], optional
+        Input key -> quantile in (0, 1) at which that input is held on every path.
+    record_inputs : bool
+        Return each uncertain input's per-path value in ``inputs``.
+    record_lines : bool
+        Return per-line simulated months in ``lines``.
+
+    Returns
+    -------
+    SimResult
+        ``paths`` of shape (n_paths, 12).
+    """
+    paths = np.empty((n_paths, plan.months.size))
+    lines: dict[str, np.ndarray] = {}
+    inputs: dict[str, np.ndarray] = {}
+    chunks = _chunks(plan, seed, n_paths, chunk_size, pinned, record_inputs, record_lines)
+    for rows, chunk in chunks:
+        paths[rows] = chunk.paths
+        _store(lines, chunk.lines if record_lines else {}, rows, n_paths)
+        _store(inputs, chunk.inputs, rows, n_paths)
+    return SimResult(
+        paths=paths,
+        months=plan.months,
+        n_reported=plan.n_reported,
+        lines=MappingProxyType(lines) if record_lines else None,
+        inputs=MappingProxyType(inputs) if record_inputs else None,
+    )
+
+
+def iter_chunks(
+    plan: Plan,
+    *,
+    seed: Seed,
+    n_paths: int,
+    chunk_size: int | None = None,
+    pinned: Mapping[str, float] | None = None,
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield ``(rows, paths[rows])`` chunk by chunk, for reducers that keep memory flat.
+
+    The chunks concatenate to ``simulate_paths(...).paths`` with the same arguments.
+    """
+    for rows, chunk in _chunks(plan, seed, n_paths, chunk_size, pinned, False):
+        yield rows, chunk.paths
+
+
+def simulate_totals(
+    plan: Plan,
+    *,
+    seed: Seed,
+    n_paths: int,
+    chunk_size: int | None = None,
+    pinned: Mapping[str, float] | None = None,
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    n_bins: int = 4096,
+) -> TotalsResult:
+    """Annual totals (n_paths,) and a monthly fan, in memory flat in ``n_paths``.
+
+    Same paths as ``simulate_paths`` with the same arguments; see ``TotalsResult`` for the
+    accuracy of the monthly quantiles.
+    """
+    if n_paths < 1:
+        raise ValueError(f"n_paths must be >= 1, got {n_paths}")
+    totals = np.empty(n_paths)
+    n_months = plan.months.size
+    month_sum = np.zeros(n_months)
+    counts = np.zeros((n_months, n_bins), dtype=np.int64)
+    edges: np.ndarray | None = None
+    for rows, paths in iter_chunks(
+        plan, seed=seed, n_paths=n_paths, chunk_size=chunk_size, pinned=pinned
+    ):
+        totals[rows] = paths.sum(axis=1)
+        month_sum += paths.sum(axis=0)
+        if edges is None:
+            edges = _histogram_edges(paths, n_bins)
+        for j in range(n_months):
+            x = np.clip(paths[:, j], edges[j, 0], edges[j, -1])
+            counts[j] += np.histogram(x, bins=edges[j])[0]
+    assert edges is not None  # n_paths >= 1
+    levels = np.asarray(quantiles, dtype=float)
+    fan = _histogram_quantiles(counts, edges, levels)
+    fan[:, : plan.n_reported] = plan.reported
+    width = edges[:, 1] - edges[:, 0]
+    width[: plan.n_reported] = 0.0
+    return TotalsResult(
+        totals=totals,
+        months=plan.months,
+        n_reported=plan.n_reported,
+        monthly_mean=month_sum / n_paths,
+        quantile_levels=levels,
+        monthly_quantiles=fan,
+        bin_width=width,
+    )
+
+
+def input_keys(plan: Plan) -> tuple[str, ...]:
+    """Keys of the plan's uncertain inputs (what ``pinned`` and ``record_inputs`` use)."""
+    return tuple(key for key, uncertain in _input_table(plan) if uncertain)
+
+
+# ---------------------------------------------------------------- chunking and streams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Chunk:
+    paths: np.ndarray
+    lines: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
+
+
+def _chunks(
+    plan: Plan,
+    seed: Seed,
+    n_paths: int,
+    chunk_size: int | None,
+    pinned: Mapping[str, float] | None,
+    record: bool,
+    keep_lines: bool = False,
+) -> Iterator[tuple[slice, _Chunk]]:
+    chunk_size = BLOCK if chunk_size is None else chunk_size
+    if chunk_size <= 0 or chunk_size % BLOCK:
+        raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}, got {chunk_size}")
+    if n_paths < 0:
+        raise ValueError(f"n_paths must be >= 0, got {n_paths}")
+    pins = _check_pinned(plan, pinned or {})
+    prep = _prepare(plan)
+    root = _root(seed)
+    for first in range(0, n_paths, chunk_size):
+        rows = slice(first, min(first + chunk_size, n_paths))
+        blocks = [
+            (b, min(BLOCK, n_paths - b * BLOCK))
+            for b in range(first // BLOCK, (rows.stop - 1) // BLOCK + 1)
+        ]
+        draws = _Draws(root=root, blocks=blocks, pinned=pins, record=record, keep_lines=keep_lines)
+        yield rows, _simulate_chunk(plan, prep, draws)
+
+
+def _root(seed: Seed) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int or a SeedSequence, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+def _key_id(key: str) -> int:
+    """A stable 64-bit id for an input key (Python's ``hash`` is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+class _Draws:
+    """The random inputs of one chunk: one stream per (block, key); collects recorded values."""
+
+    def __init__(
+        self,
+        *,
+        root: np.random.SeedSequence,
+        blocks: list[tuple[int, int]],
+        pinned: Mapping[str, float],
+        record: bool,
+        keep_lines: bool = False,
+    ) -> None:
+        self.keep_lines = keep_lines
+        self.root = root
+        self.blocks = blocks
+        self.n = sum(size for _, size in blocks)
+        self.pinned = pinned
+        self.record = record
+        self.inputs: dict[str, np.ndarray] = {}
+
+    def each_block(self, key: str, draw: Callable[[np.random.Generator, int], np.ndarray]):
+        """``draw(rng, n_block)`` for each block from the key's stream, concatenated on axis 0."""
+        parts = []
+        for block, size in self.blocks:
+            spawn_key = (*self.root.spawn_key, block, _key_id(key))
+            seq = np.random.SeedSequence(self.root.entropy, spawn_key=spawn_key)
+            parts.append(draw(np.random.default_rng(seq), size))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def uniform(self, key: str) -> np.ndarray:
+        """Uniforms (n,) for ``key``, or its pinned quantile repeated."""
+        if key in self.pinned:
+            return np.full(self.n, self.pinned[key])
+        return self.each_block(key, lambda rng, size: rng.random(size))
+
+    def scalar(self, key: str, dist: Dist) -> np.ndarray:
+        """Values (n,) of an uncertain scalar: ``dist.ppf`` of its uniforms."""
+        if dist.is_fixed and key not in self.pinned:
+            return np.full(self.n, float(dist.mean))
+        values = np.asarray(dist.ppf(self.uniform(key)), dtype=float)
+        self.keep(key, values, not dist.is_fixed)
+        return values
+
+    def keep(self, key: str, values: np.ndarray, uncertain: bool = True) -> None:
+        if self.record and uncertain:
+            self.inputs[key] = np.broadcast_to(values, (self.n,)).astype(float)
+
+
+# ---------------------------------------------------------------- deterministic preparation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Noise:
+    """AR(1) noise over the sim months driven by standard normals z of shape (n, n_sim + 1);
+    with phi = 1 and no start, the model-error walk.
+
+    Column 0 bridges the unsimulated months: the state entering the window is
+    ``state + bridge * z[:, 0]``; then ``e[j] = phi * e[j-1] + innovation * z[:, j + 1]``.
+    Equivalently ``e = start + z @ matrix.T`` (used for the weights only: a BLAS product
+    could round differently for different chunk sizes, the recursion cannot).
+    """
+
+    phi: float
+    state: float
+    bridge: float
+    innovation: float
+    start: np.ndarray  # (n_sim,) the mean of e
+    matrix: np.ndarray  # (n_sim, n_sim + 1)
+    weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
+
+    def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months."""
+        e = self.state + self.bridge * z[:, 0]
+        for j in range(log_d.shape[1]):
+            e *= self.phi
+            e += self.innovation * z[:, j + 1]
+            log_d[:, j] += e
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LinePrep:
+    fit: LineFit
+    noise: _Noise
+    walk: _Noise  # the calibrated model error (phi = 1)
+    gradient: np.ndarray  # (k,) of the point year volume in the params
+    param_sd: float  # sd of gradient @ params
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    lines: tuple[_LinePrep, ...]
+    launch_noise: Mapping[str, _Noise]
+    params_sd: float  # of the sum over lines
+    noise_sd: float
+    walk_sd: float
+
+
+def _prepare(plan: Plan) -> _Prepared:
+    lines = tuple(_prepare_line(plan, fit) for fit in plan.lines)
+    launch_noise = {
+        e.name: _launch_noise(plan, float(e.level.mean))
+        for e in plan.events
+        if isinstance(e, LaunchEvent)
+    }
+    noises = [lp.noise for lp in lines] + list(launch_noise.values())
+    return _Prepared(
+        lines=lines,
+        launch_noise=launch_noise,
+        params_sd=float(np.sqrt(sum(lp.param_sd**2 for lp in lines))),
+        noise_sd=float(np.sqrt(sum(float(nz.weight @ nz.weight) for nz in noises))),
+        walk_sd=float(np.sqrt(sum(float(lp.walk.weight @ lp.walk.weight) for lp in lines))),
+    )
+
+
+def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
+    gap = int(plan.sim_months[0]) - fit.last_month - 1 if plan.n_sim else 0
+    noise = _ar1_noise(fit.sigma * plan.noise_scale, fit.phi, gap, fit.last_resid, plan.n_sim)
+    log_point = fit.log_level(fit.params[None, :], plan.sim_months)[0] + plan.log_season
+    point = np.exp(log_point + noise.start)
+    noise = dataclasses.replace(noise, weight=noise.matrix.T @ point)
+    walk = _walk(plan)
+    walk = dataclasses.replace(walk, weight=walk.matrix.T @ point)
+    gradient = _volume_gradient(plan, fit, point)
+    uncertain = plan.parameter_uncertainty and bool(np.any(fit.cov))
+    param_sd = float(np.sqrt(max(gradient @ fit.cov @ gradient, 0.0))) if uncertain else 0.0
+    return _LinePrep(fit=fit, noise=noise, walk=walk, gradient=gradient, param_sd=param_sd)
+
+
+def _walk(plan: Plan) -> _Noise:
+    """The model-error walk: 0 at ``as_of``, sd ``error_walk * sqrt(h)`` h months later."""
+    n_sim, tau = plan.n_sim, plan.error_walk
+    first = int(plan.sim_months[0] - plan.as_of) if n_sim else 1  # horizon of the first month
+    bridge = tau * np.sqrt(first - 1.0)  # the months before the first simulated one, at once
+    matrix = np.zeros((n_sim, n_sim + 1))
+    matrix[:, 0] = bridge
+    matrix[:, 1:] = tau * np.tri(n_sim)
+    return _Noise(
+        phi=1.0,
+        state=0.0,
+        bridge=bridge,
+        innovation=tau,
+        start=np.zeros(n_sim),
+        matrix=matrix,
+        weight=np.zeros(n_sim + 1),
+    )
+
+
+def _ar1_noise(scale: float, phi: float, gap: int, e0: float, n_sim: int) -> _Noise:
+    """AR(1) with marginal sd ``scale`` from ``e0``, ``gap`` unsimulated steps before month 1."""
+    j = np.arange(1, n_sim + 1)
+    bridge = scale * np.sqrt(1.0 - phi ** (2 * gap))
+    innovation = scale * np.sqrt(1.0 - phi**2)
+    matrix = np.zeros((n_sim, n_sim + 1))
+    matrix[:, 0] = phi**j * bridge
+    lags = j[:, None] - j[None, :]  # month i's innovation in month j, lag j - i
+    matrix[:, 1:] = innovation * np.where(lags >= 0, phi ** np.maximum(lags, 0), 0.0)
+    return _Noise(
+        phi=phi,
+        state=phi**gap * e0,
+        bridge=bridge,
+        innovation=innovation,
+        start=phi ** (gap + j) * e0,
+        matrix=matrix,
+        weight=np.zeros(n_sim + 1),
+    )
+
+
+_STATIONARY = 10**6  # bridge steps after which the AR(1) state has its marginal sd
+
+
+def _launch_noise(plan: Plan, level: float) -> _Noise:
+    scale = plan.launch_sigma * plan.noise_scale
+    # Stationary from the year start: an infinite bridge gives the state its marginal sd.
+    noise = _ar1_noise(scale, plan.launch_phi, _STATIONARY, 0.0, plan.n_sim)
+    return dataclasses.replace(noise, weight=noise.matrix.T @ np.full(plan.n_sim, level))
+
+
+def _volume_gradient(plan: Plan, fit: LineFit, point: np.ndarray) -> np.ndarray:
+    """Gradient of the point year volume in the params, by central differences."""
+    k = fit.params.size
+    h = 1e-5 * np.maximum(1.0, np.abs(fit.params))
+    steps = np.concatenate([fit.params + np.diag(h), fit.params - np.diag(h)])  # (2k, k)
+    log_level = fit.log_level(steps, plan.sim_months)  # (2k, n_sim)
+    slope = (log_level[:k] - log_level[k:]) / (2 * h[:, None])
+    return slope @ point
+
+
+# ---------------------------------------------------------------- one chunk
+
+
+def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
+    n = draws.n
+    if plan.n_sim == 0:
+        paths = np.broadcast_to(plan.reported, (n, plan.months.size)).copy()
+        return _Chunk(paths=paths, lines={}, inputs=draws.inputs)
+    scores = (
+        _Score(draws, "model.params", prep.params_sd),
+        _Score(draws, "model.noise", prep.noise_sd),
+        _Score(draws, "model.error_walk", prep.walk_sd),
+    )
+    lines = _fitted_demand(plan, prep, draws, scores)
+    lines.update(_launches(plan, prep, draws, scores[1]))
+    for score in scores:
+        score.finish()
+    _apply_multipliers(plan, draws, lines)
+    _apply_line_capacity(plan, draws, lines)
+    total = sum(lines.values(), np.zeros((n, plan.n_sim)))
+    total = _total_capacity(plan, draws, lines, total)
+    paths = np.empty((n, plan.months.size))
+    paths[:, : plan.n_reported] = plan.reported
+    paths[:, plan.n_reported :] = total
+    return _Chunk(paths=paths, lines=lines, inputs=draws.inputs)
+
+
+def _fitted_demand(
+    plan: Plan, prep: _Prepared, draws: _Draws, scores: tuple[_Score, _Score, _Score]
+) -> dict[str, np.ndarray]:
+    demand: dict[str, np.ndarray] = {}
+    model_params, model_noise, model_walk = scores
+    for lp in prep.lines:
+        fit = lp.fit
+        params = _line_params(plan, lp, draws, prep.params_sd, model_params)
+        z = _line_noise(f"lines.{fit.line}.noise", lp.noise, draws, prep.noise_sd, model_noise)
+        log_d = fit.log_level(params, plan.sim_months)
+        log_d += plan.log_season
+        lp.noise.add_to(log_d, z)
+        if plan.error_walk > 0:
+            y = _line_noise(
+                f"lines.{fit.line}.error_walk", lp.walk, draws, prep.walk_sd, model_walk
+            )
+            lp.walk.add_to(log_d, y)
+        demand[fit.line] = np.exp(log_d, out=log_d)
+    return demand
+
+
+class _Score:
+    """Per-path standard normal score of a combined vector input (``model.params``,
+    ``model.noise``, ``model.error_walk``)."""
+
+    def __init__(self, draws: _Draws, key: str, sd: float) -> None:
+        self.draws, self.key, self.sd = draws, key, sd
+        self.total = np.zeros(draws.n)
+
+    def add(self, effect: np.ndarray) -> None:
+        self.total += effect
+
+    def finish(self) -> None:
+        if self.sd > 0:
+            self.draws.keep(self.key, self.total / self.sd)
+
+
+def _line_params(
+    plan: Plan, lp: _LinePrep, draws: _Draws, total_sd: float, score: _Score
+) -> np.ndarray:
+    fit, key, n = lp.fit, f"lines.{lp.fit.line}.params", draws.n
+    if lp.param_sd == 0:
+        return np.broadcast_to(fit.params, (n, fit.params.size))
+    if key in draws.pinned or score.key in draws.pinned:
+        sd = lp.param_sd if key in draws.pinned else total_sd
+        u = draws.pinned.get(key, draws.pinned.get(score.key))
+        shift = ndtri(u) * (fit.cov @ lp.gradient) / sd
+        params = np.broadcast_to(fit.params + shift, (n, fit.params.size))
+    else:
+        params = draws.each_block(key, lambda rng, size: fit.draw_params(rng, size))
+    effect = _dot(params - fit.params, lp.gradient)
+    draws.keep(key, effect / lp.param_sd)
+    score.add(effect)
+    return params
+
+
+def _line_noise(
+    key: str, noise: _Noise, draws: _Draws, total_sd: float, score: _Score
+) -> np.ndarray:
+    """Standard normals (n, n_sim + 1) driving one line's noise or walk, or their pinned value."""
+    norm = float(np.sqrt(noise.weight @ noise.weight))
+    if norm == 0:
+        return np.zeros((1, noise.weight.size))
+    if key in draws.pinned or score.key in draws.pinned:
+        u = draws.pinned.get(key, draws.pinned.get(score.key))
+        z = ndtri(u) * noise.weight[None, :] / (norm if key in draws.pinned else total_sd)
+        z = np.broadcast_to(z, (draws.n, noise.weight.size))
+    else:
+        z = draws.each_block(key, lambda rng, size: rng.standard_normal((size, noise.weight.size)))
+    if draws.record:
+        effect = _dot(z, noise.weight)
+        draws.keep(key, effect / norm)
+        score.add(effect)
+    return z
+
+
+# ---------------------------------------------------------------- events
+
+
+def _launches(
+    plan: Plan, prep: _Prepared, draws: _Draws, noise_score: _Score
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for event in plan.events:
+        if not isinstance(event, LaunchEvent):
+            continue
+        key = f"events.{event.name}"
+        start = draws.scalar(f"{key}.start", event.start)
+        level = draws.scalar(f"{key}.level", event.level)
+        mass = _ramp_mass(plan, draws, key, start, event.ramp_months, 1.0, event.start.is_fixed)
+        noise = prep.launch_noise[event.name]
+        z = _line_noise(f"lines.{event.line}.noise", noise, draws, prep.noise_sd, noise_score)
+        log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
+        noise.add_to(log_f, z)
+        out[event.line] = ev.launch_volume(level, mass) * np.exp(log_f)
+    return out
+
+
+def _ramp_mass(
+    plan: Plan,
+    draws: _Draws,
+    key: str,
+    start: np.ndarray,
+    length: Dist | None,
+    unit: float,
+    start_fixed: bool,
+) -> np.ndarray:
+    """Ramp mass (n, n_sim) from ``start``: linear over ``length`` (in ``unit`` months)."""
+    if length is not None:
+        field = "ramp_months" if unit == 1.0 else "ramp_weeks"
+        months = draws.scalar(f"{key}.{field}", length) / unit
+        return ev.linear_ramp_mass(start, months, plan.month_pos)
+    u = draws.uniform(f"{key}.ramp")
+    draws.keep(f"{key}.ramp", u)
+    # Decided by the inputs, not by the values in this chunk, so chunking cannot change it.
+    return ev.shaped_ramp_mass(start, plan.month_pos, plan.ramp, u, interpolate=not start_fixed)
+
+
+def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
+    """Line multipliers, shocks, dips/boosts and gaps: products on the demand of lines."""
+    for name, dist in plan.multipliers.items():
+        if name in lines:
+            lines[name] *= draws.scalar(f"lines.{name}.multiplier", dist)[:, None]
+    for event in plan.events:
+        targets = lines if event.line is None else (event.line,)
+        if isinstance(event, MultiplierEvent):  # only its months: the rest are times 1 exactly
+            factor = draws.scalar(f"events.{event.name}.factor", event.factor)[:, None]
+            for j in np.flatnonzero(np.isin(plan.sim_months, event.months)):
+                for name in targets:
+                    lines[name][:, j] *= factor[:, 0]
+            continue
+        event_factor = _event_factor(plan, draws, event)
+        if event_factor is None:
+            continue
+        for name in targets:
+            lines[name] *= event_factor
+
+
+def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
+    key = f"events.{event.name}"
+    if isinstance(event, MultiplierEvent):
+        factor = draws.scalar(f"{key}.factor", event.factor)
+        return ev.multiplier_factor(factor, np.isin(plan.sim_months, event.months))
+    if isinstance(event, ShockEvent):
+        u = draws.uniform(f"{key}.occurs")
+        hit = u > 1.0 - event.probability
+        draws.keep(f"{key}.occurs", hit, 0 < event.probability < 1)
+        start = draws.scalar(f"{key}.start", event.start)
+        months = draws.scalar(f"{key}.months", event.months)
+        size = draws.scalar(f"{key}.size", event.size)
+        return ev.shock_factor(hit, start, months, size, plan.month_pos)
+    if isinstance(event, GapEvent):
+        return _gap_factor(plan, draws, event, key)
+    return None
+
+
+def _gap_factor(plan: Plan, draws: _Draws, event: GapEvent, key: str) -> np.ndarray:
+    start = draws.scalar(f"{key}.start", event.start)
+    length = draws.scalar(f"{key}.weeks", event.weeks) / ev.WEEKS_PER_MONTH
+    level = draws.scalar(f"{key}.level", event.level)
+    fixed = event.start.is_fixed and event.weeks.is_fixed
+    restart = start + length
+    mass = _ramp_mass(plan, draws, key, restart, event.ramp_weeks, ev.WEEKS_PER_MONTH, fixed)
+    return ev.gap_factor(start, length, level, plan.month_pos, mass)
+
+
+def _capacity(plan: Plan, draws: _Draws, event: CapacityEvent) -> np.ndarray:
+    key = f"events.{event.name}"
+    limit = draws.scalar(f"{key}.limit", event.limit)
+    step = step_limit = None
+    if event.step_month is not None and event.step_limit is not None:
+        step = draws.scalar(f"{key}.step_month", event.step_month)
+        step_limit = draws.scalar(f"{key}.step_limit", event.step_limit)
+    return ev.capacity_limit(limit, step, step_limit, plan.month_pos)
+
+
+def _apply_line_capacity(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
+    for event in plan.events:
+        if isinstance(event, CapacityEvent) and event.line is not None:
+            cap = _capacity(plan, draws, event)
+            lines[event.line] = ev.apply_capacity(lines[event.line], cap, event.overflow)
+
+
+def _total_capacity(
+    plan: Plan, draws: _Draws, lines: dict[str, np.ndarray], total: np.ndarray
+) -> np.ndarray:
+    stack = np.stack(list(lines.values())) if draws.keep_lines else None
+    for event in plan.events:
+        if isinstance(event, CapacityEvent) and event.line is None:
+            cap = _capacity(plan, draws, event)
+            total = ev.apply_capacity(total, cap, event.overflow)
+            if stack is not None:
+                stack = ev.share_capacity(stack, cap, event.overflow)
+    if stack is not None:
+        lines.update(zip(lines, stack, strict=True))
+    return total
+
+
+# ---------------------------------------------------------------- inputs and pins
+
+
+def _input_table(plan: Plan) -> list[tuple[str, bool]]:
+    """Every input key with whether it is uncertain."""
+    table: list[tuple[str, bool]] = []
+    uncertain_params = plan.parameter_uncertainty and any(np.any(f.cov) for f in plan.lines)
+    noisy = plan.noise_scale > 0 and plan.n_sim > 0
+    table.append(("model.params", uncertain_params))
+    table.append(("model.noise", noisy and any(f.sigma > 0 for f in plan.lines)))
+    walking = plan.error_walk > 0 and plan.n_sim > 0
+    table.append(("model.error_walk", walking and bool(plan.lines)))
+    for fit in plan.lines:
+        table.append(
+            (f"lines.{fit.line}.params", plan.parameter_uncertainty and bool(np.any(fit.cov)))
+        )
+        table.append((f"lines.{fit.line}.noise", noisy and fit.sigma > 0))
+        table.append((f"lines.{fit.line}.error_walk", walking))
+    for event in plan.events:
+        if isinstance(event, LaunchEvent):
+            table.append((f"lines.{event.line}.noise", noisy and plan.launch_sigma > 0))
+    for name, dist in plan.multipliers.items():
+        if name in plan.line_names:
+            table.append((f"lines.{name}.multiplier", not dist.is_fixed))
+    for event in plan.events:
+        table.extend(_event_inputs(event))
+    return table
+
+
+def _event_inputs(event: Event) -> list[tuple[str, bool]]:
+    key = f"events.{event.name}"
+    fields: dict[str, Dist | None] = {}
+    extra: list[tuple[str, bool]] = []
+    if isinstance(event, GapEvent):
+        fields = {"start": event.start, "weeks": event.weeks, "level": event.level}
+        fields["ramp_weeks"] = event.ramp_weeks
+        if event.ramp_weeks is None:
+            extra.append((f"{key}.ramp", True))
+    elif isinstance(event, MultiplierEvent):
+        fields = {"factor": event.factor}
+    elif isinstance(event, CapacityEvent):
+        fields = {"limit": event.limit, "step_month": event.step_month}
+        fields["step_limit"] = event.step_limit
+    elif isinstance(event, LaunchEvent):
+        fields = {"start": event.start, "level": event.level, "ramp_months": event.ramp_months}
+        if event.ramp_months is None:
+            extra.append((f"{key}.ramp", True))
+    elif isinstance(event, ShockEvent):
+        extra.append((f"{key}.occurs", 0 < event.probability < 1))
+        fields = {"start": event.start, "months": event.months, "size": event.size}
+    pairs = [(f"{key}.{f}", not d.is_fixed) for f, d in fields.items() if d is not None]
+    return pairs + extra
+
+
+def _check_pinned(plan: Plan, pinned: Mapping[str, float]) -> Mapping[str, float]:
+    known = {key for key, _ in _input_table(plan)}
+    problems = [
+        f"pinned: {key}: unknown input (uncertain inputs: {', '.join(input_keys(plan))})"
+        for key in pinned
+        if key not in known
+    ]
+    problems += [
+        f"pinned: {key}: quantile must be strictly between 0 and 1, got {u!r}"
+        for key, u in pinned.items()
+        if not 0.0 < float(u) < 1.0
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return {key: float(u) for key, u in pinned.items()}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _dot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Row-wise ``x @ w`` without BLAS, whose rounding may depend on the number of rows."""
+    return (x * w).sum(axis=1)
+
+
+def _store(
+    target: dict[str, np.ndarray], parts: Mapping[str, np.ndarray], rows: slice, n: int
+) -> None:
+    for key, values in parts.items():
+        if key not in target:
+            target[key] = np.empty((n, *values.shape[1:]))
+        target[key][rows] = values
+
+
+def _histogram_edges(paths: np.ndarray, n_bins: int) -> np.ndarray:
+    lo, hi = paths.min(axis=0), paths.max(axis=0)
+    pad = np.maximum((hi - lo) / 2, 1e-9 * np.maximum(np.abs(hi), 1.0))
+    lo = np.where(lo >= 0, np.maximum(lo - pad, 0.0), lo - pad)
+    hi = hi + pad
+    return np.linspace(lo, hi, n_bins + 1, axis=1)
+
+
+def _histogram_quantiles(counts: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Quantiles (q, n_months) from per-month bin counts, linear within a bin."""
+    n = counts[0].sum()
+    out = np.empty((levels.size, counts.shape[0]))
+    for j in range(counts.shape[0]):
+        cdf = np.concatenate([[0], np.cumsum(counts[j])]) / max(n, 1)
+        out[:, j] = np.interp(levels, cdf, edges[j])
+    return out

@@ -1,0 +1,436 @@
+"""Several scenarios on common random numbers, ranked and compared with a baseline.
+
+Every scenario runs with the same ``seed`` and ``n_paths``. The engine keys each input's
+random stream by block and input *name* (``simulate.py``), so inputs the scenarios share
+(the fitted model's parameters and noise, and events of the same name) get identical draws
+path by path. Differences between scenarios are then measured path by path, and their
+standard errors are paired ones, usually far smaller than either scenario's own:
+
+- P(hit): ``d = hit_A - hit_B`` per path (each 0 or 1); the difference is ``mean(d)`` and its
+  standard error ``sd(d) / sqrt(n)``.
+- median: the Bahadur representation ``median_hat - m ~ s * (1/2 - 1{x <= m})`` per path,
+  with ``s = 1 / f(m)`` the sparsity (Bahadur, *Ann. Math. Statist.* 37, 1966), so the
+  difference's standard error is ``sd(s_A (1/2 - 1{A <= m_A}) - s_B (1/2 - 1{B <= m_B})) /
+  sqrt(n)``. ``s`` is Siddiqui's difference quotient of the sorted totals over the ranks
+  ``n (1/2 +- h)``, with the Hall-Sheather bandwidth ``h = n**(-1/3)`` (its value at the median
+  to within 3%; Koenker, *Quantile Regression*, 2005, section 3.4). Deterministic, and
+  O(n) where a bootstrap would be O(n) per replicate.
+
+Fits are shared: scenarios with the same data, ``history.as_of`` and model families use one
+fit per process (``fitted_for``).
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forecast.engine.parallel import map_ordered
+from forecast.engine.run import Fitted, data_hash, fit_for, run_scenario, scenario_families
+from forecast.errors import ConfigError
+from forecast.load.history import load_history
+from forecast.scenario.parse import load_scenario
+from forecast.scenario.types import Scenario
+from forecast.summarise.summary import Summary
+from forecast.write.files import SUMMARY_COLUMNS, RunRecord, csv_text, summary_row
+from forecast.write.tables import Cell
+
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "Comparison",
+    "ComparisonRow",
+    "ScenarioRun",
+    "compare_runs",
+    "compare_scenarios",
+    "comparison_csv",
+    "comparison_dicts",
+    "expand_patterns",
+    "fit_all",
+    "fit_key",
+    "fitted_for",
+    "format_comparison",
+    "paired_differences",
+    "sparsity",
+]
+
+DIFF_COLUMNS = ("rank", "baseline", "d_p_hit", "d_p_hit_se", "d_median", "d_median_se")
+COMPARISON_COLUMNS = (*SUMMARY_COLUMNS, *DIFF_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioRun:
+    """One scenario's answer and its annual total on every path (n_paths,)."""
+
+    summary: Summary
+    record: RunRecord
+    totals: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComparisonRow:
+    """A scenario against the baseline: differences are scenario minus baseline."""
+
+    run: ScenarioRun
+    rank: int  # 1 = highest P(hit); ties broken by the higher median
+    d_p_hit: float
+    d_p_hit_se: float
+    d_median: float
+    d_median_se: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """Every scenario, best first, each compared with ``baseline`` (a scenario name)."""
+
+    baseline: str
+    rows: tuple[ComparisonRow, ...]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def expand_patterns(patterns: Sequence[str | Path]) -> list[Path]:
+    """Files named by ``patterns``, expanding ``*``, ``?`` and ``[...]`` in sorted order.
+
+    The shell usually expands globs; this covers quoted patterns and shells that do not.
+    A file given twice is kept once, at its first place.
+
+    Raises
+    ------
+    ConfigError
+        For each pattern that matches no file.
+    """
+    found: list[Path] = []
+    problems: list[str] = []
+    for pattern in map(str, patterns):
+        if Path(pattern).exists() or not glob.has_magic(pattern):
+            matches = [pattern]
+        else:
+            matches = sorted(glob.glob(pattern))
+        if not matches:
+            problems.append(f"{pattern}: no file matches this pattern")
+        found += [Path(m) for m in matches if Path(m).resolve() not in _resolved(found)]
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
+def _resolved(paths: Sequence[Path]) -> set[Path]:
+    return {p.resolve() for p in paths}
+
+
+def load_all(paths: Sequence[Path], overrides: Sequence[str] = ()) -> list[Scenario]:
+    """Load every scenario, reporting the problems of all files and duplicate names at once."""
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path, overrides=overrides))
+        except ConfigError as error:
+            problems.extend(error.problems)
+    first: dict[str, Path | None] = {}
+    for scenario in scenarios:
+        if scenario.name in first:
+            problems.append(
+                f"{scenario.path}: scenario.name: {scenario.name!r} is also the name of "
+                f"{first[scenario.name]}; names must differ to compare"
+            )
+        first.setdefault(scenario.name, scenario.path)
+    if problems:
+        raise ConfigError(problems)
+    return scenarios
+
+
+def pick_baseline(names: Sequence[str], baseline: str | None) -> str:
+    """``baseline`` if given (it must be one of ``names``), else "baseline" if present, else the first."""
+    if baseline is None:
+        return "baseline" if "baseline" in names else names[0]
+    if baseline not in names:
+        raise ConfigError(
+            f"--baseline: no scenario named {baseline!r} (scenarios: {', '.join(names)})"
+        )
+    return baseline
+
+
+# ---------------------------------------------------------------- running
+
+
+FitKey = tuple[str, str, int, tuple[tuple[str, str], ...]]
+_FITS: dict[FitKey, Fitted] = {}
+
+
+def fit_key(scenario: Scenario) -> FitKey:
+    """What a fit depends on: data folder, the data's hash, ``as_of`` and the families.
+
+    The hash is part of the key, so an edited history is fitted afresh.
+    """
+    history = load_history(scenario.data_dir)
+    families = tuple(sorted(scenario_families(scenario, history.lines).items()))
+    return (str(scenario.data_dir), data_hash(scenario.data_dir), scenario.as_of, families)
+
+
+def fitted_for(scenario: Scenario) -> Fitted:
+    """``run.fit_for``, memoised per process on ``fit_key``."""
+    key = fit_key(scenario)
+    if key not in _FITS:
+        _FITS[key] = fit_for(load_history(scenario.data_dir), scenario)
+    return _FITS[key]
+
+
+def fit_all(
+    scenarios: Sequence[Scenario], paths: Sequence[Path], overrides: Sequence[str], workers: int
+) -> list[Fitted]:
+    """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``)."""
+    keys = [fit_key(scenario) for scenario in scenarios]
+    todo = {key: path for key, path in zip(keys, paths, strict=True) if key not in _FITS}
+    jobs = [(path, tuple(overrides)) for path in todo.values()]
+    _FITS.update(zip(todo, map_ordered(_fit_path, jobs, workers), strict=True))
+    return [_FITS[key] for key in keys]
+
+
+def _fit_path(item: tuple[Path, tuple[str, ...]]) -> Fitted:
+    path, overrides = item
+    return fitted_for(load_scenario(path, overrides=overrides))
+
+
+def run_one(
+    path: Path,
+    *,
+    n_paths: int,
+    seed: int,
+    overrides: Sequence[str] = (),
+    fitted: Fitted | None = None,
+) -> ScenarioRun:
+    """Run one scenario file with the given ``n_paths`` and ``seed`` (a worker's job)."""
+    scenario = load_scenario(path, overrides=overrides)
+    fitted = fitted or fitted_for(scenario)
+    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted)
+    totals = result.paths.sum(axis=1)
+    return ScenarioRun(summary=result.summary, record=result.record, totals=totals)
+
+
+def _run_path(item: tuple[Path, int, int, tuple[str, ...], Fitted]) -> ScenarioRun:
+    path, n_paths, seed, overrides, fitted = item
+    return run_one(path, n_paths=n_paths, seed=seed, overrides=overrides, fitted=fitted)
+
+
+# ---------------------------------------------------------------- differences
+
+
+def paired_differences(
+    totals: np.ndarray, base: np.ndarray, *, target: float, base_target: float
+) -> tuple[float, float, float, float]:
+    """Scenario minus baseline, path by path, with paired standard errors.
+
+    Parameters
+    ----------
+    totals, base : ndarray, shape (n_paths,)
+        Annual totals of the scenario and of the baseline on common random numbers.
+    target, base_target : float
+        The scenario's and the baseline's targets (usually equal).
+
+    Returns
+    -------
+    (d_p_hit, d_p_hit_se, d_median, d_median_se) : tuple of float
+    """
+    n = totals.size
+    d_hit = (totals >= target).astype(float) - (base >= base_target)
+    med, base_med = float(np.median(totals)), float(np.median(base))
+    influence = sparsity(totals) * (0.5 - (totals <= med)) - sparsity(base) * (
+        0.5 - (base <= base_med)
+    )
+    if n < 2:
+        return float(d_hit.mean()), 0.0, med - base_med, 0.0
+    root_n = np.sqrt(n)
+    d_median_se = float(influence.std(ddof=1) / root_n)
+    return float(d_hit.mean()), float(d_hit.std(ddof=1) / root_n), med - base_med, d_median_se
+
+
+def sparsity(x: np.ndarray) -> float:
+    """``1 / f(median)`` of the sample ``x`` (n,): Siddiqui's quotient, bandwidth ``n**(-1/3)``."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n = x.size
+    if n < 3:
+        return 0.0
+    h = min(n ** (-1 / 3), 0.49)
+    lo, hi = int(np.floor(n * (0.5 - h))), min(int(np.ceil(n * (0.5 + h))), n - 1)
+    return float((x[hi] - x[lo]) * n / (hi - lo))
+
+
+def rank_runs(runs: Sequence[ScenarioRun]) -> list[int]:
+    """Ranks (1 = best): higher P(hit) first, then the higher median, then input order."""
+    order = sorted(
+        range(len(runs)),
+        key=lambda i: (-runs[i].summary.p_hit, -runs[i].summary.quantile(0.5), i),
+    )
+    ranks = [0] * len(runs)
+    for rank, i in enumerate(order, start=1):
+        ranks[i] = rank
+    return ranks
+
+
+# ---------------------------------------------------------------- the entry point
+
+
+def compare_scenarios(
+    patterns: Sequence[str | Path],
+    *,
+    baseline: str | None = None,
+    n_paths: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    workers: int = 1,
+) -> Comparison:
+    """Run every scenario on common random numbers and compare each with the baseline.
+
+    Parameters
+    ----------
+    patterns : sequence of str or Path
+        Scenario files or glob patterns (``scenarios/*.toml``).
+    baseline : str, optional
+        The name of the scenario to compare with (default: "baseline" if present, else the
+        first).
+    n_paths, seed : int, optional
+        Used for every scenario (default: the first scenario's).
+    overrides : sequence of str
+        ``--set`` strings applied to every scenario.
+    workers : int
+        Processes running scenarios; the result does not depend on it.
+
+    Returns
+    -------
+    Comparison
+        Rows best first (highest P(hit)).
+
+    Example
+    -------
+    >>> comparison = compare_scenarios(["scenarios/*.toml"], n_paths=20_000)  # doctest: +SKIP
+    >>> print(format_comparison(comparison))  # doctest: +SKIP
+    """
+    paths = expand_patterns(patterns)
+    scenarios = load_all(paths, overrides)
+    names = [s.name for s in scenarios]
+    base_name = pick_baseline(names, baseline)
+    n_paths = scenarios[0].n_paths if n_paths is None else n_paths
+    seed = scenarios[0].seed if seed is None else seed
+    fits = fit_all(scenarios, paths, overrides, workers)
+    items = [(p, n_paths, seed, tuple(overrides), f) for p, f in zip(paths, fits, strict=True)]
+    runs = map_ordered(_run_path, items, workers)
+    rows = compare_runs(runs, names.index(base_name))
+    return Comparison(baseline=base_name, rows=rows)
+
+
+def compare_runs(runs: Sequence[ScenarioRun], base_index: int) -> tuple[ComparisonRow, ...]:
+    """Rank ``runs`` and difference each from ``runs[base_index]``; rows best first."""
+    base = runs[base_index]
+    rows = []
+    for run, rank in zip(runs, rank_runs(runs), strict=True):
+        diffs = (0.0, 0.0, 0.0, 0.0)  # the baseline against itself: exactly zero
+        if run is not base:
+            diffs = paired_differences(
+                run.totals, base.totals, target=run.summary.target, base_target=base.summary.target
+            )
+        d_p_hit, d_p_hit_se, d_median, d_median_se = diffs
+        rows.append(
+            ComparisonRow(
+                run=run,
+                rank=rank,
+                d_p_hit=d_p_hit,
+                d_p_hit_se=d_p_hit_se,
+                d_median=d_median,
+                d_median_se=d_median_se,
+            )
+        )
+    return tuple(sorted(rows, key=lambda row: row.rank))
+
+
+# ---------------------------------------------------------------- output
+
+
+def comparison_cells(comparison: Comparison) -> list[tuple[Cell, ...]]:
+    """One row of ``COMPARISON_COLUMNS`` per scenario, best first."""
+    return [
+        (
+            *summary_row(row.run.summary, row.run.record),
+            row.rank,
+            comparison.baseline,
+            round(row.d_p_hit, 6),
+            round(row.d_p_hit_se, 6),
+            round(row.d_median, 1),
+            round(row.d_median_se, 1),
+        )
+        for row in comparison.rows
+    ]
+
+
+def comparison_csv(comparison: Comparison) -> str:
+    """``comparison.csv``: the summary.csv columns, then rank, baseline and the differences."""
+    return csv_text(COMPARISON_COLUMNS, comparison_cells(comparison))
+
+
+def comparison_dicts(comparison: Comparison) -> list[dict[str, Cell]]:
+    """The CSV rows as ``{column: value}`` dicts (what ``charts.plot_compare`` takes)."""
+    return [
+        dict(zip(COMPARISON_COLUMNS, cells, strict=True)) for cells in comparison_cells(comparison)
+    ]
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """The aligned table ``forecast compare`` prints, best scenario first."""
+    headers = (
+        "rank",
+        "scenario",
+        "P(hit)",
+        "± s.e.",
+        "median",
+        "p05",
+        "p95",
+        f"ΔP vs {comparison.baseline}",
+        "± paired",
+        "Δmedian",
+        "± paired",
+    )
+    rows = [
+        _table_row(row, row.run.summary.scenario == comparison.baseline) for row in comparison.rows
+    ]
+    return _align(headers, rows, left=(1,))
+
+
+def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
+    s = row.run.summary
+    diffs = (
+        ("", "", "", "")
+        if is_base
+        else (
+            f"{row.d_p_hit:+.2%}",
+            f"{row.d_p_hit_se:.2%}",
+            f"{row.d_median:+,.0f}",
+            f"{row.d_median_se:,.0f}",
+        )
+    )
+    return (
+        str(row.rank),
+        s.scenario,
+        f"{s.p_hit:.1%}",
+        f"{s.p_hit_se:.2%}",
+        f"{s.quantile(0.5):,.0f}",
+        f"{s.quantile(0.05):,.0f}",
+        f"{s.quantile(0.95):,.0f}",
+        *diffs,
+    )
+
+
+def _align(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int]) -> str:
+    """Columns padded to their widest cell: ``left`` columns left-aligned, others right."""
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])

@@ -1,0 +1,395 @@
+"""Which uncertain inputs move the answer most: a tornado table on common random numbers.
+
+For every uncertain input of a plan (``simulate.input_keys``: each distribution of the
+scenario, the growth parameters, the noise and the model-error walk of each line, and each of
+those for all lines at once as ``model.params``, ``model.noise`` and ``model.error_walk``), the scenario is simulated twice more with
+that input held at its 10th and at its 90th percentile while every other input keeps its
+own random draws (``simulate_paths(..., pinned={key: u})`` on the same seed). The swing is
+how far P(hit) and the median annual total move between the two. Because the other inputs'
+draws are shared, the swing is free of most Monte Carlo noise.
+
+The baseline run (every input random) records each input per path, and ``rank_correlation``
+is Spearman's rho between that input and the annual total across paths, as @RISK reports
+it. For the vector inputs (``*.params``, ``*.noise``, ``*.error_walk``) the recorded value is the standard
+normal score of the draw along the direction that moves the year's volume most; their
+``low_value``/``high_value`` are left empty, since a vector has no single value to show.
+A shock's ``occurs`` is 0 or 1; a fitted ramp's ``ramp`` is the uniform picking its speed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from forecast.engine.parallel import map_ordered
+from forecast.scenario.types import Scenario
+from forecast.simulate.paths import input_keys, simulate_paths
+from forecast.simulate.plan import Plan
+from forecast.summarise.summary import hit_probability
+from forecast.write.tables import Cell, write_csv
+
+__all__ = [
+    "COLUMNS",
+    "HIGH",
+    "LOW",
+    "InputEffect",
+    "Sensitivity",
+    "format_sensitivity",
+    "measure_sensitivity",
+    "n_runs",
+    "prepare_sensitivity",
+    "rank_correlation",
+    "run_sensitivity",
+    "sensitivity_rows",
+    "write_sensitivity",
+]
+
+LOW, HIGH = 0.1, 0.9
+"""Quantiles at which each input is held."""
+
+COLUMNS = (
+    "input",
+    "low_value",
+    "high_value",
+    "p_hit_low",
+    "p_hit_high",
+    "p_hit_swing",
+    "median_low",
+    "median_high",
+    "median_swing",
+    "rank_correlation",
+)
+VECTOR_SUFFIXES = (".params", ".noise", ".error_walk")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputEffect:
+    """One input's effect on the answer, held at ``LOW`` and at ``HIGH``.
+
+    ``low_value``/``high_value`` are the input's values there (None for vector inputs);
+    medians are annual totals in units; ``rank_correlation`` is None if the input does not
+    vary across the baseline's paths.
+    """
+
+    input: str
+    low_value: float | None
+    high_value: float | None
+    p_hit_low: float
+    p_hit_high: float
+    median_low: float
+    median_high: float
+    rank_correlation: float | None
+
+    @property
+    def p_hit_swing(self) -> float:
+        return abs(self.p_hit_high - self.p_hit_low)
+
+    @property
+    def median_swing(self) -> float:
+        return abs(self.median_high - self.median_low)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sensitivity:
+    """The tornado: the baseline answer and every input's effect, largest swing first."""
+
+    scenario: str
+    target: int
+    target_year: int
+    n_paths: int
+    seed: int
+    p_hit: float  # every input random
+    p_hit_se: float
+    median: float
+    effects: tuple[InputEffect, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    key: str | None  # None: the baseline, every input random
+    u: float = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Outcome:
+    p_hit: float
+    p_hit_se: float
+    median: float
+    value: float | None = None  # the pinned input's value
+    correlations: dict[str, float | None] | None = None  # baseline only
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def run_sensitivity(
+    path_or_scenario: str | Path | Scenario,
+    *,
+    n_paths: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    workers: int = 1,
+    on_step: Callable[[int], None] | None = None,
+) -> Sensitivity:
+    """Load and fit a scenario once, then ``measure_sensitivity`` on it.
+
+    ``n_paths``/``seed`` override the scenario's ``[simulation]`` values.
+
+    Example
+    -------
+    >>> result = run_sensitivity("scenarios/combined.toml", n_paths=20_000)  # doctest: +SKIP
+    >>> result.effects[0].input, result.effects[0].p_hit_swing  # doctest: +SKIP
+    """
+    scenario, plan = prepare_sensitivity(
+        path_or_scenario, n_paths=n_paths, seed=seed, overrides=overrides
+    )
+    return measure_sensitivity(
+        plan,
+        scenario=scenario.name,
+        seed=scenario.seed,
+        n_paths=scenario.n_paths,
+        workers=workers,
+        on_step=on_step,
+    )
+
+
+def prepare_sensitivity(
+    path_or_scenario: str | Path | Scenario,
+    *,
+    n_paths: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+) -> tuple[Scenario, Plan]:
+    """The scenario (with ``n_paths``/``seed`` applied) and its plan, fitted once."""
+    from forecast.engine.run import fit_for, load, load_scenario_overrides, plan_for
+    from forecast.load.history import load_history
+
+    scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
+    fitted = fit_for(load_history(scenario.data_dir), scenario)
+    return scenario, plan_for(fitted, scenario)
+
+
+def n_runs(plan: Plan) -> int:
+    """Simulations ``measure_sensitivity`` makes: the baseline, then two per input."""
+    return 1 + 2 * len(input_keys(plan))
+
+
+def measure_sensitivity(
+    plan: Plan,
+    *,
+    scenario: str,
+    seed: int,
+    n_paths: int,
+    workers: int = 1,
+    on_step: Callable[[int], None] | None = None,
+) -> Sensitivity:
+    """Every uncertain input's effect on P(hit) and the median, largest swing first.
+
+    Parameters
+    ----------
+    plan : Plan
+    scenario : str
+        Name for the result.
+    seed : int
+        Shared by every run (common random numbers).
+    n_paths : int
+        Paths per run; ``n_runs(plan)`` runs in all.
+    workers : int
+        Processes; the result does not depend on it.
+    on_step : callable, optional
+        Called with the number of runs just finished (progress); ``n_runs(plan)`` in all.
+
+    Returns
+    -------
+    Sensitivity
+        Sorted by P(hit) swing, ties by median swing, then by input key.
+    """
+    keys = input_keys(plan)
+    jobs = [_Job(key=None)] + [_Job(key=k, u=u) for k in keys for u in (LOW, HIGH)]
+    # Plan.multipliers is a mappingproxy, which pickle refuses; a dict is equally valid.
+    portable = dataclasses.replace(plan, multipliers=dict(plan.multipliers))
+    run = partial(_run_job, portable, seed, n_paths)
+    outcomes = list(_map_in_batches(run, jobs, workers, on_step))
+    base = outcomes[0]
+    effects = [
+        _effect(key, outcomes[1 + 2 * i], outcomes[2 + 2 * i], base) for i, key in enumerate(keys)
+    ]
+    effects.sort(key=lambda e: (-e.p_hit_swing, -e.median_swing, e.input))
+    return Sensitivity(
+        scenario=scenario,
+        target=plan.target_units,
+        target_year=plan.target_year,
+        n_paths=n_paths,
+        seed=seed,
+        p_hit=base.p_hit,
+        p_hit_se=base.p_hit_se,
+        median=base.median,
+        effects=tuple(effects),
+    )
+
+
+# ---------------------------------------------------------------- one run
+
+
+def _run_job(plan: Plan, seed: int, n_paths: int, job: _Job) -> _Outcome:
+    """One simulation: the baseline with inputs recorded, or one input pinned at ``job.u``."""
+    pinned = {} if job.key is None else {job.key: job.u}
+    sim = simulate_paths(
+        plan, seed=seed, n_paths=n_paths, pinned=pinned, record_inputs=job.key is None
+    )
+    totals = sim.totals
+    p_hit, p_se = hit_probability(totals, plan.target_units)
+    median = float(np.median(totals))
+    if job.key is None:
+        assert sim.inputs is not None
+        correlations = {
+            k: rank_correlation(sim.inputs[k], totals) if k in sim.inputs else None
+            for k in input_keys(plan)
+        }
+        return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, correlations=correlations)
+    value = None if job.key.endswith(VECTOR_SUFFIXES) else _pinned_value(plan, seed, job)
+    return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, value=value)
+
+
+def _pinned_value(plan: Plan, seed: int, job: _Job) -> float:
+    """The value an input takes when pinned at ``job.u`` (the same on every path)."""
+    assert job.key is not None
+    sim = simulate_paths(plan, seed=seed, n_paths=1, pinned={job.key: job.u}, record_inputs=True)
+    assert sim.inputs is not None
+    return float(sim.inputs[job.key][0])
+
+
+def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Spearman's rho (average ranks for ties); None if either does not vary."""
+    from scipy.stats import rankdata
+
+    rx, ry = rankdata(x), rankdata(y)
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _effect(key: str, low: _Outcome, high: _Outcome, base: _Outcome) -> InputEffect:
+    assert base.correlations is not None
+    return InputEffect(
+        input=key,
+        low_value=low.value,
+        high_value=high.value,
+        p_hit_low=low.p_hit,
+        p_hit_high=high.p_hit,
+        median_low=low.median,
+        median_high=high.median,
+        rank_correlation=base.correlations.get(key),
+    )
+
+
+def _map_in_batches(
+    fn: Callable[[_Job], _Outcome],
+    jobs: Sequence[_Job],
+    workers: int,
+    on_step: Callable[[int], None] | None,
+) -> Iterator[_Outcome]:
+    """``map_ordered`` over ``jobs``, a few at a time so that progress can be reported.
+
+    ``map_ordered`` returns only when all its items are done; batches of ``2 * workers``
+    keep every process busy while ``on_step`` still moves every few seconds.
+    """
+    size = 2 * workers if workers > 1 else 1
+    for first in range(0, len(jobs), size):
+        batch = jobs[first : first + size]
+        yield from map_ordered(fn, batch, workers)
+        if on_step is not None:
+            on_step(len(batch))
+
+
+# ---------------------------------------------------------------- output
+
+
+def sensitivity_rows(result: Sensitivity) -> list[tuple[Cell, ...]]:
+    """The CSV rows, one per input in tornado order (columns ``COLUMNS``)."""
+    return [
+        (
+            e.input,
+            _maybe(e.low_value),
+            _maybe(e.high_value),
+            round(e.p_hit_low, 6),
+            round(e.p_hit_high, 6),
+            round(e.p_hit_swing, 6),
+            round(e.median_low, 1),
+            round(e.median_high, 1),
+            round(e.median_swing, 1),
+            _maybe(e.rank_correlation, 4),
+        )
+        for e in result.effects
+    ]
+
+
+def write_sensitivity(result: Sensitivity, path: str | Path) -> Path:
+    """Write the tornado table as CSV, whole or not at all."""
+    write_csv(path, COLUMNS, sensitivity_rows(result))
+    return Path(path)
+
+
+def format_sensitivity(result: Sensitivity) -> str:
+    """The answer and the tornado table, aligned for the terminal."""
+    r = result
+    head = (
+        f"{r.scenario}: P({r.target:,} in {r.target_year}) = {r.p_hit:.1%} ± {r.p_hit_se:.1%}"
+        f", median {r.median:,.0f}, with every input random ({r.n_paths:,} paths, seed {r.seed});"
+        f"\neach input held at its {LOW:.0%} and {HIGH:.0%} quantile on the same draws:"
+    )
+    headers = (
+        "input",
+        "low",
+        "high",
+        "P(hit) low",
+        "P(hit) high",
+        "swing",
+        "median low",
+        "median high",
+        "swing",
+        "rank corr",
+    )
+    rows = [
+        (
+            e.input,
+            _value_text(e.low_value),
+            _value_text(e.high_value),
+            f"{e.p_hit_low:.1%}",
+            f"{e.p_hit_high:.1%}",
+            f"{e.p_hit_swing:.1%}",
+            f"{e.median_low:,.0f}",
+            f"{e.median_high:,.0f}",
+            f"{e.median_swing:,.0f}",
+            "" if e.rank_correlation is None else f"{e.rank_correlation:+.2f}",
+        )
+        for e in r.effects
+    ]
+    return head + "\n" + _align(headers, rows)
+
+
+def _align(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """First column left-aligned, the rest right-aligned."""
+    widths = [max(len(c) for c in col) for col in zip(headers, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _value_text(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _maybe(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits)
