@@ -148,6 +148,6 @@ def command(
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
     if plot is not None:
-        from forecast.backtest.plots import plot_backtest
+        from forecast.write.charts import plot_backtest
 
         click.echo(f"wrote {plot_backtest(result.cases, plot)}")
