@@ -81,7 +81,8 @@ def n_paths_option(
 
 def seed_option(*, default: int | None = None) -> Decorator:
     """``--seed N``; None (no default) leaves the scenario's seed (itself ``DEFAULT_SEED``
-    unless the scenario sets one). Commands without a scenario pass ``DEFAULT_SEED``."""
+    unless the scenario sets one). ``backtest``, whose seed overrides every replayed
+    scenario's, passes ``default=DEFAULT_SEED``."""
     return click.option(
         "--seed",
         type=click.IntRange(min=0),
