@@ -179,3 +179,39 @@ def test_plot_without_matplotlib_fails_in_one_line(
     assert not (tmp_path / "x").exists()  # refused before any work
     assert PLOT_HINT == "--plot needs matplotlib: pip install 'forecast[plot]'"
     assert not (tmp_path / "x").exists()  # failed before running anything
+
+
+def test_backtest_plot_draws_reliability_and_pit_in_the_format_named(mpl, tmp_path: Path) -> None:
+    image = tmp_path / "backtest.svg"
+    args = ["backtest", "--no-references", "--from", "2025-10", "--to", "2025-11"]
+    args += ["--horizon", "1", "--n-paths", "100", "--plot", str(image)]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert out.output.endswith(f"wrote {image}\n")
+    svg = image.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg[:500]
+    for title in ("Reliability", "nominal coverage", "PIT: forecast", "PIT: naive"):
+        assert title in svg
+    assert [p.name for p in tmp_path.iterdir()] == ["backtest.svg"]  # atomic: no temporary
+
+
+@pytest.mark.parametrize(
+    ("name", "matplotlib", "message"),
+    [
+        ("chart.txt", True, "error: --plot: '{path}' does not end in an image format"),
+        ("chart", True, "error: --plot: '{path}' does not end in an image format"),
+        ("chart.png", False, f"error: {PLOT_HINT}\n"),
+    ],
+)
+def test_backtest_plot_is_refused_before_any_work(
+    name: str, matplotlib: bool, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if matplotlib:
+        _require_matplotlib()
+    else:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path, csv_out = tmp_path / name, tmp_path / "backtest.csv"
+    out = CliRunner().invoke(cli, ["backtest", "--plot", str(path), "--out", str(csv_out)])
+    assert out.exit_code == 2
+    assert out.stderr.startswith(message.format(path=path)) and out.stderr.count("\n") == 1
+    assert out.stdout == "" and not csv_out.exists()

@@ -77,11 +77,12 @@ def test_bundled_history_loads_read_only() -> None:
     assert not history.months.flags.writeable
 
 
-class TestReconciledBundledHistory:
-    @pytest.fixture(scope="class")
-    def rec(self):
-        return reconcile(load_history())
+@pytest.fixture(scope="module")
+def rec():
+    return reconcile(load_history())
 
+
+class TestReconciledBundledHistory:
     def test_22_months_whole_units(self, rec) -> None:
         assert rec.months.size == 22
         assert np.array_equal(rec.values, np.round(rec.values))

@@ -53,6 +53,21 @@ def test_summary_keeps_reported_months_and_pace_reaches_target() -> None:
     assert s.quantile(0.5) == pytest.approx(np.median(paths.sum(axis=1)))
 
 
+def test_identical_paths_have_exactly_zero_sd() -> None:
+    # 1000 equal totals (about 12,346): their pairwise-summed mean misses them by an ulp,
+    # which a plain std turns into an sd of about 4e-12.
+    paths = np.full((1000, 12), 12345.678 / 12)
+    s = summarise(paths, months=MONTHS, n_reported=0, target=10_000, scenario="same")
+    assert s.sd == 0.0
+
+
+def test_sd_is_the_sample_standard_deviation() -> None:
+    paths = np.zeros((4, 12))
+    paths[:, 0] = [90.0, 100.0, 110.0, 120.0]
+    s = summarise(paths, months=MONTHS, n_reported=0, target=100, scenario="t")
+    assert s.sd == pytest.approx(np.sqrt(500.0 / 3))
+
+
 @given(arrays(np.float64, (20, 12), elements=st.floats(0, 1e5)))
 def test_quantiles_are_ordered(paths: np.ndarray) -> None:
     s = summarise(paths, months=MONTHS, n_reported=0, target=500_000, scenario="h")

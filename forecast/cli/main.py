@@ -1,8 +1,10 @@
 """The ``forecast`` command: parses arguments, calls the library, reports errors.
 
-Commands live in ``forecast/commands/`` and are imported only when invoked, so that
+Commands live in ``forecast/cli/commands/`` and are imported only when invoked, so that
 ``forecast --help`` stays fast and heavy libraries (statsmodels, matplotlib) load only in
-the commands that need them.
+the commands that need them. Options that several commands share (``--set``, ``--seed``,
+``--n-paths``, ``--workers``, ``--plot``, ``--out``, ...) are defined once, in
+``forecast/cli/options.py``.
 """
 
 from __future__ import annotations

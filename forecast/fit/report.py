@@ -11,8 +11,7 @@ import numpy as np
 from forecast.fit.model import FitReport, LineReport
 from forecast.fit.seasonality import factor_table
 from forecast.months import format_month, year_months
-from forecast.write.files import csv_text
-from forecast.write.tables import Cell, format_table
+from forecast.write.tables import Cell, csv_text, format_table, rounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +20,6 @@ class Table:
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
-
-
-def _r(value: float, digits: int = 4) -> float:
-    return round(float(value), digits)
 
 
 def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
@@ -37,8 +32,8 @@ def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
                 (
                     r.line,
                     family,
-                    _r(r.cv.score[i]),
-                    *(_r(v) for v in r.cv.rmse[i]),
+                    rounded(r.cv.score[i], 4),
+                    *(rounded(v, 4) for v in r.cv.rmse[i]),
                     int(r.cv.n_failures[i]),
                     "yes" if family == r.cv.best else "",
                 )
@@ -53,7 +48,9 @@ def choice_rows(report: FitReport) -> list[tuple[Cell, ...]]:
         span = f"{format_month(r.months[0])}..{format_month(r.months[-1])}" if r.months.size else ""
         excluded = " ".join(format_month(m) for m in r.excluded)
         fit = fits.get(r.line)  # None: no usable months, so not in the model
-        family, sigma, phi = (fit.family, _r(fit.sigma), _r(fit.phi)) if fit else (None, None, None)
+        family, sigma, phi = (
+            (fit.family, rounded(fit.sigma, 4), rounded(fit.phi, 4)) if fit else (None, None, None)
+        )
         rows.append((r.line, family, span, int(r.months.size), excluded, sigma, phi, r.note))
     return rows
 
@@ -68,10 +65,10 @@ def parameter_rows(report: FitReport) -> list[tuple[Cell, ...]]:
                     fit.line,
                     fit.family,
                     name,
-                    _r(value),
-                    _r(s),
-                    _r(value - 1.645 * s),
-                    _r(value + 1.645 * s),
+                    rounded(value, 4),
+                    rounded(s, 4),
+                    rounded(value - 1.645 * s, 4),
+                    rounded(value + 1.645 * s, 4),
                 )
             )
     return rows
@@ -85,10 +82,16 @@ def prior_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
             continue
         for i, name in enumerate(r.with_prior.param_names):
             a, b = r.with_prior.params[i], r.without_prior.params[i]
-            rows.append((r.line, name, _r(a), _r(b), _r(a - b)))
+            rows.append((r.line, name, rounded(a, 4), rounded(b, 4), rounded(a - b, 4)))
         peak = [p[1] / p[2] - 1 for p in (r.with_prior.params, r.without_prior.params)]
         rows.append(
-            (r.line, "peak month (t)", _r(peak[0], 2), _r(peak[1], 2), _r(peak[0] - peak[1], 2))
+            (
+                r.line,
+                "peak month (t)",
+                rounded(peak[0], 2),
+                rounded(peak[1], 2),
+                rounded(peak[0] - peak[1], 2),
+            )
         )
     return rows
 
@@ -97,7 +100,7 @@ def ramp_rows(report: FitReport, n_months: int = 13) -> list[tuple[Cell, ...]]:
     u = np.array([0.1, 0.5, 0.9])
     k = np.arange(n_months, dtype=float)
     fractions = report.model.ramp.fraction(k, u)  # (3, n_months)
-    return [(int(m), *(_r(f) for f in fractions[:, i])) for i, m in enumerate(k)]
+    return [(int(m), *(rounded(f, 4) for f in fractions[:, i])) for i, m in enumerate(k)]
 
 
 def fit_tables(report: FitReport, year: int) -> list[Table]:
@@ -130,7 +133,10 @@ def fit_tables(report: FitReport, year: int) -> list[Table]:
             "reference",
             f"Reference class: {ref.n_launches} Chinese BEV launches ({ref.n_prior} in the prior)",
             ("statistic", "p10", "p50", "p90", "n"),
-            tuple((s.statistic, _r(s.p10), _r(s.p50), _r(s.p90), s.n) for s in ref.summary_rows()),
+            tuple(
+                (s.statistic, rounded(s.p10, 4), rounded(s.p50, 4), rounded(s.p90, 4), s.n)
+                for s in ref.summary_rows()
+            ),
         ),
         Table(
             "prior",
@@ -152,9 +158,9 @@ def fit_tables(report: FitReport, year: int) -> list[Table]:
                 (
                     format_month(r.month),
                     r.holiday_days,
-                    _r(r.market_factor),
-                    _r(r.adjustment),
-                    _r(r.factor),
+                    rounded(r.market_factor, 4),
+                    rounded(r.adjustment, 4),
+                    rounded(r.factor, 4),
                 )
                 for r in seasonal
             ),

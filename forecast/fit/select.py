@@ -4,8 +4,7 @@ For each cut-off ``n_train`` the family is refitted on the first ``n_train`` poi
 on the next 1..6 months (log scale): error of the point forecast (RMSE, MAE) and the CRPS of
 the normal predictive distribution from :meth:`GrowthFit.predictive`, whose spread grows with
 the horizon through the parameter covariance and the AR(1) noise. The family with the lowest
-mean CRPS is ``best``; an inverse-MSE weighted combination is scored the same way, with
-weights computed leaving out the fold being scored, so its score is honestly out of sample.
+mean CRPS is ``best``.
 """
 
 from __future__ import annotations
@@ -38,9 +37,6 @@ class CVResult:
     n_failures : (n_fam,) folds where the fit fell back or raised
     messages : per family, the distinct warnings/errors raised in its folds
     best : the family with the lowest score (or the default when ``too_short``)
-    combo_weights : (n_fam,) inverse-MSE weights over all folds
-    combo_score : score of the weighted combination (leave-one-fold-out weights)
-    combo_better : whether the combination scores lower than ``best``
     too_short : the series allowed fewer than ``MIN_FOLDS`` folds; nothing was scored
     note : why ``best`` was chosen when ``too_short``
     """
@@ -56,25 +52,8 @@ class CVResult:
     n_failures: np.ndarray
     messages: tuple[tuple[str, ...], ...]
     best: str
-    combo_weights: np.ndarray
-    combo_score: float
-    combo_better: bool
     too_short: bool = False
     note: str | None = None
-
-    def report(self) -> str:
-        """A plain-text table: one row per family, mean CRPS then RMSE per horizon."""
-        if self.too_short:
-            return f"cross-validation skipped: {self.note}; default family {self.best}"
-        head = "family      score  fail  " + "  ".join(f"rmse h{h}" for h in self.horizons)
-        rows = [head]
-        for i, fam in enumerate(self.families):
-            errs = "  ".join(f"{v:7.3f}" for v in self.rmse[i])
-            mark = " *" if fam == self.best else ""
-            rows.append(f"{fam:<10} {self.score[i]:6.3f} {self.n_failures[i]:5d}  {errs}{mark}")
-        better = "better" if self.combo_better else "not better"
-        rows.append(f"combination {self.combo_score:6.3f} ({better} than {self.best})")
-        return "\n".join(rows)
 
 
 def crps_normal(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -140,7 +119,6 @@ def cross_validate(
     truth = _truth(log_y, cutoffs, horizons)
     crps = crps_normal(truth, mean, sd)
     score = _score(crps)
-    combo_w, combo_score = _combination(err, mean, sd, truth)
     best = families[int(np.argmin(score))]
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN horizons stay NaN
@@ -156,9 +134,6 @@ def cross_validate(
             n_failures=np.array([f[3] for f in folds]),
             messages=tuple(f[4] for f in folds),
             best=best,
-            combo_weights=combo_w,
-            combo_score=combo_score,
-            combo_better=bool(combo_score < score.min()),
         )
 
 
@@ -206,38 +181,6 @@ def _score(crps: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(score), score, np.inf)
 
 
-def _inverse_mse_weights(err: np.ndarray) -> np.ndarray:
-    """Weights proportional to 1 / MSE over the given folds, (n_fam,); unscored families get 0."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mse = np.nanmean(err**2, axis=(1, 2))
-    inv = np.where(np.isfinite(mse) & (mse > 0), 1.0 / np.maximum(mse, 1e-12), 0.0)
-    return inv / inv.sum() if inv.sum() > 0 else np.full(inv.size, 1.0 / inv.size)
-
-
-def _combination(err, mean, sd, truth) -> tuple[np.ndarray, float]:
-    """Inverse-MSE weights over all folds, and the combination's leave-one-fold-out score.
-
-    The combined predictive is the normal with the weighted mixture's mean and variance
-    (law of total variance), with weights from the other folds only; a family that could
-    not forecast a point drops out of that point's mixture.
-    """
-    n_folds = err.shape[1]
-    crps = np.full(err.shape[1:], np.nan)
-    for i in range(n_folds):
-        others = np.delete(np.arange(n_folds), i)
-        w = _inverse_mse_weights(err[:, others])[:, None]
-        have = np.isfinite(mean[:, i])
-        w_i = np.where(have, w, 0.0)
-        total = w_i.sum(axis=0)
-        w_i = np.divide(w_i, total, out=np.zeros_like(w_i), where=total > 0)
-        m = np.nansum(w_i * mean[:, i], axis=0)
-        v = np.nansum(w_i * (sd[:, i] ** 2 + mean[:, i] ** 2), axis=0) - m**2
-        ok = total > 0
-        crps[i, ok] = crps_normal(truth[i, ok], m[ok], np.sqrt(np.maximum(v[ok], 1e-12)))
-    return _inverse_mse_weights(err), float(_score(crps[None])[0])
-
-
 def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
     default = "lifecycle" if prior is not None else "damped"
     default = default if default in families else families[0]
@@ -259,9 +202,6 @@ def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
         n_failures=np.zeros(len(families), dtype=int),
         messages=tuple(() for _ in families),
         best=default,
-        combo_weights=np.full(len(families), 1.0 / len(families)),
-        combo_score=float("inf"),
-        combo_better=False,
         too_short=True,
         note=note,
     )

@@ -38,6 +38,7 @@ HARD_ROLES: Mapping[str, str] = MappingProxyType(
     {"exact": "equal", "at_least": "at least", "approaching": "at most"}
 )
 SCALE = 1e4  # variables in units of 10,000 cars keep the optimiser well conditioned
+FTOL = 1e-14  # SLSQP's stopping tolerance on the objective (absolute)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,7 +229,7 @@ def _check_feasible(system: _System, hard: _Hard) -> None:
 
 def _least_squares(system: _System, hard: _Hard) -> np.ndarray:
     """Minimise weighted squared relative deviations from the soft figures, hard ones holding."""
-    from scipy.optimize import LinearConstraint, minimize
+    from scipy.optimize import LinearConstraint, OptimizeResult, minimize
 
     soft = [i for i, o in enumerate(system.observations) if o.qualifier in SOFT_WEIGHTS]
     obs = [system.observations[i] for i in soft]
@@ -252,15 +253,25 @@ def _least_squares(system: _System, hard: _Hard) -> np.ndarray:
         np.concatenate([rhs, hard.b_eq / SCALE]),
         rcond=None,
     )[0]
-    result = minimize(
-        objective,
-        np.clip(start, 0, None),
-        jac=True,
-        method="SLSQP",
-        bounds=[(0, None)] * len(system.keys),
-        constraints=constraints,
-        options={"ftol": 1e-14, "maxiter": 500},
-    )
+
+    def solve(ftol: float) -> OptimizeResult:
+        return minimize(
+            objective,
+            np.clip(start, 0, None),
+            jac=True,
+            method="SLSQP",
+            bounds=[(0, None)] * len(system.keys),
+            constraints=constraints,
+            options={"ftol": ftol, "maxiter": 500},
+        )
+
+    result = solve(FTOL)
+    if not result.success and result.fun > 1.0:
+        # SLSQP's ftol is absolute. Figures that conflict strongly (a soft figure far from
+        # the exact totals) leave a large objective whose rounding error exceeds FTOL, and
+        # the line search then stops at the optimum as "Positive directional derivative".
+        # The same tolerance relative to the objective's size makes that a success.
+        result = solve(FTOL * result.fun)
     if not result.success:
         raise DataError(f"reconciliation did not converge: {result.message}")
     return result.x * SCALE

@@ -102,6 +102,7 @@ Event = GapEvent | MultiplierEvent | CapacityEvent | LaunchEvent | ShockEvent
 
 
 MAX_PATHS = 10_000_000  # every path's 12 months are kept in memory: about 1 GB at this bound
+DEFAULT_SEED = 20260201  # a scenario without a seed, and commands that run without a scenario
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +117,7 @@ class Scenario:
     family: str = "auto"
     lines: Mapping[str, LineSettings] = field(default_factory=dict)
     n_paths: int = 100_000
-    seed: int = 20260201
+    seed: int = DEFAULT_SEED
     noise_scale: float = 1.0
     error_walk: float | None = None  # None: "auto", calibrated for as_of (forecast.fit.calibration)
     parameter_uncertainty: bool = True

@@ -92,7 +92,7 @@ def summarise(
         p_hit=p_hit,
         p_hit_se=p_se,
         mean=float(totals.mean()),
-        sd=float(totals.std(ddof=1)) if totals.size > 1 else 0.0,
+        sd=_sd(totals),
         quantiles=tuple(float(v) for v in np.quantile(totals, QUANTILES)),
         expected_shortfall=expected_shortfall(totals, target),
         required_monthly=need,
@@ -100,6 +100,18 @@ def summarise(
         ytd_actual=ytd,
         months=_month_rows(paths, months, n_reported, ytd, need),
     )
+
+
+def _sd(totals: np.ndarray) -> float:
+    """Sample standard deviation; exactly 0 when every path has the same total.
+
+    Deviations are taken from the first total, not the mean: the mean of equal values,
+    summed pairwise, can miss them by an ulp and leave an sd of 1e-11 for identical paths.
+    The shift changes nothing else (the variance does not depend on it).
+    """
+    if totals.size < 2:
+        return 0.0
+    return float(np.std(totals - totals[0], ddof=1))
 
 
 MAX_TOTAL = 1e15  # deliveries in a year; far beyond any maker, well inside float range

@@ -36,8 +36,8 @@ from forecast.load.history import load_history
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
 from forecast.summarise.summary import Summary
-from forecast.write.files import SUMMARY_COLUMNS, RunRecord, csv_text, summary_row
-from forecast.write.tables import Cell
+from forecast.write.files import SUMMARY_COLUMNS, RunRecord, summary_row
+from forecast.write.tables import Cell, align, csv_text, rounded
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -358,10 +358,10 @@ def comparison_cells(comparison: Comparison) -> list[tuple[Cell, ...]]:
             *summary_row(row.run.summary, row.run.record),
             row.rank,
             comparison.baseline,
-            round(row.d_p_hit, 6),
-            round(row.d_p_hit_se, 6),
-            round(row.d_median, 1),
-            round(row.d_median_se, 1),
+            rounded(row.d_p_hit, 6),
+            rounded(row.d_p_hit_se, 6),
+            rounded(row.d_median, 1),
+            rounded(row.d_median_se, 1),
         )
         for row in comparison.rows
     ]
@@ -397,7 +397,7 @@ def format_comparison(comparison: Comparison) -> str:
     rows = [
         _table_row(row, row.run.summary.scenario == comparison.baseline) for row in comparison.rows
     ]
-    return _align(headers, rows, left=(1,))
+    return align(headers, rows, left={1})
 
 
 def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
@@ -422,15 +422,3 @@ def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
         f"{s.quantile(0.95):,.0f}",
         *diffs,
     )
-
-
-def _align(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int]) -> str:
-    """Columns padded to their widest cell: ``left`` columns left-aligned, others right."""
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])

@@ -31,7 +31,7 @@ from forecast.scenario.types import Scenario
 from forecast.simulate.paths import input_keys, simulate_paths
 from forecast.simulate.plan import Plan
 from forecast.summarise.summary import hit_probability
-from forecast.write.tables import Cell, write_csv
+from forecast.write.tables import Cell, align, rounded, write_csv
 
 __all__ = [
     "COLUMNS",
@@ -315,15 +315,15 @@ def sensitivity_rows(result: Sensitivity) -> list[tuple[Cell, ...]]:
     return [
         (
             e.input,
-            _maybe(e.low_value),
-            _maybe(e.high_value),
-            round(e.p_hit_low, 6),
-            round(e.p_hit_high, 6),
-            round(e.p_hit_swing, 6),
-            round(e.median_low, 1),
-            round(e.median_high, 1),
-            round(e.median_swing, 1),
-            _maybe(e.rank_correlation, 4),
+            rounded(e.low_value, 6),
+            rounded(e.high_value, 6),
+            rounded(e.p_hit_low, 6),
+            rounded(e.p_hit_high, 6),
+            rounded(e.p_hit_swing, 6),
+            rounded(e.median_low, 1),
+            rounded(e.median_high, 1),
+            rounded(e.median_swing, 1),
+            rounded(e.rank_correlation, 4),
         )
         for e in result.effects
     ]
@@ -370,26 +370,10 @@ def format_sensitivity(result: Sensitivity) -> str:
         )
         for e in r.effects
     ]
-    return head + "\n" + _align(headers, rows)
-
-
-def _align(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """First column left-aligned, the rest right-aligned."""
-    widths = [max(len(c) for c in col) for col in zip(headers, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
-        return "  ".join([first, *rest]).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+    return head + "\n" + align(headers, rows, left={0})
 
 
 def _value_text(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def _maybe(value: float | None, digits: int = 6) -> float | None:
-    return None if value is None else round(value, digits)

@@ -1,13 +1,16 @@
-"""Charts of an answer, each written as PNG and SVG beside the CSVs (``--plot``).
+"""Every chart the commands draw (``--plot``); the only module that uses matplotlib.
 
 Every number drawn comes from the object the CSVs are written from: a run's ``Summary``
 (monthly fan, cumulative median, target pace, P(hit), quantiles), a ``Sensitivity`` (the
-tornado), or the ``summary.csv`` rows of several scenarios (``compare``). Only the histogram
-of annual totals needs the paths' totals too.
+tornado), the ``summary.csv`` rows of several scenarios (``compare``), or the backtest's
+scored cases (reliability diagram and PIT histograms). Only the histogram of annual totals
+needs the paths' totals too. Run, sensitivity and compare charts are written as PNG and SVG
+beside the CSVs; the backtest's one image takes its format from the file name.
 
 matplotlib is an optional extra (``pip install 'forecast[plot]'``), imported only here and
-only when a chart is drawn; figures are rendered with the Agg canvas, never through pyplot,
-so no global backend or figure state is touched.
+only when a chart is drawn; figures are ``Figure`` objects on the Agg canvas, never made
+through pyplot, so no global backend or figure state is touched. Every file is written
+atomically (``forecast.write.atomic``): a failed save leaves no partial image.
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from forecast.summarise.summary import QUANTILES, Summary
 from forecast.write.atomic import atomic_open
 
 if TYPE_CHECKING:
+    from forecast.backtest.replay import Case
     from forecast.sweeps.sensitivity import Sensitivity
 
 __all__ = [
     "PLOT_HINT",
     "cumulative_series",
     "fan_series",
+    "image_format",
+    "plot_backtest",
     "plot_compare",
     "plot_run",
     "plot_tornado",
@@ -49,6 +55,7 @@ ACTUAL, FAN, MEDIAN, TARGET, LOW, HIGH = (
     "#e08a2c",
 )
 BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8}
+NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # reliability diagram's levels
 
 
 def require_matplotlib() -> None:
@@ -57,6 +64,20 @@ def require_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise ForecastError(PLOT_HINT) from None
+
+
+def image_format(path: str | Path) -> str:
+    """The image format named by ``path``'s suffix, e.g. ``"png"``; ``ValueError`` if
+    matplotlib cannot write it (matplotlib must be importable: ``require_matplotlib``)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = Path(path).suffix[1:].lower()
+    if fmt not in FigureCanvasBase.get_supported_filetypes():
+        raise ValueError(
+            f"{str(path)!r} does not end in an image format matplotlib can write "
+            "(e.g. .png, .svg, .pdf)"
+        )
+    return fmt
 
 
 # ---------------------------------------------------------------- data behind the charts
@@ -395,6 +416,57 @@ def _compare_ranges(ax: Any, y: np.ndarray, rows: list[Mapping[str, Any]]) -> No
     ax.grid(axis="x", alpha=0.3)
 
 
+# ---------------------------------------------------------------- backtest
+
+
+def plot_backtest(cases: Sequence[Case], path: str | Path) -> Path:
+    """Write ``path`` (PNG, SVG, PDF, ...: by its suffix): the reliability diagram beside
+    one PIT histogram per method that has scored cases.
+
+    The diagram puts each method's observed coverage of central intervals against their
+    nominal level (``NOMINAL``); a calibrated forecast lies on the diagonal and has a flat
+    PIT histogram.
+    """
+    # The pooling rules (which cases count, in which method order) belong to the backtest.
+    from forecast.backtest.replay import REPORT_METHODS, pooled_pits, reliability
+
+    pits = {m: pooled_pits(cases, m) for m in REPORT_METHODS}
+    pits = {m: p for m, p in pits.items() if p.size}
+    return _save_as(_backtest_figure(reliability(cases, NOMINAL), pits), Path(path), dpi=110)
+
+
+def _backtest_figure(coverage: Mapping[str, np.ndarray], pits: Mapping[str, np.ndarray]) -> Any:
+    n = 1 + len(pits)
+    fig, axes = _figure(ncols=n, width=4.0 * n, height=4.0)
+    axes = np.atleast_1d(axes)
+    _reliability_panel(axes[0], coverage)
+    for ax, (method, values) in zip(axes[1:], pits.items()):
+        _pit_panel(ax, values, method)
+    return fig
+
+
+def _reliability_panel(ax: Any, coverage: Mapping[str, np.ndarray]) -> None:
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="ideal")
+    for method, observed in coverage.items():
+        ax.plot(NOMINAL, observed, marker="o", ms=3, label=method)
+    ax.set(
+        xlabel="nominal coverage",
+        ylabel="observed coverage",
+        title="Reliability",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.legend(fontsize=7)
+
+
+def _pit_panel(ax: Any, pits: np.ndarray, method: str) -> None:
+    from forecast.summarise.scoring import pit_histogram
+
+    ax.bar(np.arange(0.05, 1.0, 0.1), pit_histogram(pits), width=0.1, edgecolor="white")
+    ax.axhline(0.1, color="grey", ls="--", lw=1)  # a calibrated forecast's share per bin
+    ax.set(xlabel="PIT", ylabel="share", title=f"PIT: {method} (n={pits.size})", xlim=(0, 1))
+
+
 # ---------------------------------------------------------------- matplotlib plumbing
 
 
@@ -429,12 +501,17 @@ def _reproducible() -> Iterator[None]:
 
 def _save(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` into ``out_dir``, each atomically."""
-    paths = []
-    with _reproducible():
-        for fmt in FORMATS:
-            path = Path(out_dir) / f"{stem}.{fmt}"
-            metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-            with atomic_open(path, "wb") as handle:
-                fig.savefig(handle, format=fmt, dpi=150, metadata=metadata)
-            paths.append(path)
-    return paths
+    return [_save_as(fig, Path(out_dir) / f"{stem}.{fmt}") for fmt in FORMATS]
+
+
+# Keys that would stamp a file with the date or library version, so that equal charts
+# are equal files (PNG and SVG; other formats keep matplotlib's defaults).
+_NO_STAMP: dict[str, dict[str, None]] = {"png": {"Software": None}, "svg": {"Date": None}}
+
+
+def _save_as(fig: Any, path: Path, *, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` atomically, in the format its suffix names."""
+    fmt = image_format(path)
+    with _reproducible(), atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format=fmt, dpi=dpi, metadata=_NO_STAMP.get(fmt))
+    return path

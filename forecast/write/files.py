@@ -7,9 +7,7 @@ of them is complete, so a failed run never leaves a partial set behind.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from pathlib import Path
 from forecast.months import format_month
 from forecast.summarise.summary import QUANTILE_NAMES, Summary
 from forecast.write.atomic import temp_beside
-from forecast.write.tables import Cell, csv_value
+from forecast.write.tables import Cell, csv_text, rounded
 
 SUMMARY_COLUMNS = (
     "scenario",
@@ -57,30 +55,26 @@ class RunRecord:
     error_walk_source: str = ""  # where it came from, for the terminal (summary.csv has the value)
 
 
-def _round(value: float, digits: int = 1) -> float:
-    return round(float(value), digits)
-
-
 def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
     s = summary
     return (
         s.scenario,
         s.target_year,
         s.target,
-        round(s.p_hit, 6),
-        round(s.p_hit_se, 6),
-        _round(s.mean),
-        _round(s.sd),
-        *(_round(q) for q in s.quantiles),
-        _round(s.expected_shortfall),
-        _round(s.required_monthly),
-        _round(s.ytd_actual),
+        rounded(s.p_hit, 6),
+        rounded(s.p_hit_se, 6),
+        rounded(s.mean, 1),
+        rounded(s.sd, 1),
+        *(rounded(q, 1) for q in s.quantiles),
+        rounded(s.expected_shortfall, 1),
+        rounded(s.required_monthly, 1),
+        rounded(s.ytd_actual, 1),
         record.seed,
         record.n_paths,
         record.version,
         record.data_hash,
         record.scenario_hash,
-        round(record.error_walk, 4),
+        rounded(record.error_walk, 4),
     )
 
 
@@ -91,22 +85,14 @@ def monthly_rows(summary: Summary) -> list[tuple[Cell, ...]]:
         rows.append(
             (
                 format_month(m.month),
-                None if m.actual is None else _round(m.actual),
-                None if m.mean is None else _round(m.mean),
-                *(None if q is None else _round(q) for q in fan),
-                _round(m.cum_p50),
-                _round(m.target_pace),
+                rounded(m.actual, 1),
+                rounded(m.mean, 1),
+                *(rounded(q, 1) for q in fan),
+                rounded(m.cum_p50, 1),
+                rounded(m.target_pace, 1),
             )
         )
     return rows
-
-
-def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows([csv_value(c) for c in row] for row in rows)
-    return buffer.getvalue()
 
 
 def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:

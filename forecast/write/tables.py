@@ -1,14 +1,33 @@
-"""Plain tables: aligned text for the terminal, CSV for spreadsheets and pandas."""
+"""Plain tables: aligned text for the terminal, CSV for spreadsheets and pandas.
+
+The one place that aligns columns (``align``), turns cells into CSV text (``csv_text``) and
+rounds numbers for output (``rounded``): every command's tables and files go through here.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import io
+from collections.abc import Container, Sequence
 from pathlib import Path
+from typing import overload
 
-from forecast.write.atomic import atomic_open
+from forecast.write.atomic import write_text_atomic
 
 Cell = str | int | float | None
+
+
+@overload
+def rounded(value: float, digits: int) -> float: ...
+@overload
+def rounded(value: float | None, digits: int) -> float | None: ...
+def rounded(value: float | None, digits: int) -> float | None:
+    """``value`` rounded to ``digits`` decimals as a Python float (None stays None).
+
+    ``float()`` first: a numpy scalar rounds by scaling (58.2905 to 3 digits gives 58.29,
+    Python's correctly rounded ``round`` 58.291) and would print as ``np.float64(...)``.
+    """
+    return None if value is None else round(float(value), digits)
 
 
 def format_cell(value: Cell) -> str:
@@ -21,23 +40,33 @@ def format_cell(value: Cell) -> str:
     return value
 
 
+def align(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: Container[int]) -> str:
+    """Header, a rule of dashes and the rows, columns padded to their widest cell.
+
+    Columns whose index is in ``left`` are left-aligned, the others right-aligned;
+    trailing spaces are dropped.
+    """
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
 def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, max_width: int = 60
 ) -> str:
-    """Columns padded to their widest cell; numbers right-aligned, text left-aligned."""
+    """Cells formatted by ``format_cell`` (cut at ``max_width``) and aligned: columns of
+    numbers (or empty cells) right, any other column left."""
     text = [[format_cell(c)[:max_width] for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(headers)]
     numeric = [
         all(isinstance(row[i], int | float) or row[i] is None for row in rows)
         for i in range(len(headers))
     ]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in text])
+    return align(headers, text, left={i for i, num in enumerate(numeric) if not num})
 
 
 def csv_value(value: Cell) -> str:
@@ -51,9 +80,15 @@ def csv_value(value: Cell) -> str:
     return str(value)
 
 
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """The table as CSV text: a header line, then one line per row, ``\\n`` line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows([csv_value(c) for c in row] for row in rows)
+    return buffer.getvalue()
+
+
 def write_csv(path: str | Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
-    """Write the table whole or not at all."""
-    with atomic_open(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows([csv_value(c) for c in row] for row in rows)
+    """Write the table as CSV, whole or not at all."""
+    write_text_atomic(path, csv_text(headers, rows))

@@ -6,23 +6,18 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.fit import parse_month_option
-from forecast.scenario.types import MAX_PATHS
+from forecast.cli import options
+from forecast.cli.options import parse_month_option
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline.toml"
 
 
 @click.command("backtest")
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--from",
-    "first",
-    metavar="YYYY-MM",
-    help="First cut-off (default: the third month of history).",
+@options.month_option(
+    "--from", "first", help="First cut-off (default: the third month of history)."
 )
-@click.option(
-    "--to", "last", metavar="YYYY-MM", help="Last cut-off (default: the second last month)."
-)
+@options.month_option("--to", "last", help="Last cut-off (default: the second last month).")
 @click.option(
     "--horizon",
     type=click.IntRange(1, 24),
@@ -30,15 +25,8 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline
     show_default=True,
     help="Months after each cut-off scored one by one.",
 )
-@click.option(
-    "--n-paths",
-    "n_paths",
-    type=click.IntRange(min=100, max=MAX_PATHS),
-    default=4000,
-    show_default=True,
-    help="Paths per forecast.",
-)
-@click.option("--seed", type=click.IntRange(min=0), default=20260201, show_default=True)
+@options.n_paths_option(default=4000, minimum=100, help="Paths per forecast.")
+@options.seed_option(default=options.DEFAULT_SEED)
 @click.option(
     "--references/--no-references",
     default=True,
@@ -52,23 +40,9 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline
     show_default=True,
     help="Months between cut-offs of a reference launch.",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write one row per cut-off, series and method as CSV.",
-)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the reliability diagram and PIT histograms to this image.",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a scenario key; the value is parsed as TOML. Repeatable.",
-)
+@options.out_option(help="Write one row per cut-off, series and method as CSV.")
+@options.plot_file_option(help="Draw the reliability diagram and PIT histograms to this image.")
+@options.set_option()
 @click.option(
     "--write-calibration",
     "calibration_out",
@@ -148,6 +122,6 @@ def command(
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
     if plot is not None:
-        from forecast.backtest.plots import plot_backtest
+        from forecast.write.charts import plot_backtest
 
         click.echo(f"wrote {plot_backtest(result.cases, plot)}")

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.history import DATA_OPTION
+from forecast.cli import options
 from forecast.load.claims import DEFAULT_CLAIMS, check_claims, load_claims
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
 
 
 @click.command("check")
-@DATA_OPTION
+@options.data_option()
 @click.option(
     "--claims",
     "claims_path",

@@ -6,36 +6,24 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.run import N_PATHS_OPTION, SEED_OPTION, SET_OPTION
-
-WORKERS_OPTION = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes to use; results are identical for any number.",
-)
+from forecast.cli import options
 
 
 @click.command("compare")
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("out/comparison.csv"),
-    show_default=True,
-    help="CSV file: one row per scenario, best first.",
+@options.out_option(
+    default=Path("out/comparison.csv"), help="CSV file: one row per scenario, best first."
 )
 @click.option(
     "--baseline",
     metavar="NAME",
     help='Scenario name to compare with (default: "baseline" if present, else the first).',
 )
-@click.option("--plot", is_flag=True, help="Also draw the comparison charts beside --out.")
-@N_PATHS_OPTION
-@SEED_OPTION
-@SET_OPTION
-@WORKERS_OPTION
+@options.plot_option(help="Also draw the comparison charts beside --out.")
+@options.n_paths_option()
+@options.seed_option()
+@options.set_option()
+@options.workers_option()
 def command(
     scenarios: tuple[str, ...],
     out: Path,
@@ -62,10 +50,6 @@ def command(
     )
     from forecast.write.files import write_files
 
-    if plot:  # say so before any work, not after every scenario has run
-        from forecast.write.charts import require_matplotlib
-
-        require_matplotlib()
     comparison = compare_scenarios(
         scenarios,
         baseline=baseline,

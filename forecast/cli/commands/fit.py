@@ -6,30 +6,15 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.history import DATA_OPTION
+from forecast.cli import options
+from forecast.cli.options import parse_month_option
 from forecast.errors import ForecastError
-from forecast.months import parse_month
-
-
-def parse_month_option(value: str | None, option: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_month(value)
-    except ValueError as error:
-        raise ForecastError(f"{option}: {error}") from None
 
 
 @click.command("fit")
-@DATA_OPTION
-@click.option(
-    "--as-of", "as_of", metavar="YYYY-MM", help="Cut the history at this month (default: its last)."
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the tables as .csv or .json.",
-)
+@options.data_option()
+@options.month_option("--as-of", "as_of", help="Cut the history at this month (default: its last).")
+@options.out_option(help="Also write the tables as .csv or .json.")
 def command(data_dir: Path | None, as_of: str | None, out: Path | None) -> None:
     """Fit growth, lifecycle and seasonality models per line and show how they were chosen.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from forecast.cli import options
 from forecast.load.history import load_history
 from forecast.load.reconcile import (
     HISTORY_COLUMNS,
@@ -16,22 +17,10 @@ from forecast.load.reconcile import (
 )
 from forecast.write.tables import format_table, write_csv
 
-DATA_OPTION = click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder with the history CSVs (default: the bundled data/).",
-)
-
 
 @click.command("history")
-@DATA_OPTION
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the monthly table as CSV.",
-)
+@options.data_option()
+@options.out_option(help="Also write the monthly table as CSV.")
 def command(data_dir: Path | None, out: Path | None) -> None:
     """Show the reconciled monthly history: raw figure, qualifier, reconciled, adjustment, source.
 

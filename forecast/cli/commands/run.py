@@ -6,53 +6,22 @@ from pathlib import Path
 
 import click
 
-from forecast.scenario.types import MAX_PATHS
-
-N_PATHS_OPTION = click.option(
-    "--n-paths",
-    "n_paths",
-    type=click.IntRange(min=1, max=MAX_PATHS),
-    help="Paths to simulate (default: the scenario's).",
-)
-SEED_OPTION = click.option(
-    "--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."
-)
-SET_OPTION = click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a scenario key; the value is parsed as TOML. Repeatable.",
-)
-PLOT_OPTION = click.option(
-    "--plot",
-    is_flag=True,
-    help="Also write charts beside the CSVs, as PNG and SVG (needs matplotlib).",
-)
-QUIET_OPTION = click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
-NO_CACHE_OPTION = click.option(
-    "--no-cache",
-    "no_cache",
-    is_flag=True,
-    help="Refit the model instead of using the fit cache (~/.cache/forecast).",
-)
+from forecast.cli import options
 
 
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+@options.out_option(
+    folder=True,
     default=Path("out"),
-    show_default=True,
     help="Folder for summary.csv, monthly.csv and scenario.resolved.toml.",
 )
-@N_PATHS_OPTION
-@SEED_OPTION
-@SET_OPTION
-@PLOT_OPTION
-@QUIET_OPTION
-@NO_CACHE_OPTION
+@options.n_paths_option()
+@options.seed_option()
+@options.set_option()
+@options.plot_option()
+@options.quiet_option()
+@options.no_cache_option()
 def command(
     scenario: Path,
     out: Path,

@@ -6,38 +6,20 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.run import (
-    N_PATHS_OPTION,
-    PLOT_OPTION,
-    QUIET_OPTION,
-    SEED_OPTION,
-    SET_OPTION,
-)
-
-WORKERS_OPTION = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes to run the simulations in; results do not depend on it.",
-)
+from forecast.cli import options
 
 
 @click.command("sensitivity")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("out/tornado.csv"),
-    show_default=True,
-    help="CSV file for the tornado table; charts go beside it.",
+@options.out_option(
+    default=Path("out/tornado.csv"), help="CSV file for the tornado table; charts go beside it."
 )
-@N_PATHS_OPTION
-@SEED_OPTION
-@SET_OPTION
-@WORKERS_OPTION
-@PLOT_OPTION
-@QUIET_OPTION
+@options.n_paths_option()
+@options.seed_option()
+@options.set_option()
+@options.workers_option()
+@options.plot_option()
+@options.quiet_option()
 def command(
     scenario: Path,
     out: Path,
@@ -67,10 +49,6 @@ def command(
         write_sensitivity,
     )
 
-    if plot:
-        from forecast.write.charts import require_matplotlib
-
-        require_matplotlib()
     loaded, plan = prepare_sensitivity(scenario, n_paths=n_paths, seed=seed, overrides=overrides)
     with progress_bar(n_runs(plan), label="sensitivity", quiet=quiet) as advance:
         result = measure_sensitivity(

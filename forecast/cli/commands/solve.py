@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from forecast.cli.commands.compare import WORKERS_OPTION
-from forecast.cli.commands.run import N_PATHS_OPTION, SEED_OPTION, SET_OPTION
+from forecast.cli import options
 
 
 @click.command("solve")
@@ -34,10 +33,10 @@ from forecast.cli.commands.run import N_PATHS_OPTION, SEED_OPTION, SET_OPTION
     type=float,
     help="Instead: the largest total reached with this probability, e.g. 0.8.",
 )
-@N_PATHS_OPTION
-@SEED_OPTION
-@SET_OPTION
-@WORKERS_OPTION
+@options.n_paths_option()
+@options.seed_option()
+@options.set_option()
+@options.workers_option()
 def command(
     scenario: Path,
     key: str | None,

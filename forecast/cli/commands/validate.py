@@ -6,19 +6,14 @@ from pathlib import Path
 
 import click
 
+from forecast.cli import options
 from forecast.errors import ConfigError
 from forecast.scenario.parse import load_scenario
 
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a key before validating (value parsed as TOML); repeatable.",
-)
+@options.set_option(help="Override a key before validating (value parsed as TOML); repeatable.")
 def command(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario FILEs: print "FILE: ok (N events)" or every problem; exit 2 if any.
 

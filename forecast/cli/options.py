@@ -1,0 +1,174 @@
+"""Options shared by the commands, each defined once so names, types, defaults and help agree.
+
+Each function returns a click decorator. Where commands differ on purpose (``--out`` is a
+folder for ``run`` and a file elsewhere; ``backtest`` has its own ``--n-paths`` default),
+the difference is a parameter, and the help says what it means for that command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forecast.errors import ForecastError
+from forecast.months import parse_month
+from forecast.scenario.types import DEFAULT_SEED, MAX_PATHS
+
+__all__ = [
+    "DEFAULT_SEED",
+    "data_option",
+    "month_option",
+    "n_paths_option",
+    "no_cache_option",
+    "out_option",
+    "parse_month_option",
+    "plot_file_option",
+    "plot_option",
+    "quiet_option",
+    "seed_option",
+    "set_option",
+    "workers_option",
+]
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+SET_HELP = "Override a scenario key; the value is parsed as TOML. Repeatable."
+WORKERS_HELP = "Processes to use; results are identical for any number."
+PLOT_HELP = "Also write charts beside the CSVs, as PNG and SVG (needs matplotlib)."
+
+
+def data_option() -> Decorator:
+    """``--data FOLDER`` -> ``data_dir`` (None: the bundled data/)."""
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder with the history CSVs (default: the bundled data/).",
+    )
+
+
+def out_option(*, help: str, default: Path | None = None, folder: bool = False) -> Decorator:
+    """``--out``: a file, or with ``folder`` a folder; the default is shown in ``--help``."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=not folder, dir_okay=folder, path_type=Path),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def n_paths_option(
+    *,
+    default: int | None = None,
+    minimum: int = 1,
+    help: str = "Paths to simulate (default: the scenario's).",
+) -> Decorator:
+    """``--n-paths N`` -> ``n_paths``; None (no default) leaves the scenario's number."""
+    return click.option(
+        "--n-paths",
+        "n_paths",
+        type=click.IntRange(min=minimum, max=MAX_PATHS),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def seed_option(*, default: int | None = None) -> Decorator:
+    """``--seed N``; None (no default) leaves the scenario's seed (itself ``DEFAULT_SEED``
+    unless the scenario sets one). ``backtest``, whose seed overrides every replayed
+    scenario's, passes ``default=DEFAULT_SEED``."""
+    return click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=default is not None,
+        help="Random seed." if default is not None else "Random seed (default: the scenario's).",
+    )
+
+
+def set_option(*, help: str = SET_HELP) -> Decorator:
+    """``--set KEY.PATH=VALUE`` (repeatable) -> ``overrides``, a tuple of strings."""
+    return click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=help)
+
+
+def workers_option(*, help: str = WORKERS_HELP) -> Decorator:
+    """``--workers N`` processes (default 1)."""
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=1, show_default=True, help=help
+    )
+
+
+def plot_option(*, help: str = PLOT_HELP) -> Decorator:
+    """``--plot``: a flag; the charts go beside the command's other files.
+
+    Without matplotlib the command stops when the option is parsed, before any work.
+    """
+    return click.option("--plot", is_flag=True, callback=_check_plot, help=help)
+
+
+def plot_file_option(*, help: str) -> Decorator:
+    """``--plot FILE``: one image, its format from the suffix.
+
+    Matplotlib and the file's suffix are checked when the option is parsed, so a mistake
+    is reported before the command's work rather than after it.
+    """
+    return click.option(
+        "--plot",
+        type=click.Path(dir_okay=False, path_type=Path),
+        callback=_check_plot_file,
+        help=help,
+    )
+
+
+def _check_plot(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        from forecast.write.charts import require_matplotlib
+
+        require_matplotlib()  # ForecastError: one line, exit 2 (forecast.cli.main)
+    return value
+
+
+def _check_plot_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        from forecast.write.charts import image_format, require_matplotlib
+
+        require_matplotlib()
+        try:
+            image_format(value)
+        except ValueError as error:
+            raise ForecastError(f"--plot: {error}") from None
+    return value
+
+
+def quiet_option() -> Decorator:
+    return click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
+
+
+def no_cache_option() -> Decorator:
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Refit the model instead of using the fit cache (~/.cache/forecast).",
+    )
+
+
+def month_option(name: str, dest: str, *, help: str) -> Decorator:
+    """A ``YYYY-MM`` option kept as text; ``parse_month_option`` turns it into a month."""
+    return click.option(name, dest, metavar="YYYY-MM", help=help)
+
+
+def parse_month_option(value: str | None, option: str) -> int | None:
+    """The month ordinal of ``value`` (None stays None); a bad month names the option."""
+    if value is None:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        raise ForecastError(f"{option}: {error}") from None
