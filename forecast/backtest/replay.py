@@ -472,7 +472,7 @@ def fit_reference_model(data: ReferenceData, run: ReferenceSeries, cutoff: int) 
     report = fit_reconciled(
         reconciled,
         market=data.market_at(cutoff),
-        reference=fit_reference_class(sales),
+        reference=fit_reference_class(sales, exclude_makes=("Xiaomi",)),  # until the split
         as_of=cutoff,
     )
     return report.model
