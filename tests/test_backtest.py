@@ -11,17 +11,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.backtest import replay as bt
+from forecast.backtest import cases, recalibration, replay, report, run
 from forecast.cli.main import cli
 from forecast.errors import ForecastError
 from forecast.fit.refclass import reference_series
+from forecast.load.company import load_company
 from forecast.load.history import load_history
 from forecast.months import format_month, parse_month
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
 CUTOFF = parse_month("2025-03")
-SETTINGS = bt.Settings(horizon=3, n_paths=400)
+SETTINGS = cases.Settings(horizon=3, n_paths=400)
+COMPANY = load_company(REPO / "data" / "company.csv")
 
 
 def _corrupt(path: Path, month_column: str, cutoff: int, value_columns: tuple[str, ...]) -> None:
@@ -52,8 +54,8 @@ def _last_month(text: str) -> int | None:
 
 def _paths(data_dir: Path) -> dict[str, np.ndarray]:
     history = load_history(data_dir)
-    at = bt.scenario_loader(BASELINE, [f'history.data="{data_dir}"'])
-    ahead, _ = bt.forecast_at(history, at, CUTOFF, SETTINGS)
+    at = run.scenario_loader(BASELINE, [f'history.data="{data_dir}"'])
+    ahead, _ = replay.forecast_at(history, at, CUTOFF, SETTINGS, source="company")
     return {**ahead.series, "year": ahead.year_total}
 
 
@@ -83,7 +85,7 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
     _corrupt(dirty / "totals.csv", "period", parse_month("2024-07"), ("figure",))
     results = [
         # one reference launch, so enough errors are known by mid-2024 for a walk
-        bt.run_backtest(
+        run.run_backtest(
             BASELINE,
             first=parse_month("2024-06"),
             last=parse_month("2024-08"),
@@ -95,7 +97,7 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
         for d in (clean, dirty)
     ]
     calibrated = [
-        {c.cutoff: c for c in r.cases if c.method == bt.FORECAST and c.series == "total"}
+        {c.cutoff: c for c in r.cases if c.method == cases.FORECAST and c.series == "total"}
         for r in results
     ]
     walk_at_july = dict((m, w) for m, w, _ in results[0].calibration)[parse_month("2024-07")]
@@ -107,28 +109,34 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
         np.testing.assert_array_equal(a.samples, b.samples)
 
 
+def _reference_data() -> replay.ReferenceData:
+    return run.reference_data(REPO / "data", exclude_makes=COMPANY.own_makes)
+
+
 def test_reference_fit_leaves_the_model_itself_out() -> None:
-    data = bt.reference_data(REPO / "data")
-    sales = bt.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
+    data = _reference_data()
+    sales = replay.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
     assert "BYD|Seagull" not in sales.names and sales.months[-1] == parse_month("2024-12")
 
 
 def test_reference_cases_score_every_method() -> None:
-    data = bt.reference_data(REPO / "data")
-    (run,) = reference_series(data.sales, ("BYD|Seagull",))
-    cases = bt.reference_cases(data, run, int(run.months[8]), _scenario(), SETTINGS)
-    assert [c.method for c in cases] == list(bt.METHODS)
-    calibrated = bt.reference_cases(
-        data, run, int(run.months[8]), _scenario(), SETTINGS, walks={int(run.months[8]): 0.3}
+    data = _reference_data()
+    (launch,) = reference_series(data.sales, ("BYD|Seagull",))
+    cutoff = int(launch.months[8])
+    first = replay.reference_cases(data, launch, cutoff, _scenario(), SETTINGS)
+    assert [c.method for c in first] == list(cases.METHODS)
+    assert {c.source for c in first} == {cases.REFERENCE}
+    calibrated = replay.reference_cases(
+        data, launch, cutoff, _scenario(), SETTINGS, walks={cutoff: 0.3}
     )
-    assert [(c.method, c.error_walk) for c in calibrated] == [(bt.FORECAST, 0.3)]
+    assert [(c.method, c.error_walk) for c in calibrated] == [(cases.FORECAST, 0.3)]
     # the walk reached the engine: same draws otherwise, so wider in every month
     spread = [
         np.subtract(*np.quantile(np.log(c.samples), [0.9, 0.1], axis=0))
-        for c in (calibrated[0], cases[0])
+        for c in (calibrated[0], first[0])
     ]
     assert np.all(spread[0] > spread[1] + 0.2)
-    assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in cases)
+    assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in first)
 
 
 def _scenario():
@@ -138,13 +146,13 @@ def _scenario():
 
 
 def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
-    def case(cutoff: int, actual: float) -> bt.Case:
+    def case(cutoff: int, actual: float) -> cases.Case:
         samples = rng.lognormal(np.log(100), 0.1, size=(2000, 1))
-        return bt.score_case(
+        return cases.score_case(
             samples,
             np.array([actual]),
             rng=rng,
-            method=bt.UNCALIBRATED,
+            method=cases.UNCALIBRATED,
             source="t",
             series="s",
             cutoff=cutoff,
@@ -152,8 +160,8 @@ def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
             scale=100.0,
         )
 
-    cases = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
-    table = bt.walks_at(cases, [100, 110, 125, 130])
+    past = [case(c, 200.0) for c in range(100, 130)]  # wildly wrong: 7 sds out, months 101..130
+    table = recalibration.walks_at(past, [100, 110, 125, 130])
     assert table[100] == (0.0, 0)  # nothing known yet
     assert table[110] == (0.0, 10)  # ten errors known: too few to calibrate on
     walk, n = table[125]
@@ -166,8 +174,8 @@ def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
 def test_cutoffs_outside_the_history_are_errors() -> None:
     history = load_history(REPO / "data")
     with pytest.raises(ForecastError, match="--from"):
-        bt.xiaomi_cutoffs(history, parse_month("2020-01"), None)
-    cutoffs = bt.xiaomi_cutoffs(history, None, None)
+        cases.company_cutoffs(history, parse_month("2020-01"), None)
+    cutoffs = cases.company_cutoffs(history, None, None)
     assert format_month(cutoffs[0]) == "2024-06" and cutoffs[-1] == history.months[-1] - 1
 
 
@@ -194,8 +202,8 @@ def test_command_writes_one_row_per_cutoff_series_and_method(tmp_path: Path) -> 
     assert "coverage_80" in result.output and "Targets known" in result.output
     rows = list(csv.DictReader(out.open()))
     keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
-    assert len(keys) == len(rows) == 2 * 3 * len(bt.REPORT_METHODS)  # total, SU7, YU7
-    assert {r["error_walk"] for r in rows if r["method"] == bt.FORECAST} == {"0"}  # < 20 errors
+    assert len(keys) == len(rows) == 2 * 3 * len(report.REPORT_METHODS)  # total, SU7, YU7
+    assert {r["error_walk"] for r in rows if r["method"] == cases.FORECAST} == {"0"}  # < 20 errors
     fixed = CliRunner().invoke(
         cli,
         [
@@ -216,11 +224,40 @@ def test_command_writes_one_row_per_cutoff_series_and_method(tmp_path: Path) -> 
         ],
     )
     assert fixed.exit_code == 0, fixed.output
-    assert {r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == bt.FORECAST} == {
-        "0.3"
-    }
+    assert {
+        r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == cases.FORECAST
+    } == {"0.3"}
 
 
 def test_command_rejects_a_bad_month() -> None:
     result = CliRunner().invoke(cli, ["backtest", "--from", "2025-13", "--no-references"])
     assert result.exit_code == 2 and "--from" in result.output
+
+
+def test_the_company_and_its_reference_launches_come_from_the_data(data_copy: Path) -> None:
+    """Relabel the company and replay one launch: the CSV's sources and series and the
+    console's section titles follow the data folder, not the code."""
+    (data_copy / "company.csv").write_text(
+        "label,name,make,source,note\nacme,Acme Motors,Xiaomi,https://example.org,\n"
+    )
+    (data_copy / "reference_launches.csv").write_text(
+        "make,model,source,note\nXpeng,Mona M03,https://example.org,\n"
+    )
+    out = data_copy.parent / "bt.csv"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest",
+            *("--from", "2025-10", "--to", "2025-11", "--horizon", "2", "--n-paths", "300"),
+            *("--set", f'history.data="{data_copy}"', "--out", str(out)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    titles = [line.split(":")[0] for line in result.output.splitlines() if "coverage, CRPS" in line]
+    assert titles == ["Acme Motors total", "Reference launches", "Pooled"]
+    rows = list(csv.DictReader(out.open()))
+    assert {(r["source"], r["series"]) for r in rows if r["series"] == "total"} == {
+        ("acme", "total")
+    }
+    assert {r["series"] for r in rows if r["source"] == cases.REFERENCE} == {"Xpeng|Mona M03"}
+    assert {r["source"] for r in rows} == {"acme", cases.REFERENCE}

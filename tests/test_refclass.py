@@ -23,6 +23,7 @@ from forecast.fit.refclass import (
     load_bev_models,
     reference_series,
 )
+from forecast.load.company import load_company
 from forecast.months import parse_month
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "bev_models.csv"
@@ -42,7 +43,8 @@ def bundled() -> ModelSales:
 
 @pytest.fixture(scope="module")
 def reference(bundled: ModelSales):
-    return fit_reference_class(bundled)
+    company = load_company(BUNDLED.parent / "company.csv")
+    return fit_reference_class(bundled, exclude_makes=company.own_makes)
 
 
 def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> str:
@@ -177,10 +179,13 @@ def test_the_launch_rules():
         "Short|few listed": [0] * 8 + [4_000, 8_000, 5_000] + [0] * (n - 11),
         "Late|still climbing": [0] * 18 + [2_000 * (k + 1) for k in range(12)],
         "Late|too recent": [0] * 22 + peak_then_fade,
-        "Xiaomi|SU7": [0] * 8 + peak_then_fade + [0] * (n - 16),
+        "Own|line": [0] * 8 + peak_then_fade + [0] * (n - 16),
     }
     sales = grid(tuple(rows), list(rows.values()))
-    assert [launch.name for launch in find_launches(sales)] == ["Good|launch"]
+    found = [launch.name for launch in find_launches(sales, exclude_makes=("Own",))]
+    assert found == ["Good|launch"]
+    # the company's own make is the only reason its launch is left out
+    assert [launch.name for launch in find_launches(sales)] == ["Good|launch", "Own|line"]
 
 
 def test_censored_months_hold_the_curve_below_their_bound():

@@ -96,3 +96,14 @@ def _fit_ets(log_y: np.ndarray):
 Baseline = Callable[..., np.ndarray]
 BASELINES: dict[str, Baseline] = {"naive": naive_paths, "drift": drift_paths, "ets": ets_paths}
 """Baseline name -> ``f(values, horizon, *, rng, n_paths) -> (n_paths, horizon)``."""
+
+
+def baseline_paths(
+    values: np.ndarray, horizon: int, *, seed: int, n_paths: int
+) -> dict[str, np.ndarray]:
+    """Every baseline's paths (n_paths, horizon) from a series, each with its own stream."""
+    streams = np.random.SeedSequence(seed).spawn(len(BASELINES))
+    return {
+        name: f(values, horizon, rng=np.random.default_rng(s), n_paths=n_paths)
+        for (name, f), s in zip(BASELINES.items(), streams)
+    }

@@ -34,6 +34,7 @@ from forecast.fit.seasonality import (
 from forecast.fit.select import CVResult, cross_validate
 from forecast.fit.types import FittedModel, LineFit
 from forecast.load.calendar import load_calendar
+from forecast.load.company import load_company
 from forecast.load.history import History
 from forecast.load.market import MarketSeries, load_market
 from forecast.load.reconcile import Reconciled, reconcile
@@ -110,7 +111,8 @@ def fit_model(
         _cut_market(load_market(history.data_dir / "market.csv"), as_of), calendar
     )
     reference = fit_reference_class(
-        _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of)
+        _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of),
+        exclude_makes=load_company(history.data_dir / "company.csv").own_makes,
     )
     return fit_reconciled(
         reconciled,

@@ -17,8 +17,8 @@ Rules (all in :func:`find_launches`):
   first listed month (six months cannot show a lifecycle); listed in at least ``min_listed`` of
   its first ``horizon`` months (enough points above the cut-off to fit a curve); its best
   listed month at least ``min_after_peak`` months before the end of its window (a peak seen,
-  not a line still climbing when the data stop). Xiaomi's own lines (SU7, YU7: the lines the
-  product forecasts) are kept out.
+  not a line still climbing when the data stop). The forecast company's own launches (its
+  make in ``data/company.csv``; Xiaomi's SU7 and YU7 in the bundled data) are kept out.
 - *censoring bound*: a month's cut-off is its smallest listed figure (:attr:`ModelSales.cutoff`).
   A few lists also name a small model outside the ranking (BYD Tang EV at 643 units in
   2023-06 while the ranking ended near 7,600), and "below 643" would claim an unlisted model
@@ -48,7 +48,6 @@ from forecast.load.csvfile import Problems, Row, parse_count, read_rows
 from forecast.months import format_month, month_gaps, parse_month, span_text
 
 COLUMNS = ("month", "make", "model", "units", "source")
-EXCLUDED_MAKES = ("Xiaomi",)
 QUANTILE_LEVELS = (0.1, 0.5, 0.9)
 
 # Bounds for the Tobit fit. a and b must stay positive (the family's constraint); the upper
@@ -254,7 +253,7 @@ def find_launches(
     min_listed: int = 6,
     min_after_peak: int = 3,
     horizon: int = 36,
-    exclude_makes: tuple[str, ...] = EXCLUDED_MAKES,
+    exclude_makes: tuple[str, ...] = (),
 ) -> tuple[Launch, ...]:
     """The launches whose ramp, peak and decline the lists show (rules in the module notes).
 
@@ -273,7 +272,7 @@ def find_launches(
     horizon : int
         Months from the first listed month that are fitted (the window).
     exclude_makes : tuple of str
-        Makes kept out (the target's own lines).
+        Makes kept out: the forecast company's own (``Company.own_makes``).
 
     Returns
     -------
@@ -604,7 +603,11 @@ def _row(label: str, values: np.ndarray, n: int) -> SummaryRow:
 
 
 def fit_reference_class(
-    sales: ModelSales, *, horizon: int = 36, n_levels: int = 101
+    sales: ModelSales,
+    *,
+    exclude_makes: tuple[str, ...] = (),
+    horizon: int = 36,
+    n_levels: int = 101,
 ) -> ReferenceClass:
     """Find and fit every launch in the lists, and summarise the class.
 
@@ -612,6 +615,9 @@ def fit_reference_class(
     ----------
     sales : ModelSales
         The best-seller lists (``load_bev_models``).
+    exclude_makes : tuple of str
+        Makes whose launches are kept out: the forecast company's own, whose lines the class
+        is a prior for (``Company.own_makes``, from ``data/company.csv``).
     horizon : int
         Months fitted per launch, and the length of the ramp table.
     n_levels : int
@@ -623,7 +629,8 @@ def fit_reference_class(
         Raises DataError when fewer than three launches qualify, or fewer than three fits
         are off the bounds (no spread to speak of).
     """
-    fits = tuple(fit_launch(launch) for launch in find_launches(sales, horizon=horizon))
+    launches = find_launches(sales, horizon=horizon, exclude_makes=exclude_makes)
+    fits = tuple(fit_launch(launch) for launch in launches)
     params = np.array([(fit.a, fit.b) for fit in fits]).reshape(-1, 2)
     inside = params[[not fit.at_bound for fit in fits]]
     if len(fits) < 3 or len(inside) < 3:
@@ -632,7 +639,7 @@ def fit_reference_class(
         )
     return ReferenceClass(
         launches=fits,
-        excluded=tuple(name for name in sales.names if make_of(name) in EXCLUDED_MAKES),
+        excluded=tuple(name for name in sales.names if make_of(name) in exclude_makes),
         horizon=horizon,
         n_prior=len(inside),
         prior_mean=inside.mean(axis=0),

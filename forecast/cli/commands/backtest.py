@@ -31,7 +31,7 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline
     "--references/--no-references",
     default=True,
     show_default=True,
-    help="Also replay other makers' launches (data/bev_models.csv).",
+    help="Also replay other makers' launches (data/reference_launches.csv).",
 )
 @click.option(
     "--step",
@@ -72,17 +72,17 @@ def command(
 
     Example: forecast backtest --from 2024-09 --to 2025-12 --no-references --out backtest.csv
     """
-    from forecast.backtest.replay import (
+    from forecast.backtest.cases import Settings
+    from forecast.backtest.report import (
         CASE_COLUMNS,
         POOLED_COLUMNS,
-        REFERENCE_MODELS,
         TARGET_COLUMNS,
-        Settings,
         case_rows,
         pooled_rows,
-        run_backtest,
+        pooled_sections,
         target_rows,
     )
+    from forecast.backtest.run import run_backtest
     from forecast.write.tables import format_table, write_csv
 
     result = run_backtest(
@@ -90,12 +90,11 @@ def command(
         first=parse_month_option(first, "--from"),
         last=parse_month_option(last, "--to"),
         settings=Settings(horizon=horizon, n_paths=n_paths, seed=seed),
-        references=REFERENCE_MODELS if references else (),
+        references=None if references else (),  # None: the data folder's own list
         step=step,
         overrides=overrides,
     )
-    sections = (("xiaomi", "Xiaomi total"), ("reference", "Reference launches"), (None, "Pooled"))
-    for source, title in sections if references else sections[:1]:
+    for source, title in pooled_sections(result.company, references=references):
         rows = pooled_rows(result.cases, source)
         if rows:
             click.echo(

@@ -1,0 +1,111 @@
+"""The company-specific data: which company a folder holds, and the launches replayed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forecast.errors import DataError
+from forecast.load.company import Company, load_company
+from forecast.load.launches import load_reference_launches
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+
+
+def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:
+    # Run from tmp_path so messages name the file as a user would see it.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return name
+
+
+def test_the_bundled_company_reads() -> None:
+    company = load_company(DATA / "company.csv")
+    assert company.label and company.name and company.source
+    assert company.own_makes == (company.make,)
+
+
+def test_a_company_not_in_the_lists_excludes_no_make(tmp_path, monkeypatch) -> None:
+    path = write(tmp_path, monkeypatch, "company.csv", "label,name,make,source\nnew,New Co,,s\n")
+    assert load_company(path) == Company(label="new", name="New Co", make="", source="s")
+    assert load_company(path).own_makes == ()
+
+
+def test_company_problems_are_reported_together(tmp_path, monkeypatch) -> None:
+    path = write(tmp_path, monkeypatch, "company.csv", "label,name,make,source\na b,,M,\n")
+    with pytest.raises(DataError) as caught:
+        load_company(path)
+    assert caught.value.problems == (
+        "company.csv:2: label: expected letters, digits, '_' or '-', got 'a b'",
+        "company.csv:2: name: empty",
+        "company.csv:2: source: empty",
+    )
+
+
+@pytest.mark.parametrize("body", ["", "a,A,A,s\nb,B,B,s\n"])
+def test_a_folder_holds_exactly_one_company(tmp_path, monkeypatch, body) -> None:
+    path = write(tmp_path, monkeypatch, "company.csv", "label,name,make,source\n" + body)
+    with pytest.raises(DataError, match=r"company\.csv:\d: label: expected one company row"):
+        load_company(path)
+
+
+def test_the_bundled_reference_launches_read_in_order() -> None:
+    launches = load_reference_launches(DATA / "reference_launches.csv")
+    assert len(launches) >= 3 and len(set(launches)) == len(launches)
+    assert all(name.count("|") == 1 for name in launches)
+
+
+def test_reference_launch_problems_are_reported_together(tmp_path, monkeypatch) -> None:
+    body = "make,model,source\nA,x,s\nA,x,s\nB,y|z,s\nC,w,\n"
+    path = write(tmp_path, monkeypatch, "reference_launches.csv", body)
+    with pytest.raises(DataError) as caught:
+        load_reference_launches(path)
+    assert caught.value.problems == (
+        "reference_launches.csv:3: model: duplicate of line 2",
+        "reference_launches.csv:4: model: expected a non-empty name without '|', got 'y|z'",
+        "reference_launches.csv:5: source: empty",
+    )
+
+
+def test_no_reference_launches_is_an_error(tmp_path, monkeypatch) -> None:
+    path = write(tmp_path, monkeypatch, "reference_launches.csv", "make,model,source\n")
+    with pytest.raises(DataError, match="no data rows"):
+        load_reference_launches(path)
+
+
+def test_the_fit_keeps_the_companys_own_make_out_of_the_reference_class(data_copy: Path) -> None:
+    from forecast.fit.model import fit_model
+    from forecast.load.history import load_history
+
+    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
+    report = fit_model(load_history(data_copy))
+    assert report.reference.excluded
+    assert all(name.startswith("Tesla|") for name in report.reference.excluded)
+    assert not any(fit.name.startswith("Tesla|") for fit in report.reference.launches)
+
+
+def test_an_edited_company_refits(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The make kept out of the reference class is an input of the fit: the fit cache must
+    not answer for the old one."""
+    import forecast.fit.model
+    from forecast.engine.run import fit_for
+    from forecast.load.history import load_history
+    from forecast.scenario.parse import load_scenario
+
+    calls = []
+    real = forecast.fit.model.fit_model
+    monkeypatch.setattr(
+        forecast.fit.model, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(data_copy.parent / "cache"))
+    scenario = load_scenario(
+        REPO / "scenarios" / "baseline.toml", overrides=[f'history.data="{data_copy}"']
+    )
+    for _ in range(2):
+        fit_for(load_history(data_copy), scenario)
+    assert len(calls) == 1  # the second from the cache
+    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
+    fit_for(load_history(data_copy), scenario)
+    assert len(calls) == 2
