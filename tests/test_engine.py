@@ -14,6 +14,7 @@ import pytest
 from forecast.engine import pipeline
 from forecast.engine.cache import FitCache
 from forecast.engine.run import run_scenario
+from forecast.errors import ForecastError
 from forecast.load.bundle import DataBundle, load_bundle
 from forecast.months import parse_month, year_months
 from forecast.scenario.parse import load_scenario
@@ -147,9 +148,17 @@ def test_fits_at_past_cut_offs_with_families_forced(bundle: DataBundle) -> None:
     assert pipeline.fit_at(bundle, june - 1, families=forced, cache=memo).model.as_of == june - 1
 
 
+def test_an_unknown_family_is_refused_even_for_a_line_not_yet_launched(bundle) -> None:
+    memo = FitCache.in_memory()
+    before_yu7 = parse_month("2025-03")
+    pipeline.fit_at(bundle, before_yu7, cache=memo)
+    with pytest.raises(ForecastError, match="model.family for YU7: unknown family 'cubic'"):
+        pipeline.fit_at(bundle, before_yu7, families={"YU7": "cubic"}, cache=memo)
+
+
 def test_a_fit_as_of_outside_the_history_names_the_scenario_key(bundle: DataBundle) -> None:
     scenario = load_scenario(BASELINE, overrides=['history.as_of="2026-06"'])
-    with pytest.raises(Exception, match=r"baseline.toml: history.as_of: 2026-06 is outside"):
+    with pytest.raises(ForecastError, match=r"baseline.toml: history.as_of: 2026-06 is outside"):
         pipeline.fit(bundle, scenario)
 
 

@@ -27,6 +27,7 @@ from forecast import __version__
 from forecast.engine.cache import FitCache, fit_key
 from forecast.engine.fitted import Fitted
 from forecast.fit.calibration import error_walk_for
+from forecast.fit.model import AUTO, check_families, fit_model  # statsmodels loads on a fit
 from forecast.load.bundle import DataBundle
 from forecast.months import year_months
 from forecast.scenario.parse import dump_toml, scenario_hash
@@ -37,7 +38,6 @@ from forecast.summarise.summary import Summary, summarise
 from forecast.write.files import RunRecord, monthly_rows, run_files
 
 __all__ = [
-    "AUTO",
     "Fitted",
     "Progress",
     "RunResult",
@@ -52,8 +52,6 @@ __all__ = [
     "scenario_key",
     "simulate",
 ]
-
-AUTO = "auto"  # the cross-validated family choice (``forecast.fit.model.AUTO``)
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: ``done`` of the stage's ``total`` steps are finished."""
@@ -112,22 +110,21 @@ def fit_at(
     families : Mapping[str, str], optional
         Line -> family name or ``"auto"`` (the default for lines not named).
     cache : FitCache, optional
-        Looked up first and filled on a miss; None fits afresh and keeps nothing. The
-        fitting modules (and statsmodels) load only on a miss.
+        Looked up first and filled on a miss; None fits afresh and keeps nothing.
+        statsmodels loads only on a miss.
     season_months : iterable of int
         Months whose seasonal factors a cached fit must hold (a plan's target year).
     as_of_key : str
         Names ``as_of`` in the error for a month outside the history.
     """
     as_of = bundle.check_as_of(as_of, key=as_of_key)
+    check_families(families or {})  # before the key, which drops lines not yet launched
     season_months = tuple(season_months)
     key = key_for(bundle, as_of, families)
     if cache is not None:
         hit = cache.get(key, season_months=season_months)
         if hit is not None:
             return hit
-    from forecast.fit.model import fit_model
-
     report = fit_model(bundle.cut(as_of), as_of=as_of, families=families)
     fitted = Fitted(
         model=report.model, months=report.reconciled.months, totals=report.reconciled.total

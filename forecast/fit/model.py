@@ -98,7 +98,7 @@ def fit_model(
     bundle = _bundle_of(data)
     as_of = bundle.check_as_of(as_of, key=as_of_key)
     families = dict(families or {})
-    _check_families(families)
+    check_families(families)
     cut = bundle.cut(as_of)
     return fit_reconciled(
         reconcile(cut.company),
@@ -156,7 +156,8 @@ def fit_reconciled(
     )
 
 
-def _check_families(families: Mapping[str, str]) -> None:
+def check_families(families: Mapping[str, str]) -> None:
+    """A one-line ``ForecastError`` for a family name that is not one of ``CHOICES``."""
     for line, family in families.items():
         if family not in CHOICES:
             raise ForecastError(
