@@ -15,8 +15,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "run_scenario": "forecast.engine.run",
-    "RunResult": "forecast.engine.run",
+    "RunResult": "forecast.engine.pipeline",
     "load_scenario": "forecast.scenario.parse",
+    "load_bundle": "forecast.load.bundle",
+    "DataBundle": "forecast.load.bundle",
     "load_history": "forecast.load.history",
     "reconcile": "forecast.load.reconcile",
     "fit_model": "forecast.fit.model",

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.engine import cache
-from forecast.engine.run import fit_for, run_scenario
-from forecast.load.history import load_history
+from forecast.engine import cache, pipeline
+from forecast.engine.cache import FitCache
+from forecast.engine.run import fit_scenario, run_scenario
+from forecast.load.bundle import COMPANY_FILES, MARKET_FILES, load_bundle
 from forecast.scenario.parse import load_scenario
 from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import make_plan
@@ -43,12 +44,11 @@ def _paths(fitted, scenario) -> np.ndarray:
 
 
 def test_cached_fit_gives_the_same_paths_as_a_fresh_fit(cache_dir: Path, scenario) -> None:
-    history = load_history(scenario.data_dir)
-    fresh = fit_for(history, scenario, use_cache=False)
+    fresh = fit_scenario(scenario, use_cache=False)
     assert _entries(cache_dir) == []
-    stored = fit_for(history, scenario)  # a miss: fits and stores
+    stored = fit_scenario(scenario)  # a miss: fits and stores
     assert len(_entries(cache_dir)) == 1
-    cached = fit_for(history, scenario)  # a hit
+    cached = fit_scenario(scenario)  # a hit
     assert isinstance(cached.model.seasonality, cache.CachedSeasonality)
     assert np.array_equal(_paths(fresh, scenario), _paths(stored, scenario))
     assert np.array_equal(_paths(fresh, scenario), _paths(cached, scenario))
@@ -63,7 +63,7 @@ def test_run_scenario_with_and_without_cache_agree(cache_dir: Path) -> None:
 
 
 def test_the_file_is_plain_json(cache_dir: Path, scenario) -> None:
-    fit_for(load_history(scenario.data_dir), scenario)
+    fit_scenario(scenario)
     (entry,) = _entries(cache_dir)
     data = json.loads(entry.read_text(encoding="utf-8"))  # plain JSON: nothing to unpickle
     assert data["schema"] == cache.CACHE_SCHEMA and data["key"] in entry.name
@@ -72,37 +72,29 @@ def test_the_file_is_plain_json(cache_dir: Path, scenario) -> None:
 
 @pytest.mark.parametrize("text", ["", "{not json", '{"schema": 1}', "[1, 2]", '{"key": 3}'])
 def test_a_corrupt_file_is_ignored_and_rewritten(cache_dir: Path, scenario, text: str) -> None:
-    history = load_history(scenario.data_dir)
-    fresh = fit_for(history, scenario)
+    fresh = fit_scenario(scenario)
     (entry,) = _entries(cache_dir)
     entry.write_text(text, encoding="utf-8")
-    again = fit_for(history, scenario)
+    again = fit_scenario(scenario)
     assert np.array_equal(_paths(fresh, scenario), _paths(again, scenario))
     assert json.loads(entry.read_text(encoding="utf-8"))["schema"] == cache.CACHE_SCHEMA
 
 
 def _key(data_dir: Path, as_of: int = 24310) -> str:
-    from forecast.engine.run import HISTORY_FILES
-
-    files = [data_dir / name for name in HISTORY_FILES]
-    return cache.fit_key(files, as_of=as_of, families={"SU7": "auto"})
+    return pipeline.key_for(load_bundle(data_dir), as_of, {"SU7": "auto"})
 
 
-def test_any_data_file_as_of_or_version_changes_the_key(
+def test_any_data_file_as_of_families_or_version_changes_the_key(
     data_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast.engine.run import HISTORY_FILES
-
     base = _key(data_copy)
     assert _key(data_copy) == base
     assert _key(data_copy, as_of=24309) != base
-    assert cache.fit_key([], as_of=24310, families={"SU7": "lifecycle"}) != cache.fit_key(
-        [], as_of=24310, families={"SU7": "auto"}
-    )
-    for name in HISTORY_FILES:
+    bundle = load_bundle(data_copy)
+    assert pipeline.key_for(bundle, 24310, {"SU7": "lifecycle"}) != base
+    assert pipeline.key_for(bundle, 24310) == base  # "auto" is the default family
+    for name in (*COMPANY_FILES, *MARKET_FILES):
         path = data_copy / name
-        if not path.exists():
-            continue
         original = path.read_bytes()
         path.write_bytes(original + b"\n")
         assert _key(data_copy) != base, name
@@ -115,13 +107,52 @@ def test_any_data_file_as_of_or_version_changes_the_key(
     assert _key(data_copy) != base
 
 
+def test_the_family_of_a_line_not_yet_launched_is_the_same_fit() -> None:
+    bundle = load_bundle()
+    before_yu7 = 24300  # 2025-01: YU7's first month is 2025-06
+    key = pipeline.key_for(bundle, before_yu7)
+    assert pipeline.key_for(bundle, before_yu7, {"YU7": "gompertz"}) == key
+    assert pipeline.key_for(bundle.cut(before_yu7), before_yu7) == key
+
+
 def test_an_edited_data_file_refits(data_copy: Path, cache_dir: Path) -> None:
     scenario = load_scenario(BASELINE, overrides=[f'history.data="{data_copy}"'])
-    fit_for(load_history(data_copy), scenario)
+    fit_scenario(scenario)
     with open(data_copy / "market.csv", "a", encoding="utf-8") as handle:
         handle.write("\n")
-    fit_for(load_history(data_copy), scenario)
+    fit_scenario(scenario)
     assert len(_entries(cache_dir)) == 2
+
+
+def test_the_memo_answers_without_the_folder(cache_dir: Path, scenario) -> None:
+    store = FitCache.on_disk()
+    bundle = load_bundle()
+    first = pipeline.fit(bundle, scenario, cache=store)
+    (entry,) = _entries(cache_dir)
+    entry.unlink()
+    assert pipeline.fit(bundle, scenario, cache=store) is first  # from the memo
+    assert _entries(cache_dir) == []
+
+
+def test_an_in_memory_cache_writes_nothing(cache_dir: Path, scenario) -> None:
+    store = FitCache.in_memory()
+    bundle = load_bundle()
+    first = pipeline.fit(bundle, scenario, cache=store)
+    assert pipeline.fit(bundle, scenario, cache=store) is first
+    assert not cache_dir.exists() or _entries(cache_dir) == []
+
+
+def test_a_stored_fit_is_a_hit_only_for_the_months_its_table_covers(
+    cache_dir: Path, scenario
+) -> None:
+    bundle = load_bundle()
+    pipeline.fit(bundle, scenario, cache=FitCache.on_disk())
+    store = FitCache.on_disk()
+    key = pipeline.scenario_key(bundle, scenario)
+    year = range(scenario.target_year * 12, scenario.target_year * 12 + 12)
+    assert store.get(key, season_months=year) is not None  # read from disk, now in the memo
+    far = range(year[0] + 120, year[0] + 132)
+    assert store.get(key, season_months=far) is None
 
 
 def test_cached_seasonality_refuses_months_outside_its_table() -> None:

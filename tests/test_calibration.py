@@ -19,8 +19,8 @@ from forecast.fit.calibration import (
     calibration_csv,
     error_walk_for,
     fit_error_walk,
-    load_calibration,
 )
+from forecast.load.calibration import load_calibration
 from forecast.months import parse_month
 
 REPO = Path(__file__).resolve().parent.parent

@@ -89,23 +89,22 @@ def test_the_fit_keeps_the_companys_own_make_out_of_the_reference_class(data_cop
 def test_an_edited_company_refits(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The make kept out of the reference class is an input of the fit: the fit cache must
     not answer for the old one."""
-    import forecast.fit.model
-    from forecast.engine.run import fit_for
-    from forecast.load.history import load_history
+    import forecast.engine.pipeline
+    from forecast.engine.run import fit_scenario
     from forecast.scenario.parse import load_scenario
 
     calls = []
-    real = forecast.fit.model.fit_model
+    real = forecast.engine.pipeline.fit_model
     monkeypatch.setattr(
-        forecast.fit.model, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
+        forecast.engine.pipeline, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
     )
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(data_copy.parent / "cache"))
     scenario = load_scenario(
         REPO / "scenarios" / "baseline.toml", overrides=[f'history.data="{data_copy}"']
     )
     for _ in range(2):
-        fit_for(load_history(data_copy), scenario)
+        fit_scenario(scenario)
     assert len(calls) == 1  # the second from the cache
     (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
-    fit_for(load_history(data_copy), scenario)
+    fit_scenario(scenario)
     assert len(calls) == 2

@@ -187,6 +187,19 @@ def test_csv_has_the_summary_columns_then_the_differences(three) -> None:
     assert all(r[COMPARISON_COLUMNS.index("n_paths")] == str(N) for r in rows[1:])
 
 
+def test_scenarios_with_the_same_fit_key_are_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecast.sweeps import compare
+
+    fitted: list[str] = []
+    fit = compare.fit_scenario
+    monkeypatch.setattr(
+        compare, "fit_scenario", lambda scenario: fitted.append(scenario.name) or fit(scenario)
+    )
+    dip = str(SCENARIOS / "january_dip.toml")  # as of 2025-12: a fit of its own
+    compare_scenarios([*THREE, dip], n_paths=200)
+    assert fitted == ["su7_retool", "january_dip"]
+
+
 def test_two_workers_give_identical_results(three) -> None:
     again = compare_scenarios(THREE[:2], n_paths=N, workers=2)
     assert comparison_csv(again) == comparison_csv(compare_scenarios(THREE[:2], n_paths=N))

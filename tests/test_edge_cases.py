@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli.main import cli
-from forecast.engine.run import Fitted, RunResult, fit_for, run_scenario
+from forecast.engine.run import Fitted, RunResult, fit_scenario, run_scenario
 from forecast.errors import ForecastError
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
@@ -43,7 +43,7 @@ def _settings(as_of: str, year: int) -> tuple[str, ...]:
 @functools.cache
 def _fitted(as_of: str) -> Fitted:
     scenario = load_scenario(BASELINE, overrides=_settings(as_of, int(as_of[:4])))
-    return fit_for(load_history(scenario.data_dir), scenario)
+    return fit_scenario(scenario)
 
 
 def _run(as_of: str, year: int, *sets: str, n_paths: int = 2000, **kwargs) -> RunResult:

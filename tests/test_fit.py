@@ -11,13 +11,19 @@ from forecast.cli.main import cli
 from forecast.errors import ForecastError
 from forecast.fit.growth import FAMILIES
 from forecast.fit.model import fit_model
+from forecast.load.bundle import load_bundle
 from forecast.load.history import load_history
 from forecast.months import parse_month, year_months
 
 
 @pytest.fixture(scope="module")
-def report():
-    return fit_model(load_history())
+def bundle():
+    return load_bundle()
+
+
+@pytest.fixture(scope="module")
+def report(bundle):
+    return fit_model(bundle)
 
 
 def test_both_lines_fitted_with_a_known_family(report) -> None:
@@ -56,9 +62,8 @@ def test_seasonality_is_shrunk_not_free(report) -> None:
     assert np.allclose(s.adjustment, shrunk - shrunk.mean())
 
 
-def test_as_of_june_2025_knows_nothing_later() -> None:
-    history = load_history()
-    early = fit_model(history, as_of=parse_month("2025-06"))
+def test_as_of_june_2025_knows_nothing_later(bundle) -> None:
+    early = fit_model(bundle, as_of=parse_month("2025-06"))
     assert early.reconciled.months[-1] == parse_month("2025-06")
     yu7 = early.lines[1]
     # its only month, June 2025, is the partial launch month left out of fits
@@ -68,18 +73,35 @@ def test_as_of_june_2025_knows_nothing_later() -> None:
     assert [f.line for f in early.model.lines] == ["SU7"]
 
 
-def test_requested_family_is_used() -> None:
+def test_requested_family_is_used(bundle) -> None:
     report = fit_model(
-        load_history(),
+        bundle,
         as_of=parse_month("2025-12"),
         families={"SU7": "gompertz", "YU7": "loglinear"},
     )
     assert [f.family for f in report.model.lines] == ["gompertz", "loglinear"]
 
 
-def test_unknown_family_is_an_error() -> None:
+def test_unknown_family_is_an_error(bundle) -> None:
     with pytest.raises(ForecastError, match="unknown family 'cubic'"):
-        fit_model(load_history(), families={"SU7": "cubic"})
+        fit_model(bundle, families={"SU7": "cubic"})
+
+
+def test_a_cut_bundle_fits_as_of_its_cut(bundle) -> None:
+    june = parse_month("2025-06")
+    cut = fit_model(bundle.cut(june))
+    assert cut.as_of == june
+    assert [f.line for f in cut.model.lines] == ["SU7"]
+    whole = fit_model(bundle, as_of=june)
+    assert np.array_equal(cut.model.lines[0].params, whole.model.lines[0].params)
+
+
+def test_a_history_is_still_taken_for_the_backtest(bundle) -> None:
+    june = parse_month("2025-06")
+    old = fit_model(load_history(), as_of=june)
+    new = fit_model(bundle, as_of=june)
+    assert np.array_equal(old.model.lines[0].params, new.model.lines[0].params)
+    assert np.array_equal(old.reconciled.values, new.reconciled.values)
 
 
 @pytest.mark.parametrize(

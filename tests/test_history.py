@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -158,6 +159,24 @@ def test_cut_history_knows_nothing_later() -> None:
     assert all(o.last <= parse_month("2025-05") for o in history.monthly + history.totals)
     rec = reconcile(history)
     assert rec.value("total", *parse_period("2025-Q1")) == 75_869
+
+
+def test_history_cut_is_the_bundles_cut() -> None:
+    from forecast.load.bundle import load_bundle
+
+    may = parse_month("2025-05")
+    mine, bundled = load_history().cut(may), load_bundle().cut(may).company
+    for field in dataclasses.fields(mine):
+        a, b = getattr(mine, field.name), getattr(bundled, field.name)
+        assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, field.name
+
+
+def test_cut_history_knows_no_later_target_or_anomaly() -> None:
+    history = load_history()
+    cut = history.cut(parse_month("2025-12"))
+    assert [t.units for t in cut.targets if t.year == 2026] == []
+    assert [t.units for t in history.targets if t.year == 2026] == [550_000]
+    assert parse_month("2026-01") not in {month for month, _ in cut.anomalies}
 
 
 def test_history_command_writes_the_csv(tmp_path: Path) -> None:

@@ -92,6 +92,32 @@ def test_run_command_writes_three_files_byte_identical_twice(tmp_path: Path) -> 
     assert "n_paths = 3000" in resolved and 'name = "su7_retool"' in resolved
 
 
+def test_the_run_commands_bar_moves_once_a_step_of_one_engine_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    from forecast.cli import progress
+    from forecast.engine import pipeline
+
+    bars: list[list[int]] = []  # each bar: its length, then every advance
+
+    @contextlib.contextmanager
+    def recording_bar(length: int, **_):
+        bars.append([length])
+        yield bars[-1].append
+
+    runs: list[str] = []
+    engine_run = pipeline.run
+    monkeypatch.setattr(progress, "progress_bar", recording_bar)
+    monkeypatch.setattr(pipeline, "run", lambda *a, **k: runs.append("run") or engine_run(*a, **k))
+    args = ["run", str(REPO / "scenarios" / "baseline.toml"), "--n-paths", str(2**16 + 1)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert runs == ["run"]
+    assert bars == [[3, 1, 1, 1]]  # fit, then two chunks of paths
+
+
 def test_set_overrides_reach_the_answer(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,

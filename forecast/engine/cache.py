@@ -1,8 +1,9 @@
-"""Fit cache: a fitted model stored as plain JSON, keyed by everything the fit depends on.
+"""The fit cache: a fitted model stored as plain JSON, keyed by everything the fit depends on.
 
 Fitting takes seconds (cross-validation over families, the reference class, seasonality);
-simulating 100,000 paths takes a fraction of that. So ``fit_for`` keeps what a run needs
-from a fit (``run.Fitted``) in ``<cache dir>/fit-<key>.json``:
+simulating 100,000 paths takes a fraction of that. So the engine (``forecast.engine.pipeline``)
+keeps what a run needs from a fit (``Fitted``) in a ``FitCache``: an in-process memo in
+front of ``<folder>/fit-<key>.json`` files, each holding
 
 - the lines' ``LineFit`` fields (parameters, covariance, noise);
 - the seasonal log factors of every month a run may ask for, as a table
@@ -10,11 +11,12 @@ from a fit (``run.Fitted``) in ``<cache dir>/fit-<key>.json``:
 - the reference ramp's arrays (``ReferenceRamp(levels, table)``);
 - the reconciled months and totals up to ``as_of``.
 
-The key is the SHA-256 of the bytes of every data file the fit reads, ``as_of``, the
-families asked for, ``forecast.__version__`` and ``CACHE_SCHEMA``: change any of them and
-the old entry is simply never looked up again. A cache file is data only (JSON floats
-round-trip exactly), never executed or unpickled; an unreadable or malformed file counts as
-a miss and is rewritten. Writes are atomic. The folder is ``$FORECAST_CACHE_DIR``, else
+The key (:func:`fit_key`) is the SHA-256 of the data's content hash
+(``DataBundle.content_hash``: every data file's name and bytes), ``as_of``, the families
+asked for, ``forecast.__version__`` and ``CACHE_SCHEMA``: change any of them and the old
+entry is simply never looked up again. A cache file is data only (JSON floats round-trip
+exactly), never executed or unpickled; an unreadable or malformed file counts as a miss and
+is rewritten. Writes are atomic. The folder is ``$FORECAST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
 """
 
@@ -31,14 +33,15 @@ from typing import Any
 import numpy as np
 
 from forecast import __version__
+from forecast.engine.fitted import Fitted
 from forecast.fit.refclass import ReferenceRamp
 from forecast.fit.types import FittedModel, LineFit
 from forecast.write.atomic import atomic_open
 
 __all__ = [
     "CACHE_SCHEMA",
-    "CachedFit",
     "CachedSeasonality",
+    "FitCache",
     "cache_dir",
     "fit_key",
     "load_fit",
@@ -72,13 +75,51 @@ class CachedSeasonality:
         return all(first <= int(m) <= last for m in months)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CachedFit:
-    """What ``run.fit_for`` returns, rebuilt from a cache file."""
+class FitCache:
+    """The one fit cache: an in-process memo in front of the JSON files in ``folder``.
 
-    model: FittedModel
-    months: np.ndarray
-    totals: np.ndarray
+    ``FitCache.on_disk()`` uses the cache folder (``cache_dir``); ``FitCache.in_memory()``
+    keeps fits for the life of the object and touches no file. A memo entry read back from
+    disk holds a seasonal table, so it is only a hit for the target-year months it covers,
+    like the file it came from.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._memo: dict[str, Fitted] = {}
+
+    @classmethod
+    def on_disk(cls, folder: Path | None = None) -> FitCache:
+        """Memo and files, in ``folder`` (default: ``cache_dir()`` now)."""
+        return cls(cache_dir() if folder is None else Path(folder))
+
+    @classmethod
+    def in_memory(cls) -> FitCache:
+        return cls(None)
+
+    def get(self, key: str, *, season_months: Iterable[int] = ()) -> Fitted | None:
+        """The fit stored under ``key`` that covers ``season_months``, else None."""
+        season_months = tuple(season_months)
+        hit = self._memo.get(key)
+        if hit is not None and _covers(hit, season_months):
+            return hit
+        if self.folder is None:
+            return None
+        hit = load_fit(key, season_months=season_months, folder=self.folder)
+        if hit is not None:
+            self._memo[key] = hit
+        return hit
+
+    def put(self, key: str, fitted: Fitted, *, season_months: Iterable[int] = ()) -> None:
+        """Keep ``fitted`` under ``key`` (and write it, when on disk)."""
+        self._memo[key] = fitted
+        if self.folder is not None:
+            save_fit(key, fitted, season_months=season_months, folder=self.folder)
+
+
+def _covers(fitted: Fitted, months: Iterable[int]) -> bool:
+    season = fitted.model.seasonality
+    return not isinstance(season, CachedSeasonality) or season.covers(months)
 
 
 def cache_dir() -> Path:
@@ -89,28 +130,27 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "forecast"
 
 
-def fit_key(files: Iterable[Path], *, as_of: int, families: Mapping[str, str]) -> str:
-    """SHA-256 (hex) of the files' names and bytes, ``as_of``, families, version and schema."""
-    digest = hashlib.sha256()
+def fit_key(content_hash: str, *, as_of: int, families: Mapping[str, str]) -> str:
+    """SHA-256 (hex) of the data's content hash, ``as_of``, families, version and schema."""
     head = {
         "schema": CACHE_SCHEMA,
         "version": __version__,
+        "data": content_hash,
         "as_of": int(as_of),
         "families": sorted(families.items()),
     }
-    digest.update(json.dumps(head, sort_keys=True).encode())
-    for path in sorted(Path(p) for p in files):
-        digest.update(f"\0{path.name}\0".encode())
-        digest.update(path.read_bytes() if path.exists() else b"\0missing")
-    return digest.hexdigest()
+    return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()
 
 
-def _path(key: str) -> Path:
-    return cache_dir() / f"fit-{key}.json"
+def _path(key: str, folder: Path | None) -> Path:
+    return (cache_dir() if folder is None else folder) / f"fit-{key}.json"
 
 
-def save_fit(key: str, fitted: Any, *, season_months: Iterable[int] = ()) -> None:
-    """Store ``fitted`` (``run.Fitted``) under ``key``; a write failure is not an error.
+def save_fit(
+    key: str, fitted: Fitted, *, season_months: Iterable[int] = (), folder: Path | None = None
+) -> None:
+    """Store ``fitted`` under ``key`` in ``folder`` (default: ``cache_dir()``); a write
+    failure is not an error.
 
     ``season_months``: the target year's months, kept in the seasonal table as well.
     """
@@ -140,16 +180,18 @@ def save_fit(key: str, fitted: Any, *, season_months: Iterable[int] = ()) -> Non
         "totals": _floats(fitted.totals),
     }
     try:
-        with atomic_open(_path(key)) as handle:
+        with atomic_open(_path(key, folder)) as handle:
             json.dump(data, handle, allow_nan=False)
     except (OSError, ValueError):
         pass  # a cache that cannot be written only costs the next run a refit
 
 
-def load_fit(key: str, *, season_months: Iterable[int] = ()) -> CachedFit | None:
+def load_fit(
+    key: str, *, season_months: Iterable[int] = (), folder: Path | None = None
+) -> Fitted | None:
     """The fit stored under ``key``, or None if absent, unreadable, malformed or too short."""
     try:
-        with open(_path(key), encoding="utf-8") as handle:
+        with open(_path(key, folder), encoding="utf-8") as handle:
             data = json.load(handle)
         if data["schema"] != CACHE_SCHEMA or data["key"] != key:
             return None
@@ -161,7 +203,7 @@ def load_fit(key: str, *, season_months: Iterable[int] = ()) -> CachedFit | None
     return fit if season.covers(season_months) else None
 
 
-def _from_json(data: dict) -> CachedFit:
+def _from_json(data: dict) -> Fitted:
     factors = np.array(data["seasonality"]["factors"], dtype=float)
     first = int(data["seasonality"]["first"])
     season = CachedSeasonality(months=np.arange(first, first + factors.size), factors=factors)
@@ -181,7 +223,7 @@ def _from_json(data: dict) -> CachedFit:
     totals = np.array(data["totals"], dtype=float)
     if months.shape != totals.shape:
         raise ValueError("malformed cache arrays")
-    return CachedFit(model=model, months=months, totals=totals)
+    return Fitted(model=model, months=months, totals=totals)
 
 
 def _floats(values: Any) -> list[float]:

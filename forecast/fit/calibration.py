@@ -17,35 +17,24 @@ from earlier cut-offs by the engine without the walk (:func:`fit_error_walk`): t
 ``tau`` with which 95% of those errors would have fallen inside their central 95% intervals.
 
 ``data/calibration.csv`` (``as_of,error_walk,n_errors,source``) is written by
-``forecast backtest --write-calibration``; a scenario with ``[model] error_walk = "auto"`` (the
-default) takes the row of its ``history.as_of``, or of the latest month before it.
+``forecast backtest --write-calibration`` (:func:`calibration_csv`) and read with the rest of
+the data (``forecast.load.calibration``); a scenario with ``[model] error_walk = "auto"`` (the
+default) takes the row of its ``history.as_of``, or of the latest month before it
+(:func:`error_walk_for`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.special import ndtri
 
-from forecast.load.csvfile import Problems, read_rows
-from forecast.months import format_month, parse_month
+from forecast.load.calibration import COLUMNS, MAX_WALK, CalibrationRow
+from forecast.months import format_month
 
-FILE = "calibration.csv"
-COLUMNS = ("as_of", "error_walk", "n_errors", "source")
 LEVEL = 0.95  # past central intervals of this level should have held this share of outcomes
 MIN_ERRORS = 20  # fewer past errors: no walk (too few to say how wrong the model is)
-MAX_WALK = 2.0  # a bound against a few absurd errors; fitted values are near 0.25
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CalibrationRow:
-    as_of: int
-    error_walk: float
-    n_errors: int
-    source: str
 
 
 def fit_error_walk(errors: np.ndarray, sd: np.ndarray, horizons: np.ndarray) -> float:
@@ -65,49 +54,6 @@ def fit_error_walk(errors: np.ndarray, sd: np.ndarray, horizons: np.ndarray) -> 
     need = ((errors / z) ** 2 - sd**2) / horizons
     tau = math.sqrt(max(float(np.quantile(need, LEVEL)), 0.0))
     return min(tau, MAX_WALK)
-
-
-def _parse_walk(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and 0 <= value <= MAX_WALK):
-        raise ValueError(f"expected a number from 0 to {MAX_WALK:g}, got {text!r}")
-    return value
-
-
-def _parse_count(text: str) -> int:
-    if not text.isdigit():
-        raise ValueError(f"expected a whole number, got {text!r}")
-    return int(text)
-
-
-def load_calibration(data_dir: str | Path) -> tuple[CalibrationRow, ...]:
-    """The calibration table of a data folder, by month; empty when the file is absent."""
-    path = Path(data_dir) / FILE
-    if not path.exists():
-        return ()
-    name, rows = read_rows(path, COLUMNS)
-    problems = Problems(name)
-    table: dict[int, CalibrationRow] = {}
-    for row in rows:
-        cells = problems.parse_all(
-            row,
-            {
-                "as_of": parse_month,
-                "error_walk": _parse_walk,
-                "n_errors": _parse_count,
-            },
-        )
-        if cells is None:
-            continue
-        if cells["as_of"] in table:
-            problems.add(row.line_no, "as_of", f"{format_month(cells['as_of'])} appears twice")
-            continue
-        table[cells["as_of"]] = CalibrationRow(**cells, source=row.cells["source"])
-    problems.raise_if_any()
-    return tuple(table[m] for m in sorted(table))
 
 
 def error_walk_for(table: tuple[CalibrationRow, ...], as_of: int) -> tuple[float, str]:

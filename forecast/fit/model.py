@@ -1,7 +1,8 @@
 """Fit the model behind every forecast: per-line growth, seasonality and the launch ramp.
 
-1. The history is cut at ``as_of`` and reconciled; the market series and the reference class
-   of launches are cut at ``as_of`` too, so a replayed past fit knows nothing later.
+1. The data (``forecast.load.bundle``) is cut at ``as_of`` and the history reconciled; the
+   market series and the reference class of launches are cut too, so a replayed past fit
+   knows nothing later.
 2. Seasonality starts from China's passenger-car market (month of year + Lunar New Year).
 3. Each line's log deliveries, less the seasonal factors, are fitted by every growth family
    with rolling-origin cross-validation; the best family (or the one the scenario asks for)
@@ -10,7 +11,8 @@
 4. The lines' residuals adjust the market seasonality, shrunk toward it, and step 3 is
    repeated once with the adjusted factors.
 
-Months listed in ``data/anomalies.csv`` (a retooling stop) are left out of the fits.
+Months listed as anomalies (``data/anomalies.csv``: a retooling stop) are left out of the
+fits. Nothing here reads a file: the data comes in a ``DataBundle``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from forecast.errors import ForecastError
 from forecast.fit.growth import FAMILIES, GrowthFit, fit_growth
-from forecast.fit.refclass import ModelSales, ReferenceClass, fit_reference_class, load_bev_models
+from forecast.fit.refclass import ReferenceClass, fit_reference_class
 from forecast.fit.seasonality import (
     MarketSeasonality,
     ShrunkSeasonality,
@@ -33,12 +35,9 @@ from forecast.fit.seasonality import (
 )
 from forecast.fit.select import CVResult, cross_validate
 from forecast.fit.types import FittedModel, LineFit
-from forecast.load.calendar import load_calendar
-from forecast.load.company import load_company
+from forecast.load.bundle import DataBundle
 from forecast.load.history import History
-from forecast.load.market import MarketSeries, load_market
 from forecast.load.reconcile import Reconciled, reconcile
-from forecast.months import format_month
 
 AUTO = "auto"
 CHOICES = (AUTO, *FAMILIES)
@@ -77,51 +76,46 @@ class FitReport:
     as_of: int
 
 
-def check_as_of(history: History, as_of: int | None, *, key: str = "as_of") -> int:
-    """``as_of`` within the history (default: its last month), else a one-line error naming ``key``."""
-    first, last = int(history.months[0]), int(history.months[-1])
-    if as_of is None:
-        return last
-    if not first <= as_of <= last:
-        raise ForecastError(
-            f"{key}: {format_month(as_of)} is outside the history ({format_month(first)} to {format_month(last)})"
-        )
-    return as_of
-
-
 def fit_model(
-    history: History,
+    data: DataBundle | History,
     *,
     as_of: int | None = None,
     families: Mapping[str, str] | None = None,
     as_of_key: str = "as_of",
 ) -> FitReport:
-    """Fit every line of ``history`` as it stood at the end of ``as_of``.
+    """Fit every line of ``data`` as it stood at the end of ``as_of``.
 
-    ``families`` maps a line to a family name or ``"auto"`` (cross-validated choice, the
-    default for lines not named).
+    ``data`` is a ``DataBundle`` (``forecast.load.bundle``), cut or not: it is cut at
+    ``as_of`` (default: the last month of its history), so the history, the market series and
+    the reference launches know nothing later. ``families`` maps a line to a family name or
+    ``"auto"`` (cross-validated choice, the default for lines not named). ``as_of_key`` names
+    ``as_of`` in the error for a month outside the history.
+
+    A ``History`` is still taken, for the backtest's older calls: the rest of its bundle is
+    then loaded from its ``data_dir`` (the only file reading left in fitting; it goes when the
+    backtest fits through ``forecast.engine.pipeline``).
     """
-    as_of = check_as_of(history, as_of, key=as_of_key)
+    bundle = _bundle_of(data)
+    as_of = bundle.check_as_of(as_of, key=as_of_key)
     families = dict(families or {})
-    _check_families(families)
-    cut = history.cut(as_of)
-    reconciled = reconcile(cut)
-    calendar = load_calendar(history.data_dir / "calendar.csv")
-    market = fit_market_seasonality(
-        _cut_market(load_market(history.data_dir / "market.csv"), as_of), calendar
-    )
-    reference = fit_reference_class(
-        _cut_sales(load_bev_models(history.data_dir / "bev_models.csv"), as_of),
-        exclude_makes=load_company(history.data_dir / "company.csv").own_makes,
-    )
+    check_families(families)
+    cut = bundle.cut(as_of)
     return fit_reconciled(
-        reconciled,
-        market=market,
-        reference=reference,
-        anomalies=cut.anomalies,
+        reconcile(cut.company),
+        market=fit_market_seasonality(cut.market, cut.calendar),
+        reference=fit_reference_class(cut.launches, exclude_makes=cut.profile.own_makes),
+        anomalies=cut.company.anomalies,
         families=families,
         as_of=as_of,
     )
+
+
+def _bundle_of(data: DataBundle | History) -> DataBundle:
+    if isinstance(data, DataBundle):
+        return data
+    from forecast.load.bundle import load_bundle
+
+    return dataclasses.replace(load_bundle(data.data_dir), company=data)
 
 
 def fit_reconciled(
@@ -162,26 +156,13 @@ def fit_reconciled(
     )
 
 
-def _check_families(families: Mapping[str, str]) -> None:
+def check_families(families: Mapping[str, str]) -> None:
+    """A one-line ``ForecastError`` for a family name that is not one of ``CHOICES``."""
     for line, family in families.items():
         if family not in CHOICES:
             raise ForecastError(
                 f"model.family for {line}: unknown family {family!r} (expected one of: {', '.join(CHOICES)})"
             )
-
-
-def _cut_market(market: MarketSeries, as_of: int) -> MarketSeries:
-    keep = market.months <= as_of
-    return MarketSeries(
-        months=market.months[keep], passenger=market.passenger[keep], bev=market.bev[keep]
-    )
-
-
-def _cut_sales(sales: ModelSales, as_of: int) -> ModelSales:
-    keep = sales.months <= as_of
-    return dataclasses.replace(
-        sales, months=sales.months[keep], units=sales.units[:, keep], listed=sales.listed[:, keep]
-    )
 
 
 def _line_series(reconciled: Reconciled, line: str, anomalies: frozenset[tuple[int, str]]):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -75,18 +75,14 @@ class History:
     anomalies: frozenset[tuple[int, str]] = frozenset()
 
     def cut(self, as_of: int) -> History:
-        """The history as it stood at the end of month ``as_of``: nothing later survives."""
-        lines = tuple(line for line in self.lines if self.first_month[line] <= as_of)
-        months = _readonly(self.months[self.months <= as_of])
-        return replace(
-            self,
-            lines=lines,
-            first_month=MappingProxyType({line: self.first_month[line] for line in lines}),
-            months=months,
-            monthly=tuple(obs for obs in self.monthly if obs.last <= as_of),
-            totals=tuple(obs for obs in self.totals if obs.last <= as_of),
-            anomalies=frozenset(a for a in self.anomalies if a[0] <= as_of),
-        )
+        """The history as it stood at the end of month ``as_of``: nothing later survives.
+
+        The slicing itself is ``forecast.load.bundle.cut_data``, the one place data is cut
+        by date (``DataBundle.cut`` cuts the history with the market data).
+        """
+        from forecast.load.bundle import cut_data  # the bundle imports this module
+
+        return cut_data(self, as_of)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

@@ -95,7 +95,7 @@ def make_plan(
     (``forecast.fit.calibration``): each fitted line's log level takes a random walk with this
     monthly sd from ``as_of`` (``simulate.py``). 0 leaves the uncertainty as fitted. It is
     required, so no caller skips the calibration by accident: user-facing runs get it from
-    ``run.plan_for``.
+    ``forecast.engine.pipeline.plan``.
 
     Parameters
     ----------

@@ -16,8 +16,8 @@ standard errors are paired ones, usually far smaller than either scenario's own:
   to within 3%; Koenker, *Quantile Regression*, 2005, section 3.4). Deterministic, and
   O(n) where a bootstrap would be O(n) per replicate.
 
-Fits are shared: scenarios with the same data, ``history.as_of`` and model families use one
-fit per process (``fitted_for``).
+Fits are shared: scenarios with the same data, ``history.as_of`` and model families have the
+same fit cache key (``forecast.engine.pipeline.key_for``) and are fitted once (``fit_all``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.engine import pipeline
 from forecast.engine.parallel import map_ordered
-from forecast.engine.run import Fitted, data_hash, fit_for, run_scenario, scenario_families
+from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
-from forecast.load.history import load_history
+from forecast.load.bundle import load_bundle
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
 from forecast.summarise.summary import Summary
@@ -50,8 +51,6 @@ __all__ = [
     "comparison_dicts",
     "expand_patterns",
     "fit_all",
-    "fit_key",
-    "fitted_for",
     "format_comparison",
     "paired_differences",
     "sparsity",
@@ -159,42 +158,27 @@ def pick_baseline(names: Sequence[str], baseline: str | None) -> str:
 # ---------------------------------------------------------------- running
 
 
-FitKey = tuple[str, str, int, tuple[tuple[str, str], ...]]
-_FITS: dict[FitKey, Fitted] = {}
-
-
-def fit_key(scenario: Scenario) -> FitKey:
-    """What a fit depends on: data folder, the data's hash, ``as_of`` and the families.
-
-    The hash is part of the key, so an edited history is fitted afresh.
-    """
-    history = load_history(scenario.data_dir)
-    families = tuple(sorted(scenario_families(scenario, history.lines).items()))
-    return (str(scenario.data_dir), data_hash(scenario.data_dir), scenario.as_of, families)
-
-
-def fitted_for(scenario: Scenario) -> Fitted:
-    """``run.fit_for``, memoised per process on ``fit_key``."""
-    key = fit_key(scenario)
-    if key not in _FITS:
-        _FITS[key] = fit_for(load_history(scenario.data_dir), scenario)
-    return _FITS[key]
-
-
 def fit_all(
     scenarios: Sequence[Scenario], paths: Sequence[Path], overrides: Sequence[str], workers: int
 ) -> list[Fitted]:
-    """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``)."""
-    keys = [fit_key(scenario) for scenario in scenarios]
-    todo = {key: path for key, path in zip(keys, paths, strict=True) if key not in _FITS}
+    """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``).
+
+    Scenarios share a fit when the engine's fit cache key says so; each distinct fit goes
+    through the fit cache on disk, in the process that computes it.
+    """
+    bundles = {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
+    keys = [pipeline.scenario_key(bundles[s.data_dir], s) for s in scenarios]
+    todo: dict[str, Path] = {}  # each key's first scenario
+    for key, path in zip(keys, paths, strict=True):
+        todo.setdefault(key, path)
     jobs = [(path, tuple(overrides)) for path in todo.values()]
-    _FITS.update(zip(todo, map_ordered(_fit_path, jobs, workers), strict=True))
-    return [_FITS[key] for key in keys]
+    fits = dict(zip(todo, map_ordered(_fit_path, jobs, workers), strict=True))
+    return [fits[key] for key in keys]
 
 
 def _fit_path(item: tuple[Path, tuple[str, ...]]) -> Fitted:
     path, overrides = item
-    return fitted_for(load_scenario(path, overrides=overrides))
+    return fit_scenario(load_scenario(path, overrides=overrides))
 
 
 def run_one(
@@ -207,7 +191,6 @@ def run_one(
 ) -> ScenarioRun:
     """Run one scenario file with the given ``n_paths`` and ``seed`` (a worker's job)."""
     scenario = load_scenario(path, overrides=overrides)
-    fitted = fitted or fitted_for(scenario)
     result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted)
     totals = result.paths.sum(axis=1)
     return ScenarioRun(summary=result.summary, record=result.record, totals=totals)

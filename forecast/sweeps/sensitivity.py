@@ -166,12 +166,14 @@ def prepare_sensitivity(
     overrides: Sequence[str] = (),
 ) -> tuple[Scenario, Plan]:
     """The scenario (with ``n_paths``/``seed`` applied) and its plan, fitted once."""
-    from forecast.engine.run import fit_for, load, load_scenario_overrides, plan_for
-    from forecast.load.history import load_history
+    from forecast.engine import pipeline
+    from forecast.engine.run import fit_scenario, load, load_scenario_overrides
+    from forecast.load.bundle import load_bundle
 
     scenario = load_scenario_overrides(load(path_or_scenario, overrides), n_paths, seed)
-    fitted = fit_for(load_history(scenario.data_dir), scenario)
-    return scenario, plan_for(fitted, scenario)
+    bundle = load_bundle(scenario.data_dir)
+    fitted = fit_scenario(scenario, bundle=bundle)
+    return scenario, pipeline.plan(bundle, fitted, scenario)
 
 
 def n_runs(plan: Plan) -> int:

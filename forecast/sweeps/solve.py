@@ -40,12 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from forecast.engine.parallel import map_ordered
-from forecast.engine.run import Fitted, run_scenario
+from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.scenario.distributions import AnyDist, did_you_mean, format_number
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import MultiplierEvent, Scenario
-from forecast.sweeps.compare import fitted_for
 
 __all__ = [
     "NoSolutionError",
@@ -256,7 +255,7 @@ def solve_p_hit(
         overrides=tuple(overrides),
         n_paths=n_paths,
         seed=seed,
-        fitted=fitted_for(scenario),
+        fitted=fit_scenario(scenario),
     )
     at_low, at_high = map_ordered(evaluate, bracket, workers)
     if (at_low[0] >= level) == (at_high[0] >= level):
@@ -377,7 +376,7 @@ def solve_quantile(
     if not 0.0 < q < 1.0:
         raise ConfigError(f"--quantile: must be strictly between 0 and 1, got {q:g}")
     scenario = load_scenario(path, overrides=overrides)
-    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted_for(scenario))
+    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fit_scenario(scenario))
     units, units_se = quantile_with_se(result.paths.sum(axis=1), q)
     s = result.summary
     return QuantileAnswer(

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from forecast.cli import options
+from forecast.load.bundle import load_bundle
 from forecast.load.claims import DEFAULT_CLAIMS, check_claims, load_claims
-from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
 
 
@@ -27,7 +27,7 @@ def command(data_dir: Path | None, claims_path: Path) -> None:
 
     Example: forecast check
     """
-    history = load_history(data_dir)
+    history = load_bundle(data_dir).company
     verdicts = check_claims(load_claims(claims_path), history, reconcile(history))
     for v in verdicts:
         c = v.claim

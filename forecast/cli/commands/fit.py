@@ -26,14 +26,15 @@ def command(data_dir: Path | None, as_of: str | None, out: Path | None) -> None:
     """
     from forecast.fit.model import fit_model
     from forecast.fit.report import fit_tables, render_csv, render_json, render_text, target_year
-    from forecast.load.history import load_history
+    from forecast.load.bundle import load_bundle
     from forecast.months import format_month
     from forecast.write.atomic import write_text_atomic
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise ForecastError(f"--out: expected a file ending in .csv or .json, got {out.name!r}")
-    history = load_history(data_dir)
-    report = fit_model(history, as_of=parse_month_option(as_of, "--as-of"), as_of_key="--as-of")
+    bundle = load_bundle(data_dir)
+    history = bundle.company
+    report = fit_model(bundle, as_of=parse_month_option(as_of, "--as-of"), as_of_key="--as-of")
     tables = fit_tables(report, target_year(report.as_of))
     missing = [line for line in history.lines if line not in report.reconciled.lines]
     click.echo(

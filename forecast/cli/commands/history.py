@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from forecast.cli import options
-from forecast.load.history import load_history
+from forecast.load.bundle import load_bundle
 from forecast.load.reconcile import (
     HISTORY_COLUMNS,
     PERIOD_COLUMNS,
@@ -29,7 +29,7 @@ def command(data_dir: Path | None, out: Path | None) -> None:
 
     Example: forecast history --out history.csv
     """
-    history = load_history(data_dir)
+    history = load_bundle(data_dir).company
     reconciled = reconcile(history)
     rows = history_rows(history, reconciled)
     click.echo(format_table(HISTORY_COLUMNS, rows))

@@ -42,8 +42,10 @@ def command(
     Example: forecast run scenarios/su7_retool.toml --n-paths 200000 --set target.units=500000
     """
     from forecast.cli.progress import progress_bar
-    from forecast.engine.run import fit_for, load, run_scenario
-    from forecast.load.history import load_history
+    from forecast.engine import pipeline
+    from forecast.engine.cache import FitCache
+    from forecast.engine.run import load, load_scenario_overrides
+    from forecast.load.bundle import load_bundle
     from forecast.summarise.summary import describe
     from forecast.write.files import write_files
 
@@ -51,13 +53,14 @@ def command(
         from forecast.write.charts import require_matplotlib
 
         require_matplotlib()
-    loaded = load(scenario, overrides)
-    # Fitting alone takes seconds, so the bar shows at once: fit, then simulate.
-    with progress_bar(2, label=f"{loaded.name}: fit, simulate", quiet=quiet, delay=0) as advance:
-        fitted = fit_for(load_history(loaded.data_dir), loaded, use_cache=not no_cache)
-        advance(1)
-        result = run_scenario(loaded, n_paths=n_paths, seed=seed, fitted=fitted)
-        advance(1)
+    loaded = load_scenario_overrides(load(scenario, overrides), n_paths, seed)
+    bundle = load_bundle(loaded.data_dir)
+    cache = None if no_cache else FitCache.on_disk()
+    # Fitting alone takes seconds, so the bar shows at once: fit, then each chunk of paths.
+    steps = pipeline.n_steps(loaded)
+    label = f"{loaded.name}: fit, simulate"
+    with progress_bar(steps, label=label, quiet=quiet, delay=0) as advance:
+        result = pipeline.run(bundle, loaded, cache=cache, progress=lambda *_: advance(1))
     written = write_files(out, result.files())
     if plot:
         from forecast.write.charts import plot_run

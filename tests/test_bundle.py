@@ -1,0 +1,164 @@
+"""The data bundle: every file loaded once, hashed, and cut at a month in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast.errors import DataError, ForecastError
+from forecast.load import bundle as bundle_module
+from forecast.load.bundle import (
+    COMPANY_FILES,
+    CONTEXT_FILE,
+    CUT_RULES,
+    MARKET_FILES,
+    DataBundle,
+    cut_data,
+    load_bundle,
+)
+from forecast.load.history import History
+from forecast.months import parse_month
+from forecast.write.files import hash_files
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+MAY_2025 = parse_month("2025-05")
+
+
+@pytest.fixture(scope="module")
+def bundle() -> DataBundle:
+    return load_bundle()
+
+
+def _arrays(obj: object) -> dict[str, np.ndarray]:
+    return {
+        f.name: getattr(obj, f.name)
+        for f in dataclasses.fields(obj)  # type: ignore[arg-type]
+        if isinstance(getattr(obj, f.name), np.ndarray)
+    }
+
+
+def test_the_bundled_data_loads_whole(bundle: DataBundle) -> None:
+    assert bundle.as_of is None
+    assert bundle.company.lines == ("SU7", "YU7")
+    assert bundle.market.months[0] == parse_month("2018-01")
+    assert bundle.launches.units.shape == (len(bundle.launches.names), bundle.launches.months.size)
+    assert bundle.calendar.first_year <= 2026 <= bundle.calendar.last_year
+    assert bundle.calibration[-1].as_of == bundle.company.months[-1]
+    assert bundle.context and all(note.fact for note in bundle.context)
+
+
+def test_the_content_hash_is_the_data_hash_summaries_always_had(bundle: DataBundle) -> None:
+    files = [DATA / name for name in (*COMPANY_FILES, *MARKET_FILES) if (DATA / name).exists()]
+    assert bundle.data_hash == hash_files(files)
+    assert len(bundle.content_hash) == 64
+
+
+def test_every_data_file_but_the_notes_changes_the_hash(data_copy: Path) -> None:
+    base = load_bundle(data_copy).content_hash
+    for name in (*COMPANY_FILES, *MARKET_FILES):
+        path = data_copy / name
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        assert load_bundle(data_copy).content_hash != base, name
+        path.write_bytes(original)
+    with open(data_copy / CONTEXT_FILE, "a", encoding="utf-8") as handle:
+        handle.write("2026-02,note,a note feeds no computation,test\n")
+    assert load_bundle(data_copy).content_hash == base
+
+
+def test_market_files_may_live_in_their_own_folder(tmp_path: Path, bundle: DataBundle) -> None:
+    company, market = tmp_path / "company", tmp_path / "market"
+    company.mkdir(), market.mkdir()
+    for name in (*COMPANY_FILES, CONTEXT_FILE):
+        shutil.copy(DATA / name, company / name)
+    for name in MARKET_FILES:
+        shutil.copy(DATA / name, market / name)
+    split = load_bundle(company, market)
+    assert split.content_hash == bundle.content_hash
+    assert np.array_equal(split.market.bev, bundle.market.bev)
+    with pytest.raises(DataError, match="market.csv: file not found"):
+        load_bundle(company)
+
+
+def test_the_problems_of_every_file_are_reported_together(data_copy: Path) -> None:
+    (data_copy / "market.csv").write_text("month,all_passenger_cars,bev_total,source\n")
+    (data_copy / "calendar.csv").unlink()
+    (data_copy / CONTEXT_FILE).write_text("date,topic,fact,source\nlater,x,y,z\n")
+    with pytest.raises(DataError) as caught:
+        load_bundle(data_copy)
+    problems = "\n".join(caught.value.problems)
+    assert "market.csv:1: month: no data rows" in problems
+    assert "calendar.csv: file not found" in problems
+    assert "context.csv:2: date: expected a date as YYYY-MM-DD or a month as YYYY-MM" in problems
+
+
+# ---------------------------------------------------------------- cut
+
+
+def test_the_cut_knows_nothing_later(bundle: DataBundle) -> None:
+    cut = bundle.cut(MAY_2025)
+    assert cut.as_of == MAY_2025
+    for part in (cut.company, cut.market, cut.launches):
+        assert part.months[-1] == MAY_2025
+    assert cut.company.lines == ("SU7",)
+    assert all(obs.last <= MAY_2025 for obs in cut.company.monthly + cut.company.totals)
+    assert all(row.as_of <= MAY_2025 for row in cut.calibration)
+    assert all(note.month <= MAY_2025 for note in cut.context)
+    assert max(t.announced for t in cut.company.targets).isoformat() <= "2025-05-31"
+    assert cut.calendar == bundle.calendar  # published ahead: needed for future months
+    assert cut.content_hash == bundle.content_hash
+
+
+def test_the_cut_keeps_every_month_up_to_as_of(bundle: DataBundle) -> None:
+    cut = bundle.cut(MAY_2025)
+    keep = bundle.market.months <= MAY_2025
+    assert np.array_equal(cut.market.passenger, bundle.market.passenger[keep])
+    keep = bundle.launches.months <= MAY_2025
+    assert np.array_equal(cut.launches.units, bundle.launches.units[:, keep])
+    assert cut.launches.names == bundle.launches.names
+
+
+def test_every_array_of_the_data_is_cut(bundle: DataBundle) -> None:
+    # A month-indexed array added to a class with a rule that keeps it whole would fail here.
+    cut = bundle.cut(MAY_2025)
+    for name in ("company", "market", "launches"):
+        whole, part = getattr(bundle, name), getattr(cut, name)
+        for field, array in _arrays(whole).items():
+            assert _arrays(part)[field].size < array.size, f"{name}.{field}"
+            assert not _arrays(part)[field].flags.writeable, f"{name}.{field}"
+
+
+def test_every_field_of_every_cut_class_has_a_rule() -> None:
+    for cls, rules in CUT_RULES.items():
+        assert set(rules) == {f.name for f in dataclasses.fields(cls)}, cls.__name__
+
+
+def test_a_field_without_a_rule_is_refused(bundle: DataBundle, monkeypatch) -> None:
+    rules = dict(CUT_RULES[History])
+    del rules["targets"]
+    monkeypatch.setattr(bundle_module, "CUT_RULES", {**CUT_RULES, History: rules}, raising=True)
+    with pytest.raises(TypeError, match=r"History: fields without a cut rule \['targets'\]"):
+        bundle.cut(MAY_2025)
+    with pytest.raises(TypeError, match="no cut rules for str"):
+        cut_data("2025-05", MAY_2025)
+
+
+def test_cutting_again_never_uncuts(bundle: DataBundle) -> None:
+    cut = bundle.cut(MAY_2025)
+    later = cut.cut(MAY_2025 + 6)
+    assert later.as_of == MAY_2025
+    assert np.array_equal(later.market.months, cut.market.months)
+    assert bundle.cut(bundle.company.months[-1]).company.months.size == bundle.company.months.size
+
+
+def test_as_of_outside_the_history_names_the_key(bundle: DataBundle) -> None:
+    assert bundle.check_as_of(None) == bundle.company.months[-1]
+    with pytest.raises(ForecastError, match=r"^history.as_of: 2023-01 is outside the history"):
+        bundle.check_as_of(parse_month("2023-01"), key="history.as_of")
+    with pytest.raises(ForecastError, match="2025-06 is outside the history"):
+        bundle.cut(MAY_2025).check_as_of(parse_month("2025-06"))
