@@ -42,7 +42,8 @@ from forecast.load.claims import check_claims, load_claims
 from forecast.load.history import load_history
 from forecast.load.market import load_market
 from forecast.load.reconcile import reconcile
-from forecast.scenario.parse import dump_toml, load_scenario
+from forecast.scenario.parse import load_scenario
+from forecast.scenario.table import dump_toml
 
 T = TypeVar("T")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -18,18 +19,20 @@ from forecast.errors import ConfigError
 from forecast.months import month_ordinal
 from forecast.scenario.distributions import DIST_PARAMS, Fixed, Triangular, Uniform
 from forecast.scenario.parse import (
-    DEFAULT_DATA_DIR,
     EVENT_COMMON_KEYS,
     EVENT_KEYS,
     LINE_KEYS,
     SECTION_KEYS,
-    dump_toml,
     load_scenario,
-    resolve_raw,
-    scenario_hash,
-    validate_files,
 )
-from forecast.scenario.types import CapacityEvent, GapEvent, LaunchEvent, MultiplierEvent
+from forecast.scenario.table import dump_toml, scenario_hash
+from forecast.scenario.types import (
+    DEFAULT_DATA_DIR,
+    CapacityEvent,
+    GapEvent,
+    LaunchEvent,
+    MultiplierEvent,
+)
 
 TESTS = Path(__file__).resolve().parent
 VALID = TESTS / "scenarios_valid"
@@ -179,14 +182,15 @@ def test_bad_overrides(override: str, problem: str) -> None:
     assert _problems(VALID / "base.toml", overrides=(override,)) == [problem]
 
 
-def test_resolve_raw_is_self_contained(tmp_path: Path) -> None:
-    raw = resolve_raw(VALID / "variant.toml", overrides=("simulation.seed=3",))
+def test_resolved_scenario_is_self_contained(tmp_path: Path) -> None:
+    original = load_scenario(VALID / "variant.toml", overrides=("simulation.seed=3",))
+    raw = original.resolved
     assert "extends" not in raw["scenario"] and raw["scenario"]["name"] == "variant"
     assert raw["simulation"] == {"n_paths": 2000, "seed": 3}
     flat = _write(tmp_path, "flat.toml", dump_toml(raw))
     again = load_scenario(flat)
-    original = load_scenario(VALID / "variant.toml", overrides=("simulation.seed=3",))
     assert again.events == original.events and again.lines == original.lines
+    assert dataclasses.replace(again, path=original.path) == original
     assert scenario_hash(again) == scenario_hash(original)
 
 
@@ -226,13 +230,6 @@ def test_syntax_error_at_end_of_document(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, "cut.toml", "[target]\nyear = ")
     assert _problems("cut.toml") == ["cut.toml:2:8: invalid TOML: invalid value"]
-
-
-def test_validate_files_collects_problems_of_every_file() -> None:
-    problems = validate_files([VALID / "base.toml", INVALID / "probability_above_one.toml"])
-    assert problems == [
-        f"{INVALID / 'probability_above_one.toml'}: events[0].probability: must be between 0 and 1, got 1.5"
-    ]
 
 
 # --- TOML writing

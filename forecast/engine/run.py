@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from forecast import __version__
-from forecast.errors import ConfigError
 from forecast.fit.calibration import error_walk_for, load_calibration
 from forecast.fit.types import FittedModel
 from forecast.load.history import History, load_history
 from forecast.months import year_months
-from forecast.scenario.parse import dump_toml, load_scenario, scenario_hash
-from forecast.scenario.types import MAX_PATHS, Scenario
+from forecast.scenario.parse import load_scenario
+from forecast.scenario.table import dump_toml, scenario_hash
+from forecast.scenario.types import Scenario
 from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import Plan, make_plan
 from forecast.summarise.summary import Summary, summarise
@@ -183,34 +183,7 @@ def plan_for(fitted: Fitted, scenario: Scenario) -> Plan:
 
 
 def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:
-    """The scenario with new ``n_paths``/``seed`` (None: keep), its resolved table in step."""
-    import copy
-    import dataclasses
-    from types import MappingProxyType
-
-    if n_paths is None and seed is None:
-        return scenario
-    problems = [
-        f"{key}: must be {rule}, got {value}"
-        for key, value, rule in (
-            ("simulation.n_paths", n_paths, "at least 1"),
-            ("simulation.seed", seed, "at least 0"),
-        )
-        if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))
-    ]
-    if n_paths is not None and n_paths > MAX_PATHS:
-        problems.append(
-            f"simulation.n_paths: must be at most {MAX_PATHS:,} (every path is kept in "
-            f"memory), got {n_paths:,}"
-        )
-    if problems:
-        raise ConfigError(problems)
-    resolved = copy.deepcopy(dict(scenario.resolved))
-    simulation: dict[str, object] = dict(resolved.get("simulation", {}))  # type: ignore[call-overload]
-    n_paths = scenario.n_paths if n_paths is None else n_paths
-    seed = scenario.seed if seed is None else seed
-    simulation.update(n_paths=n_paths, seed=seed)
-    resolved["simulation"] = simulation
-    return dataclasses.replace(
-        scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed
-    )
+    """The scenario with new ``n_paths``/``seed`` (None: keep), checked as ``--set`` would."""
+    changes = {"simulation.n_paths": n_paths, "simulation.seed": seed}
+    changes = {key: value for key, value in changes.items() if value is not None}
+    return scenario.with_changes(changes) if changes else scenario
