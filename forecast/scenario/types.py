@@ -12,8 +12,9 @@ simulator's draws and the sensitivity analysis all read these two tuples.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
@@ -192,6 +193,15 @@ class Scenario:
         default_factory=dict, compare=False, repr=False
     )
 
+    def __getstate__(self) -> dict[str, object]:
+        # Worker processes get scenarios by pickle, which refuses a MappingProxyType.
+        return {f.name: _thawed(getattr(self, f.name)) for f in fields(self)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            frozen = MappingProxyType(value) if isinstance(value, dict) else value
+            object.__setattr__(self, name, frozen)
+
     @property
     def resolved(self) -> dict[str, Any]:
         """The scenario as one self-contained TOML table, written from the fields (a new
@@ -221,3 +231,7 @@ class Scenario:
         from forecast.scenario.parse import change_scenario
 
         return change_scenario(self, changes, label=label)
+
+
+def _thawed(value: object) -> object:
+    return dict(value) if isinstance(value, MappingProxyType) else value
