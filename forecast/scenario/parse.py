@@ -235,20 +235,20 @@ def _load_chain(
     """One file merged over everything it extends, its origins recorded."""
     table = _read_toml(path, label)
     extends, mode = _take_scenario_meta(table, label, problems)
-    _absolute_data(table, path, label, problems)
+    _absolute_data(table, path.parent, label, problems)
     own = _Raw(table=table, origins=_mark(table, (), label))
     if extends is None:
         return own
     chain = (*chain, (path.resolve(), label))
     parent_path = path.parent / extends
     parent_label = os.path.normpath(parent_path)
+    if not parent_path.is_file():  # first: a path with a NUL byte cannot be resolved
+        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     seen = [resolved for resolved, _ in chain]
     if parent_path.resolve() in seen:
         loop = [name for _, name in chain[seen.index(parent_path.resolve()) :]]
         cycle = " -> ".join([*loop, parent_label])
         raise ConfigError(f"{label}: scenario.extends: extends cycle: {cycle}")
-    if not parent_path.is_file():
-        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     parent = _load_chain(parent_path, parent_label, chain, problems)
     return _merge(parent, own, mode)
 
@@ -273,8 +273,9 @@ def _take_scenario_meta(table: Table, label: str, problems: list[str]) -> tuple[
     return extends, mode
 
 
-def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) -> None:
-    """Make ``history.data`` absolute (relative to its file) and check the folder exists."""
+def _absolute_data(table: Table, folder: Path, label: str, problems: list[str]) -> None:
+    """Make ``history.data`` absolute (relative to ``folder``: that of the file that sets it,
+    or the working directory for a change) and check the folder exists."""
     section = table.get("history")
     if not isinstance(section, dict) or "data" not in section:
         return
@@ -285,10 +286,12 @@ def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) ->
         )
         del section["data"]
         return
-    folder = (path.parent / data).resolve()
-    if not folder.is_dir():
+    found = folder / data
+    if not found.is_dir():  # (False for a path with a NUL byte, which resolve() refuses)
         problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
-    section["data"] = str(folder)
+        del section["data"]
+        return
+    section["data"] = str(found.resolve())
 
 
 def _mark(value: object, prefix: KeyPath, label: str) -> dict[KeyPath, str]:
@@ -380,6 +383,8 @@ def _apply_changes(
         except ValueError as error:
             problems.append(f"{label}: {error}")
             continue
+        if key_path[:2] in (("history",), ("history", "data")):
+            _absolute_data(table, Path.cwd(), label, problems)
         origins = {k: v for k, v in origins.items() if k[: len(key_path)] != key_path}
         origins |= _mark(value, key_path, label) | {key_path: label}
     return _Raw(table=table, origins=origins)
