@@ -17,7 +17,7 @@ from forecast.fit.calibration import error_walk_for, load_calibration
 from forecast.fit.types import FittedModel
 from forecast.load.history import History, load_history
 from forecast.months import year_months
-from forecast.scenario.parse import load_scenario
+from forecast.scenario.parse import apply_overrides, load_scenario
 from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import simulate_paths
@@ -113,13 +113,9 @@ def data_hash(data_dir: Path) -> str:
 
 
 def load(path_or_scenario: str | Path | Scenario, overrides: Sequence[str] = ()) -> Scenario:
+    """The scenario file loaded, or the scenario given, with ``--set`` ``overrides`` applied."""
     if isinstance(path_or_scenario, Scenario):
-        if overrides:
-            # --set works on the TOML table; a Scenario object is already validated
-            raise ValueError(
-                "overrides apply to scenario files: load_scenario(path, overrides=...) instead"
-            )
-        return path_or_scenario
+        return apply_overrides(path_or_scenario, overrides) if overrides else path_or_scenario
     return load_scenario(path_or_scenario, overrides=overrides)
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "FAMILIES",
     "LINE_KEYS",
     "SECTION_KEYS",
+    "apply_overrides",
     "change_scenario",
     "load_scenario",
 ]
@@ -118,7 +119,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     Returns
     -------
     Scenario
-        Frozen and validated; ``resolved`` holds the merged table (see ``dump_toml``).
+        Frozen and validated; ``resolved`` writes it back as one table
+        (``forecast.scenario.table``).
 
     Raises
     ------
@@ -132,6 +134,12 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     return _changed(raw, changes, SET_LABEL, path, str(path), problems)
 
 
+def apply_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
+    """``--set key.path=value`` strings applied to a loaded scenario, as ``load_scenario``
+    applies them to a file (the same problems, in the same words)."""
+    return _rechanged(scenario, overrides, _parse_override, SET_LABEL)
+
+
 def change_scenario(
     scenario: Scenario, changes: Mapping[str, object], *, label: str = SET_LABEL
 ) -> Scenario:
@@ -139,11 +147,21 @@ def change_scenario(
 
     The implementation of ``Scenario.with_changes``; see there.
     """
+    return _rechanged(scenario, changes.items(), _parse_change, label)
+
+
+def _rechanged(
+    scenario: Scenario,
+    items: Iterable[Any],
+    parse: Callable[[Any], tuple[KeyPath, object]],
+    label: str,
+) -> Scenario:
+    """Steps 2 and 3 again, on the scenario's own table and its keys' origins."""
     problems: list[str] = []
     raw = _Raw(table=scenario_table(scenario), origins=dict(scenario.origins))
-    parsed = _parsed(changes.items(), _parse_change, label, problems)
+    changes = _parsed(items, parse, label, problems)
     default = str(scenario.path) if scenario.path is not None else scenario.name
-    return _changed(raw, parsed, label, scenario.path, default, problems)
+    return _changed(raw, changes, label, scenario.path, default, problems)
 
 
 def _changed(
