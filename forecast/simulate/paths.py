@@ -601,7 +601,7 @@ def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
     if not isinstance(event, MultiplierEvent | ShockEvent | GapEvent):
         return None
     values = _draw_event(draws, event)
-    if isinstance(event, MultiplierEvent):
+    if isinstance(event, MultiplierEvent):  # times 1 exactly in its other months
         flags = np.isin(plan.sim_months, event.months)
         return ev.multiplier_factor(values["factor"], flags)
     if isinstance(event, ShockEvent):
