@@ -172,6 +172,13 @@ MAX_PATHS = 10_000_000  # every path's 12 months are kept in memory: about 1 GB 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
+    """A validated scenario (``forecast.scenario.parse.load_scenario``).
+
+    The fields are the one source of truth: the resolved table and the scenario hash are
+    written from them. Make variants with ``with_changes``, which validates them as a file
+    is; ``dataclasses.replace`` keeps the table in step but checks nothing.
+    """
+
     name: str
     description: str
     path: Path | None
