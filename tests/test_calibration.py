@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.special import ndtri
 
 from forecast.engine.run import run_scenario
-from forecast.errors import DataError
+from forecast.errors import ConfigError, DataError
 from forecast.fit.calibration import (
     LEVEL,
     MAX_WALK,
@@ -118,9 +118,12 @@ def test_run_uses_the_calibrated_walk_unless_the_scenario_sets_one() -> None:
     assert header.split(",")[-1] == "error_walk" and row.split(",")[-1] == str(round(expected, 4))
 
 
-def test_overrides_with_a_scenario_object_are_refused_not_ignored() -> None:
+def test_overrides_apply_to_a_scenario_object_too() -> None:
+    from forecast.engine.run import load
     from forecast.scenario.parse import load_scenario
 
-    scenario = load_scenario(REPO / "scenarios" / "baseline.toml")
-    with pytest.raises(ValueError, match="overrides apply to scenario files"):
-        run_scenario(scenario, overrides=["target.units=100000"])
+    path = REPO / "scenarios" / "baseline.toml"
+    overrides = ["target.units=100000", "simulation.n_paths=1000"]
+    assert load(load_scenario(path), overrides) == load_scenario(path, overrides=overrides)
+    with pytest.raises(ConfigError, match="^--set: target.units: must be greater than 0, got 0$"):
+        load(load_scenario(path), ["target.units=0"])

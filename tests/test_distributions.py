@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ from scipy import stats
 from forecast.errors import ConfigError
 from forecast.scenario.distributions import (
     Beta,
+    Chance,
     Discrete,
     Fixed,
     LogNormal,
@@ -20,6 +22,7 @@ from forecast.scenario.distributions import (
     Pert,
     Triangular,
     Uniform,
+    dist_value,
     parse_dist,
 )
 
@@ -250,3 +253,43 @@ def test_pert_ppf_is_within_a_millionth_of_the_exact_inverse(mode: float, lamb: 
     u = np.concatenate([u, 1 - u])
     exact = special.betaincinv(*pert._shapes(), u)
     assert np.max(np.abs(pert.ppf(u) - exact)) < 1e-6
+
+
+# --- writing a Dist back
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        *(dist for dist, _ in CASES),
+        Fixed(value=3.5),
+        Pert(low=1, mode=2, high=5, lamb=4),
+        Normal(mu=4, sd=2, high=9),
+        Discrete(values=(1.0, 3.0), weights=(2.0, 1.0)),
+    ],
+    ids=lambda dist: dist.describe(),
+)
+def test_a_dist_made_in_code_is_written_as_what_parses_back_to_it(dist) -> None:
+    assert dist.written is None
+    assert parse_dist(dist_value(dist), "x") == dist
+
+
+def test_a_parsed_dist_is_written_as_the_file_wrote_it_until_it_is_changed() -> None:
+    written = {"dist": "triangular", "low": 6, "mode": 9, "high": 13}
+    dist = parse_dist(written, "x")
+    assert dist_value(dist) == written and dist == Triangular(low=6, mode=9, high=13)
+    assert dist_value(dataclasses.replace(dist, high=20)) == {
+        "dist": "triangular",
+        "low": 6.0,
+        "mode": 9.0,
+        "high": 20,
+    }
+    assert dist_value(parse_dist(7, "x")) == 7 and dist_value(parse_dist(7.0, "x")) == 7.0
+
+
+@pytest.mark.parametrize("p", [0.0, 0.15, 1.0])
+def test_chance_is_one_with_probability_p(p: float) -> None:
+    chance = Chance(p=p)
+    u = np.array([0.0, 0.5, 0.84, 0.86, 1 - 1e-12])
+    assert chance.ppf(u).tolist() == (u > 1 - p).astype(float).tolist()
+    assert chance.is_fixed == (p in (0.0, 1.0)) and chance.mean == p

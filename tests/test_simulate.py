@@ -22,8 +22,11 @@ from forecast.scenario.types import (
     MultiplierEvent,
     Scenario,
     ShockEvent,
+    event_inputs,
 )
-from forecast.simulate.paths import BLOCK, input_keys, simulate_paths, simulate_totals
+from forecast.simulate import events as ev
+from forecast.simulate.inputs import event_input, plan_inputs
+from forecast.simulate.paths import BLOCK, input_keys, iter_chunks, simulate_paths
 from forecast.simulate.plan import Plan, make_plan
 
 JAN = month_ordinal(2026, 1)
@@ -285,17 +288,72 @@ def test_chunk_size_does_not_change_the_result() -> None:
     assert all(np.array_equal(one.inputs[k], two.inputs[k]) for k in one.inputs)
     first = simulate_paths(plan, seed=7, n_paths=100).paths
     assert np.array_equal(first, one.paths[:100])  # the first paths do not depend on n_paths
-    totals = simulate_totals(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK)
-    assert np.array_equal(totals.totals, one.totals)
+    chunks = list(iter_chunks(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK))
+    assert [rows for rows, _ in chunks] == [slice(0, n)]
+    assert np.array_equal(chunks[0][1], one.paths)
 
 
-def test_monthly_fan_is_within_a_bin_of_the_exact_quantiles() -> None:
+def test_the_stream_keys_stay_as_they_are() -> None:
+    """Every input's name keys its random stream: renaming one changes every run's numbers."""
+    plan = make(noisy_lines(), every_event(), error_walk=0.2)
+    assert input_keys(plan) == (
+        "model.params",
+        "model.noise",
+        "model.error_walk",
+        "lines.SU7.params",
+        "lines.SU7.noise",
+        "lines.SU7.error_walk",
+        "lines.YU7.params",
+        "lines.YU7.noise",
+        "lines.YU7.error_walk",
+        "lines.YU9.noise",
+        "events.gap.start",
+        "events.gap.weeks",
+        "events.gap.ramp",
+        "events.jan.factor",
+        "events.dec.factor",
+        "events.su7cap.limit",
+        "events.su7cap.step_month",
+        "events.yu9.start",
+        "events.yu9.level",
+        "events.yu9.ramp",
+        "events.recall.start",
+        "events.recall.size",
+        "events.recall.occurs",
+    )
+    vectors = {i.key for i in plan_inputs(plan) if i.vector}
+    assert vectors == {k for k in input_keys(plan) if k.endswith(("params", "noise", "walk"))}
+
+
+def test_what_each_event_declares_is_what_the_engine_draws() -> None:
     plan = make(noisy_lines(), every_event())
-    exact = simulate_paths(plan, seed=2, n_paths=5000).paths
-    fan = simulate_totals(plan, seed=2, n_paths=5000, quantiles=(0.1, 0.5, 0.9))
-    want = np.quantile(exact, [0.1, 0.5, 0.9], axis=0)
-    assert np.all(np.abs(fan.monthly_quantiles - want) <= fan.bin_width + 1e-9)
-    assert fan.monthly_mean == pytest.approx(exact.mean(axis=0))
+    recorded = simulate_paths(plan, seed=3, n_paths=200, record_inputs=True).inputs
+    assert recorded is not None
+    for event in plan.events:
+        declared = {event_input(event, n) for n, d in event_inputs(event) if not d.is_fixed}
+        drawn = {k for k in recorded if k.startswith(f"events.{event.name}.")}
+        assert drawn == declared, event.name
+    # A length of ramp given: drawn as a length, and no ramp speed.
+    assert [n for n, _ in event_inputs(gap(ramp_weeks=TWO_TO_EIGHT))] == [
+        "start",
+        "weeks",
+        "level",
+        "ramp_weeks",
+    ]
+
+
+def test_a_dip_is_events_multiplier_factor_on_the_demand() -> None:
+    factor = Uniform(low=0.5, high=0.9)
+    dip = MultiplierEvent(
+        name="feb", kind="dip", line=None, months=(JAN + 1, JAN + 3), factor=factor
+    )
+    one_line = noisy_lines()[:1]  # a total of one line is that line, to the last bit
+    without = simulate_paths(make(one_line), seed=5, n_paths=300)
+    with_dip = simulate_paths(make(one_line, (dip,)), seed=5, n_paths=300, record_inputs=True)
+    assert with_dip.inputs is not None
+    flags = np.isin(np.arange(JAN, JAN + 12), dip.months)
+    factor = ev.multiplier_factor(with_dip.inputs["events.feb.factor"], flags)
+    assert np.array_equal(with_dip.paths, without.paths * factor)
 
 
 def test_adding_an_event_leaves_the_other_draws_alone() -> None:

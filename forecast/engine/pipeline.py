@@ -30,7 +30,7 @@ from forecast.fit.calibration import error_walk_for
 from forecast.fit.model import AUTO, check_families, fit_model  # statsmodels loads on a fit
 from forecast.load.bundle import DataBundle
 from forecast.months import year_months
-from forecast.scenario.parse import dump_toml, scenario_hash
+from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
 from forecast.simulate.plan import Plan, make_plan

@@ -13,10 +13,9 @@ from pathlib import Path
 from forecast.engine import pipeline
 from forecast.engine.cache import FitCache
 from forecast.engine.pipeline import Fitted, Progress, RunResult
-from forecast.errors import ConfigError
 from forecast.load.bundle import DataBundle, load_bundle
-from forecast.scenario.parse import load_scenario
-from forecast.scenario.types import MAX_PATHS, Scenario
+from forecast.scenario.parse import apply_overrides, load_scenario
+from forecast.scenario.types import Scenario
 
 __all__ = [
     "Fitted",
@@ -29,13 +28,9 @@ __all__ = [
 
 
 def load(path_or_scenario: str | Path | Scenario, overrides: Sequence[str] = ()) -> Scenario:
+    """The scenario file loaded, or the scenario given, with ``--set`` ``overrides`` applied."""
     if isinstance(path_or_scenario, Scenario):
-        if overrides:
-            # --set works on the TOML table; a Scenario object is already validated
-            raise ValueError(
-                "overrides apply to scenario files: load_scenario(path, overrides=...) instead"
-            )
-        return path_or_scenario
+        return apply_overrides(path_or_scenario, overrides) if overrides else path_or_scenario
     return load_scenario(path_or_scenario, overrides=overrides)
 
 
@@ -82,34 +77,7 @@ def fit_scenario(
 
 
 def load_scenario_overrides(scenario: Scenario, n_paths: int | None, seed: int | None) -> Scenario:
-    """The scenario with new ``n_paths``/``seed`` (None: keep), its resolved table in step."""
-    import copy
-    import dataclasses
-    from types import MappingProxyType
-
-    if n_paths is None and seed is None:
-        return scenario
-    problems = [
-        f"{key}: must be {rule}, got {value}"
-        for key, value, rule in (
-            ("simulation.n_paths", n_paths, "at least 1"),
-            ("simulation.seed", seed, "at least 0"),
-        )
-        if value is not None and (isinstance(value, bool) or value < (1 if "n_paths" in key else 0))
-    ]
-    if n_paths is not None and n_paths > MAX_PATHS:
-        problems.append(
-            f"simulation.n_paths: must be at most {MAX_PATHS:,} (every path is kept in "
-            f"memory), got {n_paths:,}"
-        )
-    if problems:
-        raise ConfigError(problems)
-    resolved = copy.deepcopy(dict(scenario.resolved))
-    simulation: dict[str, object] = dict(resolved.get("simulation", {}))  # type: ignore[call-overload]
-    n_paths = scenario.n_paths if n_paths is None else n_paths
-    seed = scenario.seed if seed is None else seed
-    simulation.update(n_paths=n_paths, seed=seed)
-    resolved["simulation"] = simulation
-    return dataclasses.replace(
-        scenario, resolved=MappingProxyType(resolved), n_paths=n_paths, seed=seed
-    )
+    """The scenario with new ``n_paths``/``seed`` (None: keep), checked as ``--set`` would."""
+    changes = {"simulation.n_paths": n_paths, "simulation.seed": seed}
+    changes = {key: value for key, value in changes.items() if value is not None}
+    return scenario.with_changes(changes) if changes else scenario

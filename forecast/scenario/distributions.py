@@ -13,11 +13,12 @@ In a scenario file a distribution is written inline::
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from forecast.errors import ConfigError
 __all__ = [
     "DIST_PARAMS",
     "Beta",
+    "Chance",
     "Discrete",
     "Fixed",
     "LogNormal",
@@ -36,6 +38,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "did_you_mean",
+    "dist_value",
     "format_number",
     "is_finite",
     "parse_dist",
@@ -62,10 +65,17 @@ def _numbers(*xs: float) -> str:
     return ", ".join(format_number(x) for x in xs)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Base:
-    """Shared behaviour; subclasses define ``ppf``, ``mean``, ``support`` and ``describe``."""
+    """Shared behaviour; subclasses define ``ppf``, ``mean``, ``support`` and ``describe``.
 
-    __slots__ = ()
+    ``written`` is the value as the scenario file wrote it (``6`` or ``6.0``, ``"2026-03"``),
+    set once by ``parse_dist`` so that the resolved scenario repeats the file; it takes no
+    part in equality, and ``dataclasses.replace`` does not carry it over (a changed
+    distribution is written from its parameters, never from stale text).
+    """
+
+    written: object = field(default=None, init=False, compare=False, repr=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -353,6 +363,30 @@ class Discrete(_Base):
         return f"discrete({_numbers(*self.values)}; weights {_numbers(*self.weights)})"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chance(_Base):
+    """1 with probability ``p``, else 0: whether a shock happens (not written in files).
+
+    ``ppf(u)`` is 1 where ``u > 1 - p``, so raising ``p`` only adds paths that are hit.
+    """
+
+    p: float
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return (np.asarray(u, dtype=float) > 1.0 - self.p).astype(float)
+
+    @property
+    def mean(self) -> float:
+        return float(self.p)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0 if self.p < 1 else 1.0, 1.0 if self.p > 0 else 0.0)
+
+    def describe(self) -> str:
+        return f"chance({format_number(self.p)})"
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing ``{ dist = "...", ... }`` tables
 
@@ -457,6 +491,12 @@ def parse_dist(value: object, key_path: str, *, number: NumberParser = _strict_n
     ConfigError
         Listing every problem in the value, one ``key.path: problem`` line each.
     """
+    dist = _parse(value, key_path, number)
+    object.__setattr__(dist, "written", copy.deepcopy(value))  # once, before anyone sees it
+    return dist
+
+
+def _parse(value: object, key_path: str, number: NumberParser) -> AnyDist:
     if not isinstance(value, dict):
         try:
             return Fixed(value=number(value, key_path))
@@ -661,4 +701,54 @@ _MAKERS: dict[str, Callable[[Params], AnyDist]] = {
     "lognormal": lambda p: LogNormal(median=p["median"], sigma=p["sigma"]),
     "beta": lambda p: Beta(a=p["a"], b=p["b"], low=p.get("low", 0.0), high=p.get("high", 1.0)),
     "discrete": _make_discrete,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a Dist back as the TOML value ``parse_dist`` reads
+
+
+def dist_value(dist: AnyDist) -> object:
+    """The scenario value of ``dist``: as the file wrote it, else from its parameters.
+
+    ``parse_dist(dist_value(d))`` equals ``d`` (month positions written as dates need the
+    target year's parser, as when they were read).
+    """
+    if dist.written is not None:
+        return dist.written
+    if isinstance(dist, Fixed):
+        return float(dist.value)
+    params = _PARAMS_OF[type(dist)](dist)
+    return {"dist": _NAMES[type(dist)], **params}
+
+
+def _normal_params(d: Normal) -> Params:
+    bounds = {k: v for k, v in (("low", d.low), ("high", d.high)) if math.isfinite(v)}
+    return {"mean": d.mu, "sd": d.sd, **bounds}
+
+
+def _beta_params(d: Beta) -> Params:
+    stretch = {} if (d.low, d.high) == (0.0, 1.0) else {"low": d.low, "high": d.high}
+    return {"a": d.a, "b": d.b, **stretch}
+
+
+_PARAMS_OF: dict[type, Callable[[Any], Params]] = {
+    Uniform: lambda d: {"low": d.low, "high": d.high},
+    Triangular: lambda d: {"low": d.low, "mode": d.mode, "high": d.high},
+    Pert: lambda d: (
+        {"low": d.low, "mode": d.mode, "high": d.high} | ({} if d.lamb == 4 else {"lamb": d.lamb})
+    ),
+    Normal: _normal_params,
+    LogNormal: lambda d: {"median": d.median, "sigma": d.sigma},
+    Beta: _beta_params,
+    Discrete: lambda d: {"values": list(d.values), "weights": list(d.weights)},
+}
+_NAMES = {
+    Uniform: "uniform",
+    Triangular: "triangular",
+    Pert: "pert",
+    Normal: "normal",
+    LogNormal: "lognormal",
+    Beta: "beta",
+    Discrete: "discrete",
 }

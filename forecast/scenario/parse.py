@@ -5,9 +5,13 @@ Loading has three steps, each a small function over plain tables:
 1. **resolve**: read the file, follow ``scenario.extends`` (relative to the file), merge the
    parent under the child table by table, and record which file set each key (``origins``),
    so every problem names the file the user has to edit;
-2. **override**: apply ``--set key.path=value`` strings (values parsed as TOML);
+2. **change**: apply ``--set key.path=value`` strings (values parsed as TOML), or the plain
+   values of ``Scenario.with_changes``, to the table; the same code does both;
 3. **validate**: check every key of the merged table, collecting *all* problems, and build
    the frozen types of ``forecast.scenario.types``.
+
+``Scenario.with_changes`` runs steps 2 and 3 again on the scenario's own table
+(``forecast.scenario.table``), so a changed scenario meets every rule a file does.
 
 Every problem is one line, ``file: key.path: problem``; all of them are raised together as
 one ``ConfigError``. The reference for the format is ``docs/scenarios.md``.
@@ -17,18 +21,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import forecast
 from forecast.errors import ConfigError
 from forecast.fit.calibration import MAX_WALK
 from forecast.months import format_month, month_ordinal, parse_month
@@ -37,6 +39,7 @@ from forecast.scenario.distributions import (
     Fixed,
     Normal,
     did_you_mean,
+    dist_value,
     format_number,
     is_finite,
     parse_dist,
@@ -44,7 +47,9 @@ from forecast.scenario.distributions import (
     toml_key,
     toml_string,
 )
+from forecast.scenario.table import scenario_table
 from forecast.scenario.types import (
+    DEFAULT_DATA_DIR,
     MAX_PATHS,
     CapacityEvent,
     Event,
@@ -61,11 +66,9 @@ __all__ = [
     "FAMILIES",
     "LINE_KEYS",
     "SECTION_KEYS",
-    "dump_toml",
+    "apply_overrides",
+    "change_scenario",
     "load_scenario",
-    "resolve_raw",
-    "scenario_hash",
-    "validate_files",
 ]
 
 FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle")
@@ -85,15 +88,14 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
 LINE_KEYS = ("family", "multiplier")
 EVENT_COMMON_KEYS = ("kind", "name", "line")
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
-    "gap": ("start", "weeks", "ramp_weeks", "level"),
-    "dip": ("months", "factor"),
-    "boost": ("months", "factor"),
-    "capacity": ("limit", "step_month", "step_limit", "overflow"),
-    "launch": ("start", "level", "ramp_months"),
-    "shock": ("probability", "start", "months", "size"),
+    "gap": GapEvent.FIELDS,
+    "dip": MultiplierEvent.FIELDS,
+    "boost": MultiplierEvent.FIELDS,
+    "capacity": CapacityEvent.FIELDS,
+    "launch": LaunchEvent.FIELDS,
+    "shock": ShockEvent.FIELDS,
 }
 
-DEFAULT_DATA_DIR = Path(forecast.__file__).resolve().parent.parent / "data"
 SET_LABEL = "--set"
 
 KeyPath = tuple[str | int, ...]
@@ -117,7 +119,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     Returns
     -------
     Scenario
-        Frozen and validated; ``resolved`` holds the merged table (see ``dump_toml``).
+        Frozen and validated; ``resolved`` writes it back as one table
+        (``forecast.scenario.table``).
 
     Raises
     ------
@@ -125,47 +128,59 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
         Listing every problem, one ``file: key.path: problem`` line each.
     """
     path = Path(path)
-    raw, problems = _resolve(path, overrides)
-    collector = _Problems(origins=raw.origins, default=str(path))
-    scenario = _build_scenario(raw.table, path, collector)
+    problems: list[str] = []
+    raw = _load_chain(path, str(path), (), problems)
+    changes = _parsed(overrides, _parse_override, SET_LABEL, problems)
+    return _changed(raw, changes, SET_LABEL, path, str(path), problems)
+
+
+def apply_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
+    """``--set key.path=value`` strings applied to a loaded scenario, as ``load_scenario``
+    applies them to a file (the same problems, in the same words)."""
+    return _rechanged(scenario, overrides, _parse_override, SET_LABEL)
+
+
+def change_scenario(
+    scenario: Scenario, changes: Mapping[str, object], *, label: str = SET_LABEL
+) -> Scenario:
+    """``scenario`` with ``changes`` (key path -> plain value) applied and validated again.
+
+    The implementation of ``Scenario.with_changes``; see there.
+    """
+    return _rechanged(scenario, changes.items(), _parse_change, label)
+
+
+def _rechanged(
+    scenario: Scenario,
+    items: Iterable[Any],
+    parse: Callable[[Any], tuple[KeyPath, object]],
+    label: str,
+) -> Scenario:
+    """Steps 2 and 3 again, on the scenario's own table and its keys' origins."""
+    problems: list[str] = []
+    raw = _Raw(table=scenario_table(scenario), origins=dict(scenario.origins))
+    changes = _parsed(items, parse, label, problems)
+    default = str(scenario.path) if scenario.path is not None else scenario.name
+    return _changed(raw, changes, label, scenario.path, default, problems)
+
+
+def _changed(
+    raw: _Raw,
+    changes: Iterable[tuple[KeyPath, object]],
+    label: str,
+    path: Path | None,
+    default: str,
+    problems: list[str],
+) -> Scenario:
+    """Steps 2 and 3: ``changes`` applied to ``raw``, then the whole table validated."""
+    raw = _apply_changes(raw, changes, label, problems)
+    table = _finish(raw.table, path)
+    collector = _Problems(origins=raw.origins, default=default)
+    scenario = _build_scenario(table, path, collector)
     problems += collector.lines
     if problems or scenario is None:
         raise ConfigError(problems)
     return scenario
-
-
-def validate_files(paths: Iterable[str | Path], *, overrides: Sequence[str] = ()) -> list[str]:
-    """Every problem in every file (empty when all are valid), without running anything."""
-    problems: list[str] = []
-    for path in paths:
-        try:
-            load_scenario(path, overrides=overrides)
-        except ConfigError as error:
-            problems.extend(error.problems)
-    return problems
-
-
-def resolve_raw(path: str | Path, *, overrides: Sequence[str] = ()) -> Table:
-    """The merged table of a scenario after ``extends`` and ``overrides``, not yet validated.
-
-    ``scenario.extends`` and ``scenario.events`` are consumed by the merge, so the result is a
-    self-contained scenario; ``history.data``, when given, is an absolute path.
-
-    Raises
-    ------
-    ConfigError
-        When a file is missing, is not valid TOML, an ``extends`` chain is a cycle, or an
-        override is malformed.
-    """
-    raw, problems = _resolve(Path(path), overrides)
-    if problems:
-        raise ConfigError(problems)
-    return raw.table
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 (hex) of the scenario's resolved TOML: equal hashes, equal assumptions."""
-    return hashlib.sha256(dump_toml(scenario.resolved).encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,17 +195,13 @@ class _Raw:
     origins: dict[KeyPath, str] = field(default_factory=dict)
 
 
-def _resolve(path: Path, overrides: Sequence[str]) -> tuple[_Raw, list[str]]:
-    """Follow extends, then apply overrides. Fatal problems raise; others are returned."""
-    problems: list[str] = []
-    raw = _load_chain(path, str(path), (), problems)
-    raw = _apply_overrides(raw, overrides, problems)
-    section = raw.table.setdefault("scenario", {})
-    if isinstance(section, dict) and "name" not in section:
+def _finish(table: Table, path: Path | None) -> Table:
+    """The scenario named after its file if it names itself nowhere; sections in order."""
+    section = table.setdefault("scenario", {})
+    if isinstance(section, dict) and "name" not in section and path is not None:
         section["name"] = path.stem
     order = {key: index for index, key in enumerate(SECTION_KEYS)}
-    table = dict(sorted(raw.table.items(), key=lambda item: order.get(item[0], len(order))))
-    return _Raw(table=table, origins=raw.origins), problems
+    return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _read_toml(path: Path, label: str) -> Table:
@@ -242,20 +253,20 @@ def _load_chain(
     """One file merged over everything it extends, its origins recorded."""
     table = _read_toml(path, label)
     extends, mode = _take_scenario_meta(table, label, problems)
-    _absolute_data(table, path, label, problems)
+    _absolute_data(table, path.parent, label, problems)
     own = _Raw(table=table, origins=_mark(table, (), label))
     if extends is None:
         return own
     chain = (*chain, (path.resolve(), label))
     parent_path = path.parent / extends
     parent_label = os.path.normpath(parent_path)
+    if not parent_path.is_file():  # first: a path with a NUL byte cannot be resolved
+        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     seen = [resolved for resolved, _ in chain]
     if parent_path.resolve() in seen:
         loop = [name for _, name in chain[seen.index(parent_path.resolve()) :]]
         cycle = " -> ".join([*loop, parent_label])
         raise ConfigError(f"{label}: scenario.extends: extends cycle: {cycle}")
-    if not parent_path.is_file():
-        raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     parent = _load_chain(parent_path, parent_label, chain, problems)
     return _merge(parent, own, mode)
 
@@ -280,8 +291,9 @@ def _take_scenario_meta(table: Table, label: str, problems: list[str]) -> tuple[
     return extends, mode
 
 
-def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) -> None:
-    """Make ``history.data`` absolute (relative to its file) and check the folder exists."""
+def _absolute_data(table: Table, folder: Path, label: str, problems: list[str]) -> None:
+    """Make ``history.data`` absolute (relative to ``folder``: that of the file that sets it,
+    or the working directory for a change) and check the folder exists."""
     section = table.get("history")
     if not isinstance(section, dict) or "data" not in section:
         return
@@ -292,10 +304,12 @@ def _absolute_data(table: Table, path: Path, label: str, problems: list[str]) ->
         )
         del section["data"]
         return
-    folder = (path.parent / data).resolve()
-    if not folder.is_dir():
+    found = folder / data
+    if not found.is_dir():  # (False for a path with a NUL byte, which resolve() refuses)
         problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
-    section["data"] = str(folder)
+        del section["data"]
+        return
+    section["data"] = str(found.resolve())
 
 
 def _mark(value: object, prefix: KeyPath, label: str) -> dict[KeyPath, str]:
@@ -355,23 +369,42 @@ def _merge_events(
 
 
 # ---------------------------------------------------------------------------------------------
-# Step 2: --set overrides
+# Step 2: changes (``--set`` overrides and ``Scenario.with_changes``)
 
 _SEGMENT_RE = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 _BARE_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-def _apply_overrides(raw: _Raw, overrides: Sequence[str], problems: list[str]) -> _Raw:
-    table, origins = copy.deepcopy(raw.table), dict(raw.origins)
-    for text in overrides:
+def _parsed(
+    items: Iterable[Any],
+    parse: Callable[[Any], tuple[KeyPath, object]],
+    label: str,
+    problems: list[str],
+) -> Iterator[tuple[KeyPath, object]]:
+    """Each item parsed into (key path, value) as it is applied, so that problems keep the
+    order of the changes; one that does not parse is a problem and is skipped."""
+    for item in items:
         try:
-            key_path, value = _parse_override(text)
-            _set_value(table, key_path, value)
+            yield parse(item)
         except ValueError as error:
-            problems.append(f"{SET_LABEL}: {error}")
+            problems.append(f"{label}: {error}")
+
+
+def _apply_changes(
+    raw: _Raw, changes: Iterable[tuple[KeyPath, object]], label: str, problems: list[str]
+) -> _Raw:
+    """Each value set at its key path, in order; the keys it sets are marked as ``label``'s."""
+    table, origins = copy.deepcopy(raw.table), dict(raw.origins)
+    for key_path, value in changes:
+        try:
+            _set_value(table, key_path, copy.deepcopy(value))
+        except ValueError as error:
+            problems.append(f"{label}: {error}")
             continue
+        if key_path[:2] in (("history",), ("history", "data")):
+            _absolute_data(table, Path.cwd(), label, problems)
         origins = {k: v for k, v in origins.items() if k[: len(key_path)] != key_path}
-        origins |= _mark(value, key_path, SET_LABEL) | {key_path: SET_LABEL}
+        origins |= _mark(value, key_path, label) | {key_path: label}
     return _Raw(table=table, origins=origins)
 
 
@@ -380,10 +413,34 @@ def _parse_override(text: str) -> tuple[KeyPath, object]:
     key_text, sep, value_text = text.partition("=")
     if not sep:
         raise ValueError(f"{show_value(text)}: expected key.path=value")
-    key_path = _parse_key_path(key_text.strip())
+    key_path = _settable(_parse_key_path(key_text.strip()))
+    return key_path, _parse_toml_value(key_path, value_text.strip())
+
+
+def _parse_change(item: tuple[object, object]) -> tuple[KeyPath, object]:
+    """``("events[0].weeks", 12)`` -> (("events", 0, "weeks"), 12)."""
+    key, value = item
+    if not isinstance(key, str):
+        raise ValueError(f"{show_value(key)}: not a key path (write e.g. events[0].weeks)")
+    return _settable(_parse_key_path(key.strip())), _plain(value)
+
+
+def _settable(key_path: KeyPath) -> KeyPath:
     if key_path[:2] in (("scenario", "extends"), ("scenario", "events")):
         raise ValueError(f"{_key_text(key_path)}: cannot be overridden (it steers extends)")
-    return key_path, _parse_toml_value(key_path, value_text.strip())
+    return key_path
+
+
+def _plain(value: object) -> object:
+    """A ``with_changes`` value as TOML would give it: Dists as their tables, tuples as
+    arrays, mappings as tables (anything else is checked by the validators)."""
+    if hasattr(value, "ppf") and hasattr(value, "written"):
+        return dist_value(value)  # type: ignore[arg-type]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _parse_key_path(text: str) -> KeyPath:
@@ -545,20 +602,18 @@ def _section(table: Table, name: str, out: _Problems) -> Table:
     return section
 
 
-def _build_scenario(table: Table, path: Path, out: _Problems) -> Scenario | None:
+def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario | None:
     """Validate the merged table; the Scenario, or None when ``out`` has problems."""
     _unknown_keys(table, tuple(SECTION_KEYS), (), out)
     meta = _scenario_section(table, path, out)
     year, units = _target_section(table, out)
     data_dir, as_of = _history_section(table, year, out)
     model = _model_section(table, out)
-    lines = _lines_section(table, model.get("family", "auto"), out)
+    lines = _lines_section(table, out)
     simulation = _simulation_section(table, out)
     events = _events_section(table, year, out)
     if out.lines:
         return None
-    resolved = copy.deepcopy(table)
-    resolved.setdefault("scenario", {})["name"] = meta["name"]
     return Scenario(
         path=path,
         target_year=year,
@@ -567,18 +622,20 @@ def _build_scenario(table: Table, path: Path, out: _Problems) -> Scenario | None
         as_of=as_of,
         lines=MappingProxyType(lines),
         events=events,
-        resolved=MappingProxyType(resolved),
+        origins=MappingProxyType(dict(out.origins)),
         **meta,
         **model,
         **simulation,
     )
 
 
-def _scenario_section(table: Table, path: Path, out: _Problems) -> dict[str, Any]:
+def _scenario_section(table: Table, path: Path | None, out: _Problems) -> dict[str, Any]:
     section = _section(table, "scenario", out)
+    if path is None:
+        _required(section, "name", ("scenario",), out)
     name = _typed(section, "name", ("scenario",), "a string", out)
     description = _typed(section, "description", ("scenario",), "a string", out)
-    return {"name": name or path.stem, "description": description or ""}
+    return {"name": name or (path.stem if path else ""), "description": description or ""}
 
 
 def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
@@ -643,7 +700,7 @@ def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
     return model
 
 
-def _lines_section(table: Table, default_family: str, out: _Problems) -> dict[str, LineSettings]:
+def _lines_section(table: Table, out: _Problems) -> dict[str, LineSettings]:
     lines = table.get("lines", {})
     if not isinstance(lines, dict):
         out.add(("lines",), f"expected a table of [lines.NAME] tables, got {show_value(lines)}")
@@ -655,7 +712,7 @@ def _lines_section(table: Table, default_family: str, out: _Problems) -> dict[st
             out.add(path, f"expected a table, got {show_value(section)}")
             continue
         _unknown_keys(section, LINE_KEYS, path, out)
-        family = _choice(section, "family", path, FAMILIES, out) or default_family
+        family = _choice(section, "family", path, FAMILIES, out) or "auto"
         multiplier = _dist_field(section, "multiplier", path, _AT_LEAST_0, out)
         settings[name] = LineSettings(family=family, multiplier=multiplier)
     return settings
@@ -947,66 +1004,3 @@ _EVENT_TYPES: dict[str, Any] = {
     "launch": LaunchEvent,
     "shock": ShockEvent,
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing TOML
-
-
-def dump_toml(table: Mapping[str, Any]) -> str:
-    """Serialise a table of the types scenarios use; ``tomllib.loads`` gives it back.
-
-    Top-level tables become ``[sections]``, arrays of tables ``[[sections]]``, and small
-    tables of plain values (``{ dist = ... }``) inline tables.
-    """
-    return "\n".join(_dump_table(table, ())).strip("\n") + "\n"
-
-
-def _dump_table(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:
-    plain = {k: v for k, v in table.items() if not _is_section(v, len(prefix))}
-    out = [f"{toml_key(k)} = {_value(v)}" for k, v in plain.items()]
-    for key, value in table.items():
-        if key in plain:
-            continue
-        name = ".".join(toml_key(part) for part in (*prefix, key))
-        if isinstance(value, Mapping):
-            header = ["", f"[{name}]"] if _needs_header(value, len(prefix) + 1) else []
-            out += [*header, *_dump_table(value, (*prefix, key))]
-        else:
-            for item in value:
-                out += ["", f"[[{name}]]", *_dump_table(item, (*prefix, key))]
-    return out
-
-
-def _is_section(value: object, depth: int) -> bool:
-    """Written as a ``[section]`` (or ``[[array]]``) rather than inline?"""
-    if isinstance(value, list):
-        return bool(value) and all(isinstance(item, Mapping) for item in value)
-    if isinstance(value, Mapping):
-        return depth == 0 or any(
-            _is_section(v, depth + 1) or isinstance(v, Mapping) for v in value.values()
-        )
-    return False
-
-
-def _needs_header(table: Mapping[str, Any], depth: int) -> bool:
-    return not table or any(not _is_section(v, depth) for v in table.values())
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{toml_key(k)} = {_value(v)}" for k, v in value.items())
-        return f"{{ {items} }}" if items else "{}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")

@@ -2,16 +2,28 @@
 
 Month positions (``start``, ``step_month``) are month numbers within the target year:
 1.0 is the start of January, 2.5 is mid-February. Every uncertain number is a ``Dist``.
+
+Each event kind declares, once, the keys a file may give it (``FIELDS``, beyond ``kind``,
+``name`` and ``line``) and its uncertain inputs (``INPUTS``): attributes holding a ``Dist``,
+or None when the event does not draw that input. The loader, the resolved scenario, the
+simulator's draws and the sensitivity analysis all read these two tuples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from forecast.scenario.distributions import Chance, Uniform
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+"""The bundled ``data/`` folder: a scenario's ``history.data`` when it names none."""
 
 
 class Dist(Protocol):
@@ -32,13 +44,29 @@ class Dist(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineSettings:
+    """``[lines.NAME]``: the line's growth family ("auto": the scenario's ``model.family``)
+    and a multiplier on its demand."""
+
     family: str = "auto"
     multiplier: Dist | None = None
 
 
+def _ramp_speed() -> Uniform:
+    """The uniform that picks a fitted launch ramp's speed (``RampShape.fraction``'s ``u``)."""
+    from forecast.scenario.distributions import Uniform  # scipy: only when simulating
+
+    return Uniform(low=0.0, high=1.0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GapEvent:
-    """A line stops (or falls to ``level``) from ``start`` for ``weeks``, then ramps back."""
+    """A line stops (or falls to ``level``) from ``start`` for ``weeks``, then ramps back.
+
+    ``ramp``: the speed of the fitted ramp, uncertain when ``ramp_weeks`` is not given.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("start", "weeks", "ramp_weeks", "level")
+    INPUTS: ClassVar[tuple[str, ...]] = ("start", "weeks", "level", "ramp_weeks", "ramp")
 
     name: str
     line: str | None
@@ -48,10 +76,17 @@ class GapEvent:
     level: Dist
     kind: Literal["gap"] = "gap"
 
+    @property
+    def ramp(self) -> Uniform | None:
+        return _ramp_speed() if self.ramp_weeks is None else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MultiplierEvent:
     """``dip`` or ``boost``: demand times ``factor`` in the given months."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("months", "factor")
+    INPUTS: ClassVar[tuple[str, ...]] = ("factor",)
 
     name: str
     kind: Literal["dip", "boost"]
@@ -64,6 +99,9 @@ class MultiplierEvent:
 class CapacityEvent:
     """A monthly ceiling; above it output is lost or carried as backlog."""
 
+    FIELDS: ClassVar[tuple[str, ...]] = ("limit", "step_month", "step_limit", "overflow")
+    INPUTS: ClassVar[tuple[str, ...]] = ("limit", "step_month", "step_limit")
+
     name: str
     line: str | None
     limit: Dist
@@ -75,7 +113,13 @@ class CapacityEvent:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LaunchEvent:
-    """A new line from ``start`` with plateau ``level`` units a month along a ramp."""
+    """A new line from ``start`` with plateau ``level`` units a month along a ramp.
+
+    ``ramp``: the speed of the fitted ramp, uncertain when ``ramp_months`` is not given.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("start", "level", "ramp_months")
+    INPUTS: ClassVar[tuple[str, ...]] = ("start", "level", "ramp_months", "ramp")
 
     name: str
     line: str
@@ -84,10 +128,20 @@ class LaunchEvent:
     ramp_months: Dist | None
     kind: Literal["launch"] = "launch"
 
+    @property
+    def ramp(self) -> Uniform | None:
+        return _ramp_speed() if self.ramp_months is None else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShockEvent:
-    """With ``probability``, demand falls by ``size`` for ``months`` months from ``start``."""
+    """With ``probability``, demand falls by ``size`` for ``months`` months from ``start``.
+
+    ``occurs``: whether the shock happens on a path, 1 with ``probability``.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("probability", "start", "months", "size")
+    INPUTS: ClassVar[tuple[str, ...]] = ("start", "months", "size", "occurs")
 
     name: str
     line: str | None
@@ -97,8 +151,20 @@ class ShockEvent:
     size: Dist
     kind: Literal["shock"] = "shock"
 
+    @property
+    def occurs(self) -> Chance:
+        from forecast.scenario.distributions import Chance
+
+        return Chance(p=self.probability)
+
 
 Event = GapEvent | MultiplierEvent | CapacityEvent | LaunchEvent | ShockEvent
+
+
+def event_inputs(event: Event) -> tuple[tuple[str, Dist], ...]:
+    """The event's uncertain inputs that it draws: ``(name, Dist)`` in ``INPUTS`` order."""
+    found = ((name, getattr(event, name)) for name in event.INPUTS)
+    return tuple((name, dist) for name, dist in found if dist is not None)
 
 
 MAX_PATHS = 10_000_000  # every path's 12 months are kept in memory: about 1 GB at this bound
@@ -107,6 +173,13 @@ DEFAULT_SEED = 20260201  # a scenario without a seed, and commands that run with
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
+    """A validated scenario (``forecast.scenario.parse.load_scenario``).
+
+    The fields are the one source of truth: the resolved table and the scenario hash are
+    written from them. Make variants with ``with_changes``, which validates them as a file
+    is; ``dataclasses.replace`` keeps the table in step but checks nothing.
+    """
+
     name: str
     description: str
     path: Path | None
@@ -122,4 +195,51 @@ class Scenario:
     error_walk: float | None = None  # None: "auto", calibrated for as_of (forecast.fit.calibration)
     parameter_uncertainty: bool = True
     events: tuple[Event, ...] = ()
-    resolved: Mapping[str, object] = field(default_factory=dict)
+    # Which file (or "--set") set each key path, so that problems found by ``with_changes``
+    # name the file to edit, as when loading. Messages only: no part of the assumptions.
+    origins: Mapping[tuple[str | int, ...], str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __getstate__(self) -> dict[str, object]:
+        # Worker processes get scenarios by pickle, which refuses a MappingProxyType.
+        return {f.name: _thawed(getattr(self, f.name)) for f in fields(self)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            frozen = MappingProxyType(value) if isinstance(value, dict) else value
+            object.__setattr__(self, name, frozen)
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as one self-contained TOML table, written from the fields (a new
+        table each time; ``forecast.scenario.table``)."""
+        from forecast.scenario.table import scenario_table
+
+        return scenario_table(self)
+
+    def with_changes(self, changes: Mapping[str, object], *, label: str = "--set") -> Scenario:
+        """This scenario with keys changed, validated again as a whole by the loader.
+
+        Parameters
+        ----------
+        changes
+            Key paths as for ``--set`` (``"events[0].weeks"``, ``"lines.SU7.multiplier"``,
+            ``"simulation.n_paths"``) to plain values: numbers, strings, booleans, lists and
+            tables (``{"dist": "uniform", "low": 4, "high": 8}``); a ``Dist`` is taken as
+            its table.
+        label
+            Names the changed keys in messages, as ``--set`` does for overrides.
+
+        Raises
+        ------
+        ConfigError
+            Every problem, exactly as ``load_scenario(path, overrides=...)`` would list it.
+        """
+        from forecast.scenario.parse import change_scenario
+
+        return change_scenario(self, changes, label=label)
+
+
+def _thawed(value: object) -> object:
+    return dict(value) if isinstance(value, MappingProxyType) else value

@@ -34,7 +34,7 @@ Months of the target year up to ``as_of`` are the reported totals on every path.
 Random streams (common random numbers)
 --------------------------------------
 Paths are cut into fixed blocks of ``BLOCK`` paths. Every uncertain input has a *key*
-(``input_keys``) and its own stream per block::
+(``forecast.simulate.inputs``) and its own stream per block::
 
     SeedSequence(seed, spawn_key=(block, key_id(key)))
 
@@ -42,14 +42,8 @@ with ``key_id`` a stable 64-bit hash of the key string. Hence results do not dep
 many blocks are computed at once (``chunk_size``); scenarios that share a seed see the same
 model and noise draws; adding, removing or reordering an event leaves every other input's
 draws unchanged (keys use event *names*); and the first ``n`` paths of a run do not depend on
-``n_paths``. Scalars are drawn as uniforms ``u`` and mapped by ``Dist.ppf(u)``.
-
-Keys: ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk``,
-``lines.<L>.multiplier``, ``model.params`` / ``model.noise`` / ``model.error_walk`` (every line
-at once), and ``events.<name>.<field>`` with
-field ``start``, ``weeks``, ``level``, ``ramp_weeks``, ``ramp_months``, ``factor``, ``limit``,
-``step_month``, ``step_limit``, ``months``, ``size``, plus ``ramp`` (the uniform choosing a
-fitted ramp's speed) and ``occurs`` (a shock happens when ``u > 1 - probability``).
+``n_paths``. Scalars are drawn as uniforms ``u`` and mapped by ``Dist.ppf(u)``; an event's
+are the inputs its kind declares (``INPUTS``), each drawn under ``events.<name>.<input>``.
 
 Pinning (``pinned={key: u}``) replaces one input's draws by its value at quantile ``u`` and
 leaves all other draws as they were. For a scalar that is ``ppf(u)``. For the vector inputs
@@ -64,7 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -81,18 +75,26 @@ from forecast.scenario.types import (
     LaunchEvent,
     MultiplierEvent,
     ShockEvent,
+    event_inputs,
 )
 from forecast.simulate import events as ev
+from forecast.simulate.inputs import (
+    MODEL_NOISE,
+    MODEL_PARAMS,
+    MODEL_WALK,
+    event_input,
+    input_keys,
+    line_input,
+    plan_inputs,
+)
 from forecast.simulate.plan import Plan
 
 __all__ = [
     "BLOCK",
     "SimResult",
-    "TotalsResult",
     "input_keys",
     "iter_chunks",
     "simulate_paths",
-    "simulate_totals",
 ]
 
 BLOCK = 2**16
@@ -125,26 +127,6 @@ class SimResult:
     def totals(self) -> np.ndarray:
         """Annual totals, shape (n_paths,)."""
         return self.paths.sum(axis=1)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TotalsResult:
-    """Annual totals in full, monthly fan summarised (memory independent of ``n_paths``).
-
-    ``monthly_quantiles`` (q, 12) come from per-month histograms of ``n_bins`` bins spanning
-    the first block's range widened by half of it each side; within a bin the value is
-    interpolated linearly, so each is within ``bin_width`` (12,) of the exact sample quantile
-    unless it lies beyond that range (values there are clipped to its ends). Reported months
-    are exact.
-    """
-
-    totals: np.ndarray
-    months: np.ndarray
-    n_reported: int
-    monthly_mean: np.ndarray
-    quantile_levels: np.ndarray
-    monthly_quantiles: np.ndarray
-    bin_width: np.ndarray
 
 
 # ---------------------------------------------------------------- public entry points
@@ -214,60 +196,6 @@ def iter_chunks(
     """
     for rows, chunk in _chunks(plan, seed, n_paths, chunk_size, pinned, False):
         yield rows, chunk.paths
-
-
-def simulate_totals(
-    plan: Plan,
-    *,
-    seed: Seed,
-    n_paths: int,
-    chunk_size: int | None = None,
-    pinned: Mapping[str, float] | None = None,
-    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
-    n_bins: int = 4096,
-) -> TotalsResult:
-    """Annual totals (n_paths,) and a monthly fan, in memory flat in ``n_paths``.
-
-    Same paths as ``simulate_paths`` with the same arguments; see ``TotalsResult`` for the
-    accuracy of the monthly quantiles.
-    """
-    if n_paths < 1:
-        raise ValueError(f"n_paths must be >= 1, got {n_paths}")
-    totals = np.empty(n_paths)
-    n_months = plan.months.size
-    month_sum = np.zeros(n_months)
-    counts = np.zeros((n_months, n_bins), dtype=np.int64)
-    edges: np.ndarray | None = None
-    for rows, paths in iter_chunks(
-        plan, seed=seed, n_paths=n_paths, chunk_size=chunk_size, pinned=pinned
-    ):
-        totals[rows] = paths.sum(axis=1)
-        month_sum += paths.sum(axis=0)
-        if edges is None:
-            edges = _histogram_edges(paths, n_bins)
-        for j in range(n_months):
-            x = np.clip(paths[:, j], edges[j, 0], edges[j, -1])
-            counts[j] += np.histogram(x, bins=edges[j])[0]
-    assert edges is not None  # n_paths >= 1
-    levels = np.asarray(quantiles, dtype=float)
-    fan = _histogram_quantiles(counts, edges, levels)
-    fan[:, : plan.n_reported] = plan.reported
-    width = edges[:, 1] - edges[:, 0]
-    width[: plan.n_reported] = 0.0
-    return TotalsResult(
-        totals=totals,
-        months=plan.months,
-        n_reported=plan.n_reported,
-        monthly_mean=month_sum / n_paths,
-        quantile_levels=levels,
-        monthly_quantiles=fan,
-        bin_width=width,
-    )
-
-
-def input_keys(plan: Plan) -> tuple[str, ...]:
-    """Keys of the plan's uncertain inputs (what ``pinned`` and ``record_inputs`` use)."""
-    return tuple(key for key, uncertain in _input_table(plan) if uncertain)
 
 
 # ---------------------------------------------------------------- chunking and streams
@@ -516,9 +444,9 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
         paths = np.broadcast_to(plan.reported, (n, plan.months.size)).copy()
         return _Chunk(paths=paths, lines={}, inputs=draws.inputs)
     scores = (
-        _Score(draws, "model.params", prep.params_sd),
-        _Score(draws, "model.noise", prep.noise_sd),
-        _Score(draws, "model.error_walk", prep.walk_sd),
+        _Score(draws, MODEL_PARAMS, prep.params_sd),
+        _Score(draws, MODEL_NOISE, prep.noise_sd),
+        _Score(draws, MODEL_WALK, prep.walk_sd),
     )
     lines = _fitted_demand(plan, prep, draws, scores)
     lines.update(_launches(plan, prep, draws, scores[1]))
@@ -542,14 +470,13 @@ def _fitted_demand(
     for lp in prep.lines:
         fit = lp.fit
         params = _line_params(plan, lp, draws, prep.params_sd, model_params)
-        z = _line_noise(f"lines.{fit.line}.noise", lp.noise, draws, prep.noise_sd, model_noise)
+        z = _line_noise(line_input(fit.line, "noise"), lp.noise, draws, prep.noise_sd, model_noise)
         log_d = fit.log_level(params, plan.sim_months)
         log_d += plan.log_season
         lp.noise.add_to(log_d, z)
         if plan.error_walk > 0:
-            y = _line_noise(
-                f"lines.{fit.line}.error_walk", lp.walk, draws, prep.walk_sd, model_walk
-            )
+            key = line_input(fit.line, "error_walk")
+            y = _line_noise(key, lp.walk, draws, prep.walk_sd, model_walk)
             lp.walk.add_to(log_d, y)
         demand[fit.line] = np.exp(log_d, out=log_d)
     return demand
@@ -574,7 +501,7 @@ class _Score:
 def _line_params(
     plan: Plan, lp: _LinePrep, draws: _Draws, total_sd: float, score: _Score
 ) -> np.ndarray:
-    fit, key, n = lp.fit, f"lines.{lp.fit.line}.params", draws.n
+    fit, key, n = lp.fit, line_input(lp.fit.line, "params"), draws.n
     if lp.param_sd == 0:
         return np.broadcast_to(fit.params, (n, fit.params.size))
     if key in draws.pinned or score.key in draws.pinned:
@@ -613,6 +540,11 @@ def _line_noise(
 # ---------------------------------------------------------------- events
 
 
+def _draw_event(draws: _Draws, event: Event) -> dict[str, np.ndarray]:
+    """Per-path values (n,) of the inputs the event's kind declares, each on its own stream."""
+    return {name: draws.scalar(event_input(event, name), d) for name, d in event_inputs(event)}
+
+
 def _launches(
     plan: Plan, prep: _Prepared, draws: _Draws, noise_score: _Score
 ) -> dict[str, np.ndarray]:
@@ -620,94 +552,73 @@ def _launches(
     for event in plan.events:
         if not isinstance(event, LaunchEvent):
             continue
-        key = f"events.{event.name}"
-        start = draws.scalar(f"{key}.start", event.start)
-        level = draws.scalar(f"{key}.level", event.level)
-        mass = _ramp_mass(plan, draws, key, start, event.ramp_months, 1.0, event.start.is_fixed)
+        values = _draw_event(draws, event)
+        start = values["start"]
+        mass = _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
         noise = prep.launch_noise[event.name]
-        z = _line_noise(f"lines.{event.line}.noise", noise, draws, prep.noise_sd, noise_score)
+        key = line_input(event.line, "noise")
+        z = _line_noise(key, noise, draws, prep.noise_sd, noise_score)
         log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
         noise.add_to(log_f, z)
-        out[event.line] = ev.launch_volume(level, mass) * np.exp(log_f)
+        out[event.line] = ev.launch_volume(values["level"], mass) * np.exp(log_f)
     return out
 
 
 def _ramp_mass(
     plan: Plan,
-    draws: _Draws,
-    key: str,
     start: np.ndarray,
-    length: Dist | None,
+    values: Mapping[str, np.ndarray],
+    length: str,
     unit: float,
     start_fixed: bool,
 ) -> np.ndarray:
-    """Ramp mass (n, n_sim) from ``start``: linear over ``length`` (in ``unit`` months)."""
-    if length is not None:
-        field = "ramp_months" if unit == 1.0 else "ramp_weeks"
-        months = draws.scalar(f"{key}.{field}", length) / unit
-        return ev.linear_ramp_mass(start, months, plan.month_pos)
-    u = draws.uniform(f"{key}.ramp")
-    draws.keep(f"{key}.ramp", u)
+    """Ramp mass (n, n_sim) from ``start``: linear over ``values[length]`` (in ``unit``
+    months) when the event gives a length, else the fitted ramp at speed ``values["ramp"]``."""
+    if length in values:
+        return ev.linear_ramp_mass(start, values[length] / unit, plan.month_pos)
     # Decided by the inputs, not by the values in this chunk, so chunking cannot change it.
-    return ev.shaped_ramp_mass(start, plan.month_pos, plan.ramp, u, interpolate=not start_fixed)
+    interpolate = not start_fixed
+    return ev.shaped_ramp_mass(
+        start, plan.month_pos, plan.ramp, values["ramp"], interpolate=interpolate
+    )
 
 
 def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
     """Line multipliers, shocks, dips/boosts and gaps: products on the demand of lines."""
     for name, dist in plan.multipliers.items():
         if name in lines:
-            lines[name] *= draws.scalar(f"lines.{name}.multiplier", dist)[:, None]
+            lines[name] *= draws.scalar(line_input(name, "multiplier"), dist)[:, None]
     for event in plan.events:
-        targets = lines if event.line is None else (event.line,)
-        if isinstance(event, MultiplierEvent):  # only its months: the rest are times 1 exactly
-            factor = draws.scalar(f"events.{event.name}.factor", event.factor)[:, None]
-            for j in np.flatnonzero(np.isin(plan.sim_months, event.months)):
-                for name in targets:
-                    lines[name][:, j] *= factor[:, 0]
-            continue
         event_factor = _event_factor(plan, draws, event)
         if event_factor is None:
             continue
-        for name in targets:
+        for name in lines if event.line is None else (event.line,):
             lines[name] *= event_factor
 
 
 def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
-    key = f"events.{event.name}"
-    if isinstance(event, MultiplierEvent):
-        factor = draws.scalar(f"{key}.factor", event.factor)
-        return ev.multiplier_factor(factor, np.isin(plan.sim_months, event.months))
+    """The event's factor (n, n_sim) on demand; None for launches and capacity."""
+    if not isinstance(event, MultiplierEvent | ShockEvent | GapEvent):
+        return None
+    values = _draw_event(draws, event)
+    if isinstance(event, MultiplierEvent):  # times 1 exactly in its other months
+        flags = np.isin(plan.sim_months, event.months)
+        return ev.multiplier_factor(values["factor"], flags)
     if isinstance(event, ShockEvent):
-        u = draws.uniform(f"{key}.occurs")
-        hit = u > 1.0 - event.probability
-        draws.keep(f"{key}.occurs", hit, 0 < event.probability < 1)
-        start = draws.scalar(f"{key}.start", event.start)
-        months = draws.scalar(f"{key}.months", event.months)
-        size = draws.scalar(f"{key}.size", event.size)
-        return ev.shock_factor(hit, start, months, size, plan.month_pos)
-    if isinstance(event, GapEvent):
-        return _gap_factor(plan, draws, event, key)
-    return None
-
-
-def _gap_factor(plan: Plan, draws: _Draws, event: GapEvent, key: str) -> np.ndarray:
-    start = draws.scalar(f"{key}.start", event.start)
-    length = draws.scalar(f"{key}.weeks", event.weeks) / ev.WEEKS_PER_MONTH
-    level = draws.scalar(f"{key}.level", event.level)
+        hit = values["occurs"] == 1.0
+        return ev.shock_factor(
+            hit, values["start"], values["months"], values["size"], plan.month_pos
+        )
+    start, length = values["start"], values["weeks"] / ev.WEEKS_PER_MONTH
     fixed = event.start.is_fixed and event.weeks.is_fixed
-    restart = start + length
-    mass = _ramp_mass(plan, draws, key, restart, event.ramp_weeks, ev.WEEKS_PER_MONTH, fixed)
-    return ev.gap_factor(start, length, level, plan.month_pos, mass)
+    mass = _ramp_mass(plan, start + length, values, "ramp_weeks", ev.WEEKS_PER_MONTH, fixed)
+    return ev.gap_factor(start, length, values["level"], plan.month_pos, mass)
 
 
 def _capacity(plan: Plan, draws: _Draws, event: CapacityEvent) -> np.ndarray:
-    key = f"events.{event.name}"
-    limit = draws.scalar(f"{key}.limit", event.limit)
-    step = step_limit = None
-    if event.step_month is not None and event.step_limit is not None:
-        step = draws.scalar(f"{key}.step_month", event.step_month)
-        step_limit = draws.scalar(f"{key}.step_limit", event.step_limit)
-    return ev.capacity_limit(limit, step, step_limit, plan.month_pos)
+    values = _draw_event(draws, event)
+    step, step_limit = values.get("step_month"), values.get("step_limit")
+    return ev.capacity_limit(values["limit"], step, step_limit, plan.month_pos)
 
 
 def _apply_line_capacity(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
@@ -732,62 +643,11 @@ def _total_capacity(
     return total
 
 
-# ---------------------------------------------------------------- inputs and pins
-
-
-def _input_table(plan: Plan) -> list[tuple[str, bool]]:
-    """Every input key with whether it is uncertain."""
-    table: list[tuple[str, bool]] = []
-    uncertain_params = plan.parameter_uncertainty and any(np.any(f.cov) for f in plan.lines)
-    noisy = plan.noise_scale > 0 and plan.n_sim > 0
-    table.append(("model.params", uncertain_params))
-    table.append(("model.noise", noisy and any(f.sigma > 0 for f in plan.lines)))
-    walking = plan.error_walk > 0 and plan.n_sim > 0
-    table.append(("model.error_walk", walking and bool(plan.lines)))
-    for fit in plan.lines:
-        table.append(
-            (f"lines.{fit.line}.params", plan.parameter_uncertainty and bool(np.any(fit.cov)))
-        )
-        table.append((f"lines.{fit.line}.noise", noisy and fit.sigma > 0))
-        table.append((f"lines.{fit.line}.error_walk", walking))
-    for event in plan.events:
-        if isinstance(event, LaunchEvent):
-            table.append((f"lines.{event.line}.noise", noisy and plan.launch_sigma > 0))
-    for name, dist in plan.multipliers.items():
-        if name in plan.line_names:
-            table.append((f"lines.{name}.multiplier", not dist.is_fixed))
-    for event in plan.events:
-        table.extend(_event_inputs(event))
-    return table
-
-
-def _event_inputs(event: Event) -> list[tuple[str, bool]]:
-    key = f"events.{event.name}"
-    fields: dict[str, Dist | None] = {}
-    extra: list[tuple[str, bool]] = []
-    if isinstance(event, GapEvent):
-        fields = {"start": event.start, "weeks": event.weeks, "level": event.level}
-        fields["ramp_weeks"] = event.ramp_weeks
-        if event.ramp_weeks is None:
-            extra.append((f"{key}.ramp", True))
-    elif isinstance(event, MultiplierEvent):
-        fields = {"factor": event.factor}
-    elif isinstance(event, CapacityEvent):
-        fields = {"limit": event.limit, "step_month": event.step_month}
-        fields["step_limit"] = event.step_limit
-    elif isinstance(event, LaunchEvent):
-        fields = {"start": event.start, "level": event.level, "ramp_months": event.ramp_months}
-        if event.ramp_months is None:
-            extra.append((f"{key}.ramp", True))
-    elif isinstance(event, ShockEvent):
-        extra.append((f"{key}.occurs", 0 < event.probability < 1))
-        fields = {"start": event.start, "months": event.months, "size": event.size}
-    pairs = [(f"{key}.{f}", not d.is_fixed) for f, d in fields.items() if d is not None]
-    return pairs + extra
+# ---------------------------------------------------------------- pins
 
 
 def _check_pinned(plan: Plan, pinned: Mapping[str, float]) -> Mapping[str, float]:
-    known = {key for key, _ in _input_table(plan)}
+    known = {i.key for i in plan_inputs(plan)}
     problems = [
         f"pinned: {key}: unknown input (uncertain inputs: {', '.join(input_keys(plan))})"
         for key in pinned
@@ -818,21 +678,3 @@ def _store(
         if key not in target:
             target[key] = np.empty((n, *values.shape[1:]))
         target[key][rows] = values
-
-
-def _histogram_edges(paths: np.ndarray, n_bins: int) -> np.ndarray:
-    lo, hi = paths.min(axis=0), paths.max(axis=0)
-    pad = np.maximum((hi - lo) / 2, 1e-9 * np.maximum(np.abs(hi), 1.0))
-    lo = np.where(lo >= 0, np.maximum(lo - pad, 0.0), lo - pad)
-    hi = hi + pad
-    return np.linspace(lo, hi, n_bins + 1, axis=1)
-
-
-def _histogram_quantiles(counts: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Quantiles (q, n_months) from per-month bin counts, linear within a bin."""
-    n = counts[0].sum()
-    out = np.empty((levels.size, counts.shape[0]))
-    for j in range(counts.shape[0]):
-        cdf = np.concatenate([[0], np.cumsum(counts[j])]) / max(n, 1)
-        out[:, j] = np.interp(levels, cdf, edges[j])
-    return out

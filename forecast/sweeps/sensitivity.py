@@ -1,6 +1,6 @@
 """Which uncertain inputs move the answer most: a tornado table on common random numbers.
 
-For every uncertain input of a plan (``simulate.input_keys``: each distribution of the
+For every uncertain input of a plan (``forecast.simulate.inputs``: each distribution of the
 scenario, the growth parameters, the noise and the model-error walk of each line, and each of
 those for all lines at once as ``model.params``, ``model.noise`` and ``model.error_walk``), the scenario is simulated twice more with
 that input held at its 10th and at its 90th percentile while every other input keeps its
@@ -28,7 +28,8 @@ import numpy as np
 
 from forecast.engine.parallel import map_ordered
 from forecast.scenario.types import Scenario
-from forecast.simulate.paths import input_keys, simulate_paths
+from forecast.simulate.inputs import Input, input_keys, plan_inputs
+from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import Plan
 from forecast.summarise.summary import hit_probability
 from forecast.write.tables import Cell, align, rounded, write_csv
@@ -64,7 +65,6 @@ COLUMNS = (
     "median_swing",
     "rank_correlation",
 )
-VECTOR_SUFFIXES = (".params", ".noise", ".error_walk")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +111,7 @@ class Sensitivity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
-    key: str | None  # None: the baseline, every input random
+    input: Input | None  # None: the baseline, every input random
     u: float = 0.5
 
 
@@ -211,8 +211,9 @@ def measure_sensitivity(
     Sensitivity
         Sorted by P(hit) swing, ties by median swing, then by input key.
     """
-    keys = input_keys(plan)
-    jobs = [_Job(key=None)] + [_Job(key=k, u=u) for k in keys for u in (LOW, HIGH)]
+    held = [i for i in plan_inputs(plan) if i.uncertain]
+    keys = [i.key for i in held]
+    jobs = [_Job(input=None)] + [_Job(input=i, u=u) for i in held for u in (LOW, HIGH)]
     # Plan.multipliers is a mappingproxy, which pickle refuses; a dict is equally valid.
     portable = dataclasses.replace(plan, multipliers=dict(plan.multipliers))
     run = partial(_run_job, portable, seed, n_paths)
@@ -240,30 +241,30 @@ def measure_sensitivity(
 
 def _run_job(plan: Plan, seed: int, n_paths: int, job: _Job) -> _Outcome:
     """One simulation: the baseline with inputs recorded, or one input pinned at ``job.u``."""
-    pinned = {} if job.key is None else {job.key: job.u}
+    pinned = {} if job.input is None else {job.input.key: job.u}
     sim = simulate_paths(
-        plan, seed=seed, n_paths=n_paths, pinned=pinned, record_inputs=job.key is None
+        plan, seed=seed, n_paths=n_paths, pinned=pinned, record_inputs=job.input is None
     )
     totals = sim.totals
     p_hit, p_se = hit_probability(totals, plan.target_units)
     median = float(np.median(totals))
-    if job.key is None:
+    if job.input is None:
         assert sim.inputs is not None
         correlations = {
             k: rank_correlation(sim.inputs[k], totals) if k in sim.inputs else None
             for k in input_keys(plan)
         }
         return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, correlations=correlations)
-    value = None if job.key.endswith(VECTOR_SUFFIXES) else _pinned_value(plan, seed, job)
+    # A vector (growth parameters, noise, walk) has no single value to show.
+    value = None if job.input.vector else _pinned_value(plan, seed, job.input.key, job.u)
     return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, value=value)
 
 
-def _pinned_value(plan: Plan, seed: int, job: _Job) -> float:
-    """The value an input takes when pinned at ``job.u`` (the same on every path)."""
-    assert job.key is not None
-    sim = simulate_paths(plan, seed=seed, n_paths=1, pinned={job.key: job.u}, record_inputs=True)
+def _pinned_value(plan: Plan, seed: int, key: str, u: float) -> float:
+    """The value an input takes when pinned at ``u`` (the same on every path)."""
+    sim = simulate_paths(plan, seed=seed, n_paths=1, pinned={key: u}, record_inputs=True)
     assert sim.inputs is not None
-    return float(sim.inputs[job.key][0])
+    return float(sim.inputs[key][0])
 
 
 def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:

@@ -2,8 +2,9 @@
 
 ``solve_p_hit`` varies one scalar assumption of a scenario, named by its ``--set`` key path
 (``events[0].weeks``, ``lines.SU7.multiplier``, ``model.noise_scale``). A distribution is
-replaced by a fixed value (``--set key=value``), so the answer reads "if the gap lasts
-exactly 8.5 weeks, P(hit) is 50%", with every other uncertainty kept.
+replaced by a fixed value (``Scenario.with_changes({key: value})``, validated as ``--set``
+would be), so the answer reads "if the gap lasts exactly 8.5 weeks, P(hit) is 50%", with
+every other uncertainty kept.
 
 The search is bisection on common random numbers: every evaluation runs the scenario with
 the same ``seed`` and ``n_paths`` and one fit, so the only thing that changes between steps
@@ -40,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.engine.parallel import map_ordered
-from forecast.engine.run import Fitted, fit_scenario, run_scenario
+from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.scenario.distributions import AnyDist, did_you_mean, format_number
 from forecast.scenario.parse import load_scenario
@@ -181,21 +182,10 @@ def _limits(scenario: Scenario, key: str) -> tuple[float, float]:
 # ---------------------------------------------------------------- one evaluation
 
 
-def p_hit_at(
-    value: float,
-    *,
-    path: Path,
-    key: str,
-    overrides: Sequence[str],
-    n_paths: int,
-    seed: int,
-    fitted: Fitted,
-) -> tuple[float, float]:
+def p_hit_at(value: float, *, scenario: Scenario, key: str, fitted: Fitted) -> tuple[float, float]:
     """P(hit) and its standard error with ``key`` fixed at ``value`` (a worker's job)."""
-    setting = f"{key}={float(value)!r}"
-    result = run_scenario(
-        path, n_paths=n_paths, seed=seed, overrides=[*overrides, setting], fitted=fitted
-    )
+    variant = scenario.with_changes({key: float(value)}, label="--vary")
+    result = run_scenario(variant, fitted=fitted)
     return result.summary.p_hit, result.summary.p_hit_se
 
 
@@ -243,19 +233,11 @@ def solve_p_hit(
     ConfigError
         ``key`` is not a scalar assumption, or the bracket is empty or out of range.
     """
-    scenario = load_scenario(path, overrides=overrides)
+    scenario = load_scenario_overrides(load_scenario(path, overrides=overrides), n_paths, seed)
     _check_level(level)
     bracket = _bracket(scenario, key, low, high)
-    n_paths = scenario.n_paths if n_paths is None else n_paths
-    seed = scenario.seed if seed is None else seed
     evaluate = functools.partial(
-        p_hit_at,
-        path=Path(path),
-        key=key,
-        overrides=tuple(overrides),
-        n_paths=n_paths,
-        seed=seed,
-        fitted=fit_scenario(scenario),
+        p_hit_at, scenario=scenario, key=key, fitted=fit_scenario(scenario)
     )
     at_low, at_high = map_ordered(evaluate, bracket, workers)
     if (at_low[0] >= level) == (at_high[0] >= level):
@@ -279,8 +261,8 @@ def solve_p_hit(
         width=width,
         target=scenario.target_units,
         target_year=scenario.target_year,
-        n_paths=n_paths,
-        seed=seed,
+        n_paths=scenario.n_paths,
+        seed=scenario.seed,
         path=Path(path),
     )
 

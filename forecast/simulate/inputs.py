@@ -1,0 +1,105 @@
+"""The simulation's uncertain inputs: their names, and which of them are uncertain.
+
+An input's name is the key of its random stream (``forecast.simulate.paths``: common random
+numbers), the name ``pinned`` and ``record_inputs`` use, and its row in the sensitivity
+table; renaming one changes its draws. The inputs of a plan are
+
+- ``model.params``, ``model.noise``, ``model.error_walk``: every fitted line's growth
+  parameters, noise and model-error walk at once;
+- ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk`` for each fitted line,
+  ``lines.<L>.noise`` for each launched line, and ``lines.<L>.multiplier``;
+- ``events.<name>.<input>`` for each input its kind declares (``INPUTS`` in
+  ``forecast.scenario.types``): ``start``, ``weeks``, ``factor``, ..., ``ramp`` (the speed
+  of a fitted ramp) and ``occurs`` (whether a shock happens).
+
+The ``params``, ``noise`` and ``error_walk`` inputs are vectors (one normal per parameter or
+month); the rest are scalars drawn through ``Dist.ppf``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.scenario.types import Event, LaunchEvent, event_inputs
+from forecast.simulate.plan import Plan
+
+__all__ = [
+    "MODEL_NOISE",
+    "MODEL_PARAMS",
+    "MODEL_WALK",
+    "Input",
+    "event_input",
+    "input_keys",
+    "line_input",
+    "plan_inputs",
+]
+
+MODEL_PARAMS, MODEL_NOISE, MODEL_WALK = "model.params", "model.noise", "model.error_walk"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Input:
+    """One input of a plan: its ``key``; whether it varies across paths (``uncertain``); and
+    whether it is a vector, which has no single value to show when pinned (``vector``)."""
+
+    key: str
+    uncertain: bool
+    vector: bool = False
+
+
+def line_input(line: str, what: str) -> str:
+    """``lines.<line>.<what>``: ``params``, ``noise``, ``error_walk`` or ``multiplier``."""
+    return f"lines.{line}.{what}"
+
+
+def event_input(event: Event, name: str) -> str:
+    """``events.<event name>.<name>``, ``name`` one of the event kind's ``INPUTS``."""
+    return f"events.{event.name}.{name}"
+
+
+def input_keys(plan: Plan) -> tuple[str, ...]:
+    """Keys of the plan's uncertain inputs (what sensitivity holds, one at a time)."""
+    return tuple(i.key for i in plan_inputs(plan) if i.uncertain)
+
+
+def plan_inputs(plan: Plan) -> tuple[Input, ...]:
+    """Every input of the plan, uncertain or not, in a fixed order: the model, the lines,
+    the multipliers, then each event's declared inputs."""
+    lines = plan.lines
+    noisy = plan.noise_scale > 0 and plan.n_sim > 0
+    walking = plan.error_walk > 0 and plan.n_sim > 0
+    found = [
+        Input(key=MODEL_PARAMS, uncertain=_uncertain_params(plan), vector=True),
+        Input(key=MODEL_NOISE, uncertain=noisy and any(f.sigma > 0 for f in lines), vector=True),
+        Input(key=MODEL_WALK, uncertain=walking and bool(lines), vector=True),
+    ]
+    for fit in lines:
+        uncertain = plan.parameter_uncertainty and bool(np.any(fit.cov))
+        found += [
+            Input(key=line_input(fit.line, "params"), uncertain=uncertain, vector=True),
+            Input(
+                key=line_input(fit.line, "noise"), uncertain=noisy and fit.sigma > 0, vector=True
+            ),
+            Input(key=line_input(fit.line, "error_walk"), uncertain=walking, vector=True),
+        ]
+    for event in plan.events:
+        if isinstance(event, LaunchEvent):
+            uncertain = noisy and plan.launch_sigma > 0
+            found.append(
+                Input(key=line_input(event.line, "noise"), uncertain=uncertain, vector=True)
+            )
+    for name, dist in plan.multipliers.items():
+        if name in plan.line_names:
+            found.append(Input(key=line_input(name, "multiplier"), uncertain=not dist.is_fixed))
+    for event in plan.events:
+        found += [
+            Input(key=event_input(event, name), uncertain=not dist.is_fixed)
+            for name, dist in event_inputs(event)
+        ]
+    return tuple(found)
+
+
+def _uncertain_params(plan: Plan) -> bool:
+    return plan.parameter_uncertainty and any(np.any(f.cov) for f in plan.lines)
