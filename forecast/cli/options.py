@@ -41,14 +41,34 @@ PLOT_HELP = "Also write charts beside the CSVs, as PNG and SVG (needs matplotlib
 
 
 def data_option() -> Decorator:
-    """``--data FOLDER`` -> ``data_dir`` (None: the bundled data/)."""
-    return click.option(
+    """``--company NAME`` and ``--data FOLDER`` -> ``company``, ``data_dir``; resolve the
+    pair with ``company_folder``."""
+    company = click.option(
+        "--company",
+        metavar="NAME",
+        default=None,
+        help="A bundled company (forecast targets lists them; default: the baseline's).",
+    )
+    data = click.option(
         "--data",
         "data_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Folder with the history CSVs (default: the bundled data/).",
+        help="Your own company folder of CSVs (forecast init writes one) instead.",
     )
+    return lambda function: company(data(function))
+
+
+def company_folder(company: str | None, data_dir: Path | None) -> Path:
+    """The folder ``--company``/``--data`` name: ``--data`` if given, else the bundled
+    company (default: the one the bundled baseline scenario names)."""
+    from forecast.load import paths
+
+    if data_dir is not None:
+        if company is not None:
+            raise click.UsageError("give --company or --data, not both")
+        return data_dir
+    return paths.company_dir(company, key="--company") if company else paths.default_company_dir()
 
 
 def out_option(*, help: str, default: Path | None = None, folder: bool = False) -> Decorator:

@@ -38,11 +38,12 @@ import numpy as np
 
 from forecast.errors import DataError, ForecastError
 from forecast.fit.refclass import ModelSales, load_bev_models
+from forecast.load import paths
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.load.calibration import CalibrationRow, load_calibration
 from forecast.load.company import Company, load_company
 from forecast.load.context import ContextNote, load_context
-from forecast.load.history import DEFAULT_DATA_DIR, History, load_history
+from forecast.load.history import History, load_history
 from forecast.load.launches import load_reference_launches
 from forecast.load.market import MarketSeries, load_market
 from forecast.months import format_month
@@ -125,8 +126,8 @@ def load_bundle(
     Each file reports all its problems; the problems of every file are raised together as
     one ``DataError``.
     """
-    company_dir = Path(company_dir) if company_dir is not None else DEFAULT_DATA_DIR
-    market_dir = company_dir if market_dir is None else Path(market_dir)
+    company_dir = Path(company_dir) if company_dir is not None else paths.default_company_dir()
+    market_dir = paths.market_dir(company_dir) if market_dir is None else Path(market_dir)
     problems: list[str] = []
 
     def read(load: Callable[[], T]) -> T | None:

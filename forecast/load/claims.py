@@ -17,7 +17,7 @@ from forecast.load.reconcile import Reconciled
 
 MEASURES = ("deliveries", "target")
 CLAIM_QUALIFIERS = ("exact", "at_least", "approaching", "approx")
-DEFAULT_CLAIMS = Path(__file__).resolve().parents[2] / "seeds" / "claims.csv"
+CLAIMS_FILE = "claims.csv"  # in a company folder
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +66,7 @@ def _is_year(text: str) -> bool:
     return len(text) == 4 and text.isascii() and text.isdigit()
 
 
-def load_claims(path: str | Path = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
+def load_claims(path: str | Path) -> tuple[Claim, ...]:
     columns = (
         "id",
         "date",

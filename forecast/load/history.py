@@ -22,13 +22,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from forecast.load import paths
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
 from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
 TARGET_KINDS = ("target", "expectation")
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +93,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 def load_history(data_dir: str | Path | None = None) -> History:
     """Load and validate the four history files of ``data_dir`` (default: the bundled data)."""
-    data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    data_dir = Path(data_dir) if data_dir is not None else paths.default_company_dir()
     lines = load_lines(data_dir / "lines.csv")
     monthly = load_monthly(data_dir / "deliveries.csv", lines)
     totals = load_totals(data_dir / "totals.csv", tuple(lines))

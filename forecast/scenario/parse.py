@@ -33,6 +33,7 @@ from typing import Any
 
 from forecast.errors import ConfigError
 from forecast.fit.calibration import MAX_WALK
+from forecast.load import paths
 from forecast.months import format_month, month_ordinal, parse_month
 from forecast.scenario.distributions import (
     AnyDist,
@@ -49,7 +50,6 @@ from forecast.scenario.distributions import (
 )
 from forecast.scenario.table import scenario_table
 from forecast.scenario.types import (
-    DEFAULT_DATA_DIR,
     MAX_PATHS,
     CapacityEvent,
     Event,
@@ -79,7 +79,7 @@ EVENTS_MODES = ("append", "replace")
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description", "extends", "events"),
     "target": ("year", "units"),
-    "history": ("data", "as_of"),
+    "history": ("company", "data", "as_of"),
     "model": ("family", "parameter_uncertainty", "noise_scale", "error_walk"),
     "simulation": ("n_paths", "seed"),
     "lines": (),  # a table of [lines.NAME] tables, see LINE_KEYS
@@ -112,7 +112,7 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     Parameters
     ----------
     path
-        The scenario TOML file.
+        The scenario TOML file, or the name of one in the bundled library (``baseline``).
     overrides
         ``"key.path=value"`` strings (``value`` parsed as TOML), applied after ``extends``.
 
@@ -127,7 +127,7 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     ConfigError
         Listing every problem, one ``file: key.path: problem`` line each.
     """
-    path = Path(path)
+    path = paths.scenario_path(path)
     problems: list[str] = []
     raw = _load_chain(path, str(path), (), problems)
     changes = _parsed(overrides, _parse_override, SET_LABEL, problems)
@@ -607,7 +607,7 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
     _unknown_keys(table, tuple(SECTION_KEYS), (), out)
     meta = _scenario_section(table, path, out)
     year, units = _target_section(table, out)
-    data_dir, as_of = _history_section(table, year, out)
+    data_dir, company, as_of = _history_section(table, year, out)
     model = _model_section(table, out)
     lines = _lines_section(table, out)
     simulation = _simulation_section(table, out)
@@ -619,6 +619,7 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
         target_year=year,
         target_units=units,
         data_dir=data_dir,
+        company=company,
         as_of=as_of,
         lines=MappingProxyType(lines),
         events=events,
@@ -652,18 +653,31 @@ def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
     return year, units
 
 
-def _history_section(table: Table, year: int | None, out: _Problems) -> tuple[Path, Any]:
+def _history_section(
+    table: Table, year: int | None, out: _Problems
+) -> tuple[Path, str | None, Any]:
     section = _section(table, "history", out)
     data = section.get("data")  # made absolute and checked while resolving
-    data_dir = Path(data) if isinstance(data, str) else DEFAULT_DATA_DIR
+    company = _typed(section, "company", ("history",), "a string", out)
+    if isinstance(data, str):
+        # your own folder replaces a bundled company named by a parent scenario
+        data_dir, company = Path(data), None
+    elif company is not None:
+        try:
+            data_dir = paths.company_dir(company)
+        except ConfigError as error:
+            out.add(("history", "company"), error.problems[0].split(": ", 1)[1])
+            data_dir, company = paths.default_company_dir(), None
+    else:
+        data_dir = paths.default_company_dir()
     if not _required(section, "as_of", ("history",), out):
-        return data_dir, None
+        return data_dir, company, None
     text = _typed(section, "as_of", ("history",), "a string", out)
     try:
         as_of = parse_month(text) if text is not None else None
     except ValueError as error:
         out.add(("history", "as_of"), str(error))
-        return data_dir, None
+        return data_dir, company, None
     # December of the target year is allowed: the year is complete and the answer is known.
     if as_of is not None and year is not None and as_of > month_ordinal(year, 12):
         out.add(
@@ -671,7 +685,7 @@ def _history_section(table: Table, year: int | None, out: _Problems) -> tuple[Pa
             f"{text} is after the target year {year}; "
             f"it must be {format_month(month_ordinal(year, 12))} or earlier",
         )
-    return data_dir, as_of
+    return data_dir, company, as_of
 
 
 def _model_section(table: Table, out: _Problems) -> dict[str, Any]:

@@ -17,9 +17,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from forecast.load import paths
 from forecast.months import format_month
 from forecast.scenario.distributions import dist_value, toml_key, toml_string
-from forecast.scenario.types import DEFAULT_DATA_DIR, Event, LineSettings, Scenario
+from forecast.scenario.types import Event, LineSettings, Scenario
 
 __all__ = ["dump_toml", "scenario_hash", "scenario_table", "toml_value"]
 
@@ -30,7 +31,12 @@ def scenario_table(scenario: Scenario) -> Table:
     """The resolved table of ``scenario``: ``[scenario]``, ``[target]``, ``[history]``,
     ``[model]``, ``[simulation]``, then ``[lines.NAME]`` and ``[[events]]`` if any."""
     s = scenario
-    history: Table = {} if s.data_dir == DEFAULT_DATA_DIR else {"data": str(s.data_dir)}
+    if s.company is not None:
+        history: Table = {"company": s.company}
+    elif s.data_dir == paths.default_company_dir():
+        history = {}
+    else:
+        history = {"data": str(s.data_dir)}
     table: Table = {
         "scenario": {"name": s.name} | ({"description": s.description} if s.description else {}),
         "target": {"year": s.target_year, "units": s.target_units},

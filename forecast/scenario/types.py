@@ -22,9 +22,6 @@ import numpy as np
 if TYPE_CHECKING:
     from forecast.scenario.distributions import Chance, Uniform
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-"""The bundled ``data/`` folder: a scenario's ``history.data`` when it names none."""
-
 
 class Dist(Protocol):
     """An uncertain scalar. Draws go through ``ppf`` so one input can be pinned at a quantile."""
@@ -185,8 +182,9 @@ class Scenario:
     path: Path | None
     target_year: int
     target_units: int
-    data_dir: Path
+    data_dir: Path  # the company folder: history.data, or the bundled history.company
     as_of: int
+    company: str | None = None  # history.company, the bundled company's label, if named
     family: str = "auto"
     lines: Mapping[str, LineSettings] = field(default_factory=dict)
     n_paths: int = 100_000

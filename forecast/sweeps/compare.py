@@ -33,6 +33,7 @@ from forecast.engine import pipeline
 from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
+from forecast.load import paths
 from forecast.load.bundle import load_bundle
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
@@ -107,7 +108,7 @@ def expand_patterns(patterns: Sequence[str | Path]) -> list[Path]:
     problems: list[str] = []
     for pattern in map(str, patterns):
         if Path(pattern).exists() or not glob.has_magic(pattern):
-            matches = [pattern]
+            matches = [str(paths.scenario_path(pattern))]
         else:
             matches = sorted(glob.glob(pattern))
         if not matches:

@@ -8,8 +8,9 @@ import click
 
 from forecast.cli import options
 from forecast.cli.options import parse_month_option
+from forecast.load import paths
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "baseline.toml"
+DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
 
 
 @click.command("backtest")

@@ -8,7 +8,7 @@ import click
 
 from forecast.cli import options
 from forecast.load.bundle import load_bundle
-from forecast.load.claims import DEFAULT_CLAIMS, check_claims, load_claims
+from forecast.load.claims import CLAIMS_FILE, check_claims, load_claims
 from forecast.load.reconcile import reconcile
 
 
@@ -18,17 +18,18 @@ from forecast.load.reconcile import reconcile
     "--claims",
     "claims_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CLAIMS,
-    show_default="seeds/claims.csv",
-    help="The claims to check.",
+    default=None,
+    help="The claims to check (default: the company folder's claims.csv).",
 )
-def command(data_dir: Path | None, claims_path: Path) -> None:
+def command(company: str | None, data_dir: Path | None, claims_path: Path | None) -> None:
     """Check the reconciled history against every claim in seeds/; exit 1 if any fails.
 
     Example: forecast check
     """
-    history = load_bundle(data_dir).company
-    verdicts = check_claims(load_claims(claims_path), history, reconcile(history))
+    folder = options.company_folder(company, data_dir)
+    history = load_bundle(folder).company
+    claims = load_claims(folder / CLAIMS_FILE if claims_path is None else claims_path)
+    verdicts = check_claims(claims, history, reconcile(history))
     for v in verdicts:
         c = v.claim
         value = "n/a" if v.value is None else f"{v.value:,}"

@@ -15,7 +15,9 @@ from forecast.errors import ForecastError
 @options.data_option()
 @options.month_option("--as-of", "as_of", help="Cut the history at this month (default: its last).")
 @options.out_option(help="Also write the tables as .csv or .json.")
-def command(data_dir: Path | None, as_of: str | None, out: Path | None) -> None:
+def command(
+    company: str | None, data_dir: Path | None, as_of: str | None, out: Path | None
+) -> None:
     """Fit growth, lifecycle and seasonality models per line and show how they were chosen.
 
     Prints every candidate family with its cross-validated error, the choice, parameters
@@ -32,7 +34,7 @@ def command(data_dir: Path | None, as_of: str | None, out: Path | None) -> None:
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise ForecastError(f"--out: expected a file ending in .csv or .json, got {out.name!r}")
-    bundle = load_bundle(data_dir)
+    bundle = load_bundle(options.company_folder(company, data_dir))
     history = bundle.company
     report = fit_model(bundle, as_of=parse_month_option(as_of, "--as-of"), as_of_key="--as-of")
     tables = fit_tables(report, target_year(report.as_of))

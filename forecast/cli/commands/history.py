@@ -21,7 +21,7 @@ from forecast.write.tables import format_table, write_csv
 @click.command("history")
 @options.data_option()
 @options.out_option(help="Also write the monthly table as CSV.")
-def command(data_dir: Path | None, out: Path | None) -> None:
+def command(company: str | None, data_dir: Path | None, out: Path | None) -> None:
     """Show the reconciled monthly history: raw figure, qualifier, reconciled, adjustment, source.
 
     Months are reconciled so that exact quarterly and annual totals hold to the unit,
@@ -29,7 +29,7 @@ def command(data_dir: Path | None, out: Path | None) -> None:
 
     Example: forecast history --out history.csv
     """
-    history = load_bundle(data_dir).company
+    history = load_bundle(options.company_folder(company, data_dir)).company
     reconciled = reconcile(history)
     rows = history_rows(history, reconciled)
     click.echo(format_table(HISTORY_COLUMNS, rows))
