@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity", "Which uncertain inputs move P(target) most: a tornado table."),
     "compare": ("compare", "Run several scenarios on common random numbers and rank them."),
     "solve": ("solve", "What one assumption must be for P(target) to reach a level."),
+    "init": ("init", "Write CSV templates and a baseline scenario for your own company."),
 }
 
 

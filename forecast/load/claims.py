@@ -18,6 +18,18 @@ from forecast.load.reconcile import Reconciled
 MEASURES = ("deliveries", "target")
 CLAIM_QUALIFIERS = ("exact", "at_least", "approaching", "approx")
 CLAIMS_FILE = "claims.csv"  # in a company folder
+COLUMNS = (
+    "id",
+    "date",
+    "measure",
+    "period",
+    "line",
+    "figure",
+    "qualifier",
+    "tolerance",
+    "seed_file",
+    "note",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,18 +79,7 @@ def _is_year(text: str) -> bool:
 
 
 def load_claims(path: str | Path) -> tuple[Claim, ...]:
-    columns = (
-        "id",
-        "date",
-        "measure",
-        "period",
-        "line",
-        "figure",
-        "qualifier",
-        "tolerance",
-        "seed_file",
-    )
-    name, rows = read_rows(path, columns)
+    name, rows = read_rows(path, COLUMNS, optional=("note",))
     problems = Problems(name)
     claims, seen = [], set()
     for row in rows:

@@ -16,7 +16,8 @@ from pathlib import Path
 from forecast.errors import DataError
 from forecast.load.csvfile import Problems, read_rows
 
-COLUMNS = ("label", "name", "make", "source")
+COLUMNS = ("label", "name", "make", "source", "note")
+OPTIONAL_COLUMNS = ("note",)  # free text, not read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +39,7 @@ class Company:
 def load_company(path: str | Path) -> Company:
     """Read and check ``data/company.csv``: exactly one row, with a label, a name and a
     source; every problem at once as ``path:LINE: column: problem``."""
-    name, rows = read_rows(path, COLUMNS)
+    name, rows = read_rows(path, COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     if len(rows) != 1:
         line_no = rows[1].line_no if len(rows) > 1 else 1

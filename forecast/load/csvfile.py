@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -31,11 +32,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_rows(path: str | Path, required: tuple[str, ...]) -> tuple[str, list[Row]]:
-    """Rows of a CSV with a header naming at least ``required``; blank lines are skipped.
+def read_rows(
+    path: str | Path, columns: tuple[str, ...], *, optional: tuple[str, ...] = ()
+) -> tuple[str, list[Row]]:
+    """Rows of a CSV whose header names ``columns`` (any order; those in ``optional`` may be
+    left out, and other columns are kept unread); blank lines are skipped.
 
     Returns the display name (for messages) and the rows. A missing file or column is a
-    ``DataError``.
+    ``DataError``, and so is a row with fewer or more cells than the header has columns: its
+    cells would land in the wrong columns (``12,000`` as a figure is two cells).
     """
     path = Path(path)
     name = display_path(path)
@@ -47,22 +52,40 @@ def read_rows(path: str | Path, required: tuple[str, ...]) -> tuple[str, list[Ro
         raise DataError(f"{name}: cannot read: {error}") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise DataError(f"{name}:1: header: missing (expected {', '.join(required)})")
+        raise DataError(f"{name}:1: header: missing (expected {', '.join(columns)})")
     records = _records(name, lines)
     header = [cell.strip() for cell in records[0][1]]
-    missing = [column for column in required if column not in header]
+    missing = [column for column in columns if column not in header and column not in optional]
     if missing:
         raise DataError([f"{name}:1: {column}: missing column" for column in missing])
-    rows = []
+    rows, miscounted = [], []
     for line_no, record in records[1:]:
         if not any(cell.strip() for cell in record):
             continue
-        cells = {
-            column: (record[i].strip() if i < len(record) else "")
-            for i, column in enumerate(header)
-        }
+        problem = _cell_count_problem(header, record)
+        if problem:
+            miscounted.append(f"{name}:{line_no}: {problem}")
+            continue
+        cells = {column: record[i].strip() for i, column in enumerate(header)}
         rows.append(Row(line_no, cells))
+    if miscounted:
+        raise DataError(miscounted)
     return name, rows
+
+
+def _cell_count_problem(header: list[str], record: list[str]) -> str:
+    """``column: problem`` if ``record`` does not have one cell per column of ``header``, else
+    ``""``."""
+    n_header, n_cells = len(header), len(record)
+    counts = f"the row has {n_cells} cells, the header {n_header} ({', '.join(header)})"
+    if n_cells < n_header:
+        return f"{header[n_cells]}: missing: {counts}"
+    if n_cells > n_header:
+        return (
+            f"{header[-1]}: cells after the last column: {counts}; write figures without "
+            "separators (12000, not 12,000) and put text with a comma in double quotes"
+        )
+    return ""
 
 
 def _records(name: str, lines: list[str]) -> list[tuple[int, list[str]]]:
@@ -125,7 +148,11 @@ def parse_count(text: str) -> int:
 def parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
-            raise ValueError(f"unknown value {text!r} (expected one of: {', '.join(choices)})")
+            close = difflib.get_close_matches(text, choices, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"unknown value {text!r} (expected one of: {', '.join(choices)}{hint})"
+            )
         return text
 
     return parse

@@ -7,7 +7,9 @@ Files (one figure a line, so a new month is one appended line):
   ``total`` or a model line. Every month from the first to the last needs a ``total`` row.
 - ``totals.csv``: ``period,line,figure,qualifier,source,note``: sums over a quarter
   (``2024-Q2``), a year (``2024``) or a range of months (``2025-01..2025-10``).
-- ``targets.csv``: ``year,units,kind,announced,source,note``: targets and their revisions.
+- ``targets.csv``: ``year,units,units_high,kind,announced,reliability,scope,actual,source,note``:
+  targets and their revisions (``units_high``, ``reliability``, ``scope`` and ``actual`` may
+  be left out).
 - ``anomalies.csv`` (optional): ``month,line,reason,source``: months disrupted by a one-off
   event (a retooling stop); they stay in the history but are left out of model fitting.
 """
@@ -29,6 +31,26 @@ from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
 TARGET_KINDS = ("target", "expectation")
+
+# Each file's columns, in the order ``forecast init`` writes them (forecast.write.templates);
+# the columns in OPTIONAL_COLUMNS may be left out of a file's header.
+LINES_COLUMNS = ("line", "first_month", "source", "note")
+DELIVERIES_COLUMNS = ("month", "line", "figure", "qualifier", "source", "note")
+TOTALS_COLUMNS = ("period", "line", "figure", "qualifier", "source", "note")
+TARGETS_COLUMNS = (
+    "year",
+    "units",
+    "units_high",
+    "kind",
+    "announced",
+    "reliability",
+    "scope",
+    "actual",
+    "source",
+    "note",
+)
+ANOMALIES_COLUMNS = ("month", "line", "reason", "source")
+OPTIONAL_COLUMNS = ("units_high", "reliability", "scope", "actual", "note")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +140,7 @@ def load_anomalies(path: Path, lines: Mapping[str, int]) -> frozenset[tuple[int,
     """(month, line) pairs to leave out of fitting; an absent file means none."""
     if not path.exists():
         return frozenset()
-    name, rows = read_rows(path, ("month", "line", "reason", "source"))
+    name, rows = read_rows(path, ANOMALIES_COLUMNS)
     problems = Problems(name)
     found = set()
     for row in rows:
@@ -133,7 +155,7 @@ def load_anomalies(path: Path, lines: Mapping[str, int]) -> frozenset[tuple[int,
 
 
 def load_lines(path: Path) -> dict[str, int]:
-    name, rows = read_rows(path, ("line", "first_month", "source"))
+    name, rows = read_rows(path, LINES_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     lines: dict[str, int] = {}
     for row in rows:
@@ -188,7 +210,7 @@ def _parse_line(lines: Mapping[str, int]):
 
 
 def load_monthly(path: Path, lines: Mapping[str, int]) -> tuple[Observation, ...]:
-    name, rows = read_rows(path, ("month", "line", "figure", "qualifier", "source"))
+    name, rows = read_rows(path, DELIVERIES_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     seen: dict[tuple[int, str], int] = {}
     observations = []
@@ -260,7 +282,7 @@ def parse_period(text: str) -> tuple[int, int]:
 
 
 def load_totals(path: Path, lines: tuple[str, ...]) -> tuple[Observation, ...]:
-    name, rows = read_rows(path, ("period", "line", "figure", "qualifier", "source"))
+    name, rows = read_rows(path, TOTALS_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     known = dict.fromkeys(lines, 0)
     observations = []
@@ -315,7 +337,7 @@ def _parse_year(text: str) -> int:
 
 
 def load_targets(path: Path) -> tuple[Target, ...]:
-    name, rows = read_rows(path, ("year", "units", "kind", "announced", "source"))
+    name, rows = read_rows(path, TARGETS_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     targets = []
     for row in rows:

@@ -245,7 +245,12 @@ def _least_squares(system: _System, hard: _Hard) -> np.ndarray:
 
     constraints = []
     if hard.a_eq.size:
-        constraints.append(LinearConstraint(hard.a_eq, hard.b_eq / SCALE, hard.b_eq / SCALE))
+        # SLSQP refuses more equalities than unknowns even when they agree (every month of
+        # every line exact and the totals exact too): keep a basis of them, the same set of
+        # solutions since the figures were found feasible.
+        basis = _independent_rows(hard.a_eq)
+        a_eq, b_eq = hard.a_eq[basis], hard.b_eq[basis]
+        constraints.append(LinearConstraint(a_eq, b_eq / SCALE, b_eq / SCALE))
     if hard.a_ub.size:
         constraints.append(LinearConstraint(hard.a_ub, -np.inf, hard.b_ub / SCALE))
     start = np.linalg.lstsq(
@@ -275,6 +280,16 @@ def _least_squares(system: _System, hard: _Hard) -> np.ndarray:
     if not result.success:
         raise DataError(f"reconciliation did not converge: {result.message}")
     return result.x * SCALE
+
+
+def _independent_rows(rows: np.ndarray) -> np.ndarray:
+    """Indices (in order) of a largest set of linearly independent rows of ``rows``."""
+    from scipy.linalg import qr
+
+    _, r, pivots = qr(rows.T, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int(np.sum(diagonal > diagonal.max(initial=0.0) * max(rows.shape) * 1e-12))
+    return np.sort(pivots[:rank])
 
 
 def _round_to_units(continuous: np.ndarray, hard: _Hard) -> np.ndarray:
