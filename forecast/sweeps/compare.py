@@ -41,7 +41,7 @@ from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
 from forecast.load import paths
-from forecast.load.bundle import DataBundle, load_bundle
+from forecast.load.bundle import load_bundle
 from forecast.months import format_month
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
@@ -192,25 +192,15 @@ def pick_baseline(names: Sequence[str], baseline: str | None) -> str:
 # ---------------------------------------------------------------- running
 
 
-def load_bundles(scenarios: Sequence[Scenario]) -> dict[Path, DataBundle]:
-    """Each scenario's data, loaded once per company folder."""
-    return {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
-
-
 def fit_all(
-    scenarios: Sequence[Scenario],
-    paths: Sequence[Path],
-    overrides: Sequence[str],
-    workers: int,
-    bundles: dict[Path, DataBundle] | None = None,
+    scenarios: Sequence[Scenario], paths: Sequence[Path], overrides: Sequence[str], workers: int
 ) -> list[Fitted]:
     """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``).
 
     Scenarios share a fit when the engine's fit cache key says so; each distinct fit goes
-    through the fit cache on disk, in the process that computes it. ``bundles``: the data
-    of every scenario's ``data_dir``, if already loaded.
+    through the fit cache on disk, in the process that computes it.
     """
-    bundles = load_bundles(scenarios) if bundles is None else bundles
+    bundles = {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
     keys = [pipeline.scenario_key(bundles[s.data_dir], s) for s in scenarios]
     todo: dict[str, Path] = {}  # each key's first scenario
     for key, path in zip(keys, paths, strict=True):
@@ -368,7 +358,7 @@ def compare_scenarios(
     base_name = pick_baseline(names, baseline)
     n_paths = scenarios[0].n_paths if n_paths is None else n_paths
     seed = scenarios[0].seed if seed is None else seed
-    fits = fit_all(scenarios, paths, overrides, workers, load_bundles(scenarios))
+    fits = fit_all(scenarios, paths, overrides, workers)
     items = [(p, n_paths, seed, tuple(overrides), f) for p, f in zip(paths, fits, strict=True)]
     runs = map_ordered(_run_path, items, workers)
     rows = compare_runs(runs, names.index(base_name))
