@@ -139,7 +139,7 @@ def _run(p_hit: float, median: float) -> ScenarioRun:
     paths = np.column_stack([totals, np.zeros((10, 11))])
     months = np.arange(2026 * 12, 2026 * 12 + 12)
     summary = summarise(paths, months=months, n_reported=0, target=10**8, scenario="s")
-    return ScenarioRun(summary=summary, record=None, totals=totals)  # type: ignore[arg-type]
+    return ScenarioRun(summary=summary, record=None, totals=totals, company="c", as_of=0)  # type: ignore[arg-type]
 
 
 def test_ranks_by_p_hit_then_median_then_input_order() -> None:
@@ -182,7 +182,10 @@ def test_paired_error_is_smaller_than_either_scenarios_own(three) -> None:
 def test_csv_has_the_summary_columns_then_the_differences(three) -> None:
     rows = list(csv.reader(io.StringIO(comparison_csv(three))))
     assert tuple(rows[0]) == COMPARISON_COLUMNS
-    assert rows[0][-6:] == ["rank", "baseline", "d_p_hit", "d_p_hit_se", "d_median", "d_median_se"]
+    assert rows[0][-9:] == [
+        *("company", "as_of", "rank", "baseline", "paired"),
+        *("d_p_hit", "d_p_hit_se", "d_median", "d_median_se"),
+    ]
     assert [r[0] for r in rows[1:]] == [d["scenario"] for d in comparison_dicts(three)]
     assert all(r[COMPARISON_COLUMNS.index("n_paths")] == str(N) for r in rows[1:])
 

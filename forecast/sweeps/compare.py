@@ -16,6 +16,13 @@ standard errors are paired ones, usually far smaller than either scenario's own:
   to within 3%; Koenker, *Quantile Regression*, 2005, section 3.4). Deterministic, and
   O(n) where a bootstrap would be O(n) per replicate.
 
+Pairing needs the same question: a scenario is paired with the baseline only when both read
+the same company's data (the same content hash: the ``data_hash`` of their run records) and
+stand at the same ``history.as_of``. A scenario as of another month answers what was known
+then, and one on another company's data answers another company's question: the difference
+of two such P(hit) is not the effect of an assumption, so it gets no paired standard error and
+the row says why (``ComparisonRow.unpaired``). They are still ranked.
+
 Fits are shared: scenarios with the same data, ``history.as_of`` and model families have the
 same fit cache key (``forecast.engine.pipeline.key_for``) and are fitted once (``fit_all``).
 """
@@ -35,6 +42,7 @@ from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
 from forecast.load import paths
 from forecast.load.bundle import load_bundle
+from forecast.months import format_month
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
 from forecast.summarise.summary import Summary
@@ -54,32 +62,57 @@ __all__ = [
     "fit_all",
     "format_comparison",
     "paired_differences",
+    "pairing",
     "sparsity",
 ]
 
-DIFF_COLUMNS = ("rank", "baseline", "d_p_hit", "d_p_hit_se", "d_median", "d_median_se")
-COMPARISON_COLUMNS = (*SUMMARY_COLUMNS, *DIFF_COLUMNS)
+QUESTION_COLUMNS = ("company", "as_of")
+DIFF_COLUMNS = (
+    "rank",
+    "baseline",
+    "paired",
+    "d_p_hit",
+    "d_p_hit_se",
+    "d_median",
+    "d_median_se",
+)
+COMPARISON_COLUMNS = (*SUMMARY_COLUMNS, *QUESTION_COLUMNS, *DIFF_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScenarioRun:
-    """One scenario's answer and its annual total on every path (n_paths,)."""
+    """One scenario's answer and its annual total on every path (n_paths,), with the
+    question it answers: the ``company`` (its label in ``company.csv``) and ``as_of`` (the
+    month index of the last month of history it used)."""
 
     summary: Summary
     record: RunRecord
     totals: np.ndarray
+    company: str
+    as_of: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ComparisonRow:
-    """A scenario against the baseline: differences are scenario minus baseline."""
+    """A scenario against the baseline: differences are scenario minus baseline.
+
+    ``unpaired`` says why the scenario is not paired with the baseline ("other as_of",
+    "other company", "other data", or two of them joined by "and"); it is empty when they are
+    paired. The standard errors are None when not paired: ``d_p_hit`` and ``d_median`` are
+    then plain differences between answers to different questions.
+    """
 
     run: ScenarioRun
     rank: int  # 1 = highest P(hit); ties broken by the higher median
     d_p_hit: float
-    d_p_hit_se: float
+    d_p_hit_se: float | None
     d_median: float
-    d_median_se: float
+    d_median_se: float | None
+    unpaired: str = ""
+
+    @property
+    def paired(self) -> bool:
+        return not self.unpaired
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,9 +225,15 @@ def run_one(
 ) -> ScenarioRun:
     """Run one scenario file with the given ``n_paths`` and ``seed`` (a worker's job)."""
     scenario = load_scenario(path, overrides=overrides)
-    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted)
-    totals = result.paths.sum(axis=1)
-    return ScenarioRun(summary=result.summary, record=result.record, totals=totals)
+    bundle = load_bundle(scenario.data_dir)
+    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted, bundle=bundle)
+    return ScenarioRun(
+        summary=result.summary,
+        record=result.record,
+        totals=result.paths.sum(axis=1),
+        company=bundle.profile.label,
+        as_of=scenario.as_of,
+    )
 
 
 def _run_path(item: tuple[Path, int, int, tuple[str, ...], Fitted]) -> ScenarioRun:
@@ -232,6 +271,24 @@ def paired_differences(
     root_n = np.sqrt(n)
     d_median_se = float(influence.std(ddof=1) / root_n)
     return float(d_hit.mean()), float(d_hit.std(ddof=1) / root_n), med - base_med, d_median_se
+
+
+def pairing(run: ScenarioRun, base: ScenarioRun) -> str:
+    """Why ``run`` cannot be paired with ``base``: "" when it can.
+
+    Paired differences measure the effect of assumptions on one question: the same
+    company's data (the same content hash) as of the same month. Otherwise the reason names
+    what differs: "other company" (another label), "other data" (the same label, other
+    files), "other as_of", or "other company and as_of".
+    """
+    differ = []
+    if run.company != base.company:
+        differ.append("company")
+    elif run.record.data_hash != base.record.data_hash:
+        differ.append("data")
+    if run.as_of != base.as_of:
+        differ.append("as_of")
+    return f"other {' and '.join(differ)}" if differ else ""
 
 
 def sparsity(x: np.ndarray) -> float:
@@ -309,15 +366,21 @@ def compare_scenarios(
 
 
 def compare_runs(runs: Sequence[ScenarioRun], base_index: int) -> tuple[ComparisonRow, ...]:
-    """Rank ``runs`` and difference each from ``runs[base_index]``; rows best first."""
+    """Rank ``runs`` and difference each from ``runs[base_index]``; rows best first.
+
+    Differences of a run not paired with the baseline (``pairing``) have no standard error.
+    """
     base = runs[base_index]
     rows = []
     for run, rank in zip(runs, rank_runs(runs), strict=True):
-        diffs = (0.0, 0.0, 0.0, 0.0)  # the baseline against itself: exactly zero
-        if run is not base:
+        diffs: tuple[float, float | None, float, float | None] = (0.0, 0.0, 0.0, 0.0)
+        unpaired = pairing(run, base)
+        if run is not base:  # the baseline against itself: exactly zero
             diffs = paired_differences(
                 run.totals, base.totals, target=run.summary.target, base_target=base.summary.target
             )
+        if unpaired:
+            diffs = (diffs[0], None, diffs[2], None)
         d_p_hit, d_p_hit_se, d_median, d_median_se = diffs
         rows.append(
             ComparisonRow(
@@ -327,6 +390,7 @@ def compare_runs(runs: Sequence[ScenarioRun], base_index: int) -> tuple[Comparis
                 d_p_hit_se=d_p_hit_se,
                 d_median=d_median,
                 d_median_se=d_median_se,
+                unpaired=unpaired,
             )
         )
     return tuple(sorted(rows, key=lambda row: row.rank))
@@ -340,8 +404,11 @@ def comparison_cells(comparison: Comparison) -> list[tuple[Cell, ...]]:
     return [
         (
             *summary_row(row.run.summary, row.run.record),
+            row.run.company,
+            format_month(row.run.as_of),
             row.rank,
             comparison.baseline,
+            "yes" if row.paired else f"no: {row.unpaired}",
             rounded(row.d_p_hit, 6),
             rounded(row.d_p_hit_se, 6),
             rounded(row.d_median, 1),
@@ -352,7 +419,9 @@ def comparison_cells(comparison: Comparison) -> list[tuple[Cell, ...]]:
 
 
 def comparison_csv(comparison: Comparison) -> str:
-    """``comparison.csv``: the summary.csv columns, then rank, baseline and the differences."""
+    """``comparison.csv``: the summary.csv columns, the company and as_of, then rank, baseline,
+    whether paired ("yes", or "no: " and why) and the differences (standard errors empty when
+    not paired)."""
     return csv_text(COMPARISON_COLUMNS, comparison_cells(comparison))
 
 
@@ -364,10 +433,20 @@ def comparison_dicts(comparison: Comparison) -> list[dict[str, Cell]]:
 
 
 def format_comparison(comparison: Comparison) -> str:
-    """The aligned table ``forecast compare`` prints, best scenario first."""
+    """The aligned table ``forecast compare`` prints, best scenario first, then a note on the
+    scenarios not paired with the baseline, if any.
+
+    Columns ``company`` and ``as_of`` appear when the scenarios differ in them.
+    """
+    runs = [row.run for row in comparison.rows]
+    question = (
+        *(("company",) if len({run.company for run in runs}) > 1 else ()),
+        *(("as_of",) if len({run.as_of for run in runs}) > 1 else ()),
+    )
     headers = (
         "rank",
         "scenario",
+        *question,
         "P(hit)",
         "± s.e.",
         "median",
@@ -379,26 +458,36 @@ def format_comparison(comparison: Comparison) -> str:
         "± paired",
     )
     rows = [
-        _table_row(row, row.run.summary.scenario == comparison.baseline) for row in comparison.rows
+        _table_row(row, question, row.run.summary.scenario == comparison.baseline)
+        for row in comparison.rows
     ]
-    return align(headers, rows, left={1})
+    table = align(headers, rows, left=set(range(1, 2 + len(question))))
+    return "\n".join([table, *_unpaired_note(comparison)])
 
 
-def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
+def _table_row(row: ComparisonRow, question: Sequence[str], is_base: bool) -> tuple[str, ...]:
     s = row.run.summary
-    diffs = (
-        ("", "", "", "")
-        if is_base
-        else (
+    shown = {"company": row.run.company, "as_of": format_month(row.run.as_of)}
+    if is_base:
+        diffs: tuple[str, ...] = ("", "", "", "")
+    elif row.d_p_hit_se is None or row.d_median_se is None:
+        diffs = (
+            f"{row.d_p_hit:+.2%}",
+            f"not paired: {row.unpaired}",
+            f"{row.d_median:+,.0f}",
+            "not paired",
+        )
+    else:
+        diffs = (
             f"{row.d_p_hit:+.2%}",
             f"{row.d_p_hit_se:.2%}",
             f"{row.d_median:+,.0f}",
             f"{row.d_median_se:,.0f}",
         )
-    )
     return (
         str(row.rank),
         s.scenario,
+        *(shown[column] for column in question),
         f"{s.p_hit:.1%}",
         f"{s.p_hit_se:.2%}",
         f"{s.quantile(0.5):,.0f}",
@@ -406,3 +495,24 @@ def _table_row(row: ComparisonRow, is_base: bool) -> tuple[str, ...]:
         f"{s.quantile(0.95):,.0f}",
         *diffs,
     )
+
+
+def _unpaired_note(comparison: Comparison) -> list[str]:
+    """Lines saying which scenarios are not paired with the baseline and what that means."""
+    unpaired = [row for row in comparison.rows if not row.paired]
+    if not unpaired:
+        return []
+    base = next(
+        row.run for row in comparison.rows if row.run.summary.scenario == comparison.baseline
+    )
+    names = ", ".join(f"{row.run.summary.scenario} ({_question(row.run)})" for row in unpaired)
+    return [
+        f"not paired with {comparison.baseline} ({_question(base)}): {names}.",
+        "  A P(hit) as of another month or for another company answers another question: it is",
+        f"  ranked, but not comparable with {comparison.baseline}'s as a difference, so it has no"
+        " paired standard error.",
+    ]
+
+
+def _question(run: ScenarioRun) -> str:
+    return f"{run.company} as of {format_month(run.as_of)}"

@@ -362,7 +362,9 @@ def plot_compare(
     """Write ``name.png``/``.svg``: P(hit) ± 2 s.e. and the annual-total range per scenario.
 
     ``rows`` are ``summary.csv`` rows (dicts by column; strings or numbers), one per
-    scenario, drawn top to bottom in the given order.
+    scenario, drawn top to bottom in the given order. Rows of ``comparison.csv`` also name
+    their ``company`` and ``as_of``: a label shows them when they differ between rows, and
+    each row's target is marked on its own line when the targets differ.
     """
     rows = list(rows)[::-1]
     fig, (left, right) = _figure(ncols=2, sharey=True, height=2.2 + 0.45 * len(rows), width=12)
@@ -380,12 +382,15 @@ def plot_compare(
             textcoords="offset points",
         )
     left.set_yticks(y)
-    left.set_yticklabels([str(r["scenario"]) for r in rows])
+    vary = [c for c in ("company", "as_of") if len({str(r.get(c, "")) for r in rows}) > 1]
+    left.set_yticklabels([_compare_label(r, vary) for r in rows])
     left.set_xlim(0, 100)
     left.set_xlabel("P(target reached) (%), bars ± 2 s.e.")
     _compare_ranges(right, y, rows)
-    year = f" in {rows[0]['target_year']}" if rows and "target_year" in rows[0] else ""
-    target = f"{float(rows[0]['target']):,.0f}" if rows else "the target"
+    years = {str(r.get("target_year", "")) for r in rows}
+    year = f" in {years.pop()}" if len(years) == 1 and "" not in years else ""
+    targets = {float(r["target"]) for r in rows}
+    target = f"{targets.pop():,.0f}" if len(targets) == 1 else "each one's target"
     fig.suptitle(f"scenarios compared: P({target}{year}) and the range of annual deliveries")
     return _save(fig, out_dir, name)
 
@@ -397,7 +402,12 @@ def _compare_ranges(ax: Any, y: np.ndarray, rows: list[Mapping[str, Any]]) -> No
     ax.hlines(y, col("p05"), col("p95"), color=FAN, lw=2, label="5-95%")
     ax.hlines(y, col("p25"), col("p75"), color=MEDIAN, lw=7, label="25-75%")
     ax.plot(col("p50"), y, "o", color="white", mec=ACTUAL, label="median")
-    target = float(rows[0]["target"]) if rows else 0.0
+    targets = col("target")
+    if len(set(targets)) > 1:  # other companies or years: each row against its own target
+        ax.plot(targets, y, "|", color=TARGET, ms=14, mew=2, label="target")
+        _compare_axes(ax, rows)
+        return
+    target = float(targets[0]) if rows else 0.0
     ax.axvline(target, color=TARGET, lw=1.5)
     ax.annotate(
         f"target {target:,.0f}",
@@ -409,11 +419,21 @@ def _compare_ranges(ax: Any, y: np.ndarray, rows: list[Mapping[str, Any]]) -> No
         xytext=(-3, 0),
         textcoords="offset points",
     )
+    _compare_axes(ax, rows)
+
+
+def _compare_axes(ax: Any, rows: list[Mapping[str, Any]]) -> None:
     ax.set_ylim(-0.7, len(rows) - 0.2)
     _thousands(ax.xaxis)
     ax.set_xlabel("annual deliveries (units)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
+
+
+def _compare_label(row: Mapping[str, Any], vary: Sequence[str]) -> str:
+    """The scenario's name, with its company and as_of where the rows differ in them."""
+    extra = ", ".join(str(row[column]) for column in vary)
+    return f"{row['scenario']} ({extra})" if extra else str(row["scenario"])
 
 
 # ---------------------------------------------------------------- backtest

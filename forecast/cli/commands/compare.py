@@ -38,7 +38,10 @@ def command(
 
     All scenarios use the same --seed and --n-paths (default: the first scenario's), so the
     differences from the baseline in P(hit) and in the median come with paired standard
-    errors, usually much smaller than either scenario's own. SCENARIO may be a glob pattern.
+    errors, usually much smaller than either scenario's own. Only scenarios on the same
+    company's data as of the same month are paired: the others answer another question, are
+    ranked but marked "not paired", and have no paired error. SCENARIO may be a glob pattern
+    or a scenario of the library by name.
 
     Example: forecast compare scenarios/*.toml --n-paths 50000 --workers 2
     """
