@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from forecast.errors import ForecastError
-from forecast.fit.refclass import load_bev_models
+from forecast.load.bev_models import load_bev_models
 from forecast.load.calendar import load_calendar
 from forecast.load.calibration import load_calibration
 from forecast.load.claims import check_claims, load_claims

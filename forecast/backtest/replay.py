@@ -43,9 +43,10 @@ from forecast.backtest.cases import (
 from forecast.backtest.report import REPORT_METHODS, pooled_pits, reliability  # noqa: F401
 from forecast.errors import ForecastError
 from forecast.fit.model import fit_model, fit_reconciled
-from forecast.fit.refclass import ModelSales, ReferenceSeries, fit_reference_class
+from forecast.fit.refclass import ReferenceSeries, fit_reference_class
 from forecast.fit.seasonality import MarketSeasonality
 from forecast.fit.types import FittedModel
+from forecast.load.bev_models import ModelSales
 from forecast.load.history import TOTAL, History, target_at
 from forecast.load.reconcile import Reconciled, reconcile
 from forecast.months import format_month, month_ordinal, year_months

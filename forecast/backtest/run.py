@@ -19,8 +19,9 @@ from forecast.backtest.cases import DEFAULT_SETTINGS, Case, Settings, company_cu
 from forecast.backtest.recalibration import walks_at
 from forecast.backtest.replay import ReferenceData, backtest_company, backtest_references
 from forecast.fit.model import FitReport
-from forecast.fit.refclass import ReferenceSeries, load_bev_models, reference_series
+from forecast.fit.refclass import ReferenceSeries, reference_series
 from forecast.fit.seasonality import fit_market_seasonality
+from forecast.load.bev_models import load_bev_models
 from forecast.load.calendar import load_calendar
 from forecast.load.company import Company, load_company
 from forecast.load.history import History, load_history

@@ -22,13 +22,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from forecast.load.bundled import DEFAULT_DATA_DIR
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
 from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
 TARGET_KINDS = ("target", "expectation")
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

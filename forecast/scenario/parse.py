@@ -33,6 +33,7 @@ from typing import Any
 
 from forecast.errors import ConfigError
 from forecast.fit.calibration import MAX_WALK
+from forecast.load.bundled import DEFAULT_DATA_DIR
 from forecast.months import format_month, month_ordinal, parse_month
 from forecast.scenario.distributions import (
     AnyDist,
@@ -49,7 +50,6 @@ from forecast.scenario.distributions import (
 )
 from forecast.scenario.table import scenario_table
 from forecast.scenario.types import (
-    DEFAULT_DATA_DIR,
     MAX_PATHS,
     CapacityEvent,
     Event,
