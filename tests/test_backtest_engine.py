@@ -132,5 +132,21 @@ def test_a_backtest_reads_the_scenario_file_once(monkeypatch) -> None:
     assert {c.method for c in result.cases} == {*cases.METHODS, cases.FORECAST}
 
 
+def test_compare_reads_each_scenario_file_once(monkeypatch) -> None:
+    from forecast.sweeps.compare import compare_scenarios
+
+    reads: list[str] = []
+    real = forecast.scenario.parse._read_toml
+    monkeypatch.setattr(
+        forecast.scenario.parse,
+        "_read_toml",
+        lambda path, label: reads.append(Path(path).name) or real(path, label),
+    )
+    comparison = compare_scenarios([BASELINE, RETOOL], n_paths=200)
+    assert len(comparison.rows) == 2
+    # su7_retool.toml extends baseline.toml: loading it reads both
+    assert sorted(reads) == ["baseline.toml", "baseline.toml", "su7_retool.toml"]
+
+
 def _no_file(path, label):
     raise AssertionError(f"{label}: read again")

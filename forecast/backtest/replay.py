@@ -67,9 +67,10 @@ class Replay:
     """The data and scenario a backtest replays, and the memos its two passes share.
 
     ``bundle``: the data, loaded once. ``scenario``: the scenario whose model is backtested;
-    its ``history.as_of`` and ``target.year`` are replaced at each cut-off. Every memo is
-    keyed by month and holds what the data said at that month's end, so a memo can never
-    carry later information into an earlier cut-off.
+    its ``history.as_of`` and ``target.year`` are replaced at each cut-off, and its model
+    families are fitted, as a run fits them (``pipeline.families_for``). Every memo is keyed
+    by month and holds what the data said at that month's end, so a memo can never carry
+    later information into an earlier cut-off.
     """
 
     def __init__(self, bundle: DataBundle, scenario: Scenario) -> None:
@@ -344,6 +345,7 @@ def fit_reference(replay: Replay, run: ReferenceSeries, cutoff: int) -> Referenc
     The line's time origin is the model's first listed month (its launch, as near as the
     lists show), and only its unbroken run is fitted; the reference class leaves the model
     itself out (:func:`without_model`), and the company's own makes, as the engine's does.
+    The family is the scenario's ``model.family`` (its line settings name the company's lines).
     """
     lists = replay.bundle.cut(cutoff).launches
     origin = int(lists.months[np.argmax(lists.listed[lists.index(run.name)])])
@@ -361,7 +363,11 @@ def fit_reference(replay: Replay, run: ReferenceSeries, cutoff: int) -> Referenc
         without_model(lists, run.name), exclude_makes=replay.bundle.profile.own_makes
     )
     report = fit_reconciled(
-        reconciled, market=replay.market_at(cutoff), reference=reference, as_of=cutoff
+        reconciled,
+        market=replay.market_at(cutoff),
+        reference=reference,
+        as_of=cutoff,
+        families={run.name: replay.scenario.family},  # the scenario's model.family
     )
     known = run.months <= cutoff
     fitted = Fitted(model=report.model, months=run.months[known], totals=run.units[known])
