@@ -148,5 +148,15 @@ def test_compare_reads_each_scenario_file_once(monkeypatch) -> None:
     assert sorted(reads) == ["baseline.toml", "baseline.toml", "su7_retool.toml"]
 
 
+def test_sensitivity_reports_the_fit_then_every_run() -> None:
+    from forecast.sweeps.sensitivity import run_sensitivity
+
+    calls: list[tuple[str, int, int]] = []
+    result = run_sensitivity(RETOOL, n_paths=50, seed=1, progress=lambda *c: calls.append(c))
+    total = 1 + 2 * len(result.effects)
+    assert calls[:2] == [("fit", 1, 1), ("simulate", 0, total)]
+    assert [c[1] for c in calls[1:]] == list(range(total + 1)) and calls[-1][2] == total
+
+
 def _no_file(path, label):
     raise AssertionError(f"{label}: read again")
