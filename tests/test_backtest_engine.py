@@ -160,3 +160,39 @@ def test_sensitivity_reports_the_fit_then_every_run() -> None:
 
 def _no_file(path, label):
     raise AssertionError(f"{label}: read again")
+
+
+# ---------------------------------------------------------------- solve's ranges
+
+
+SCENARIO_FILES = sorted((REPO / "scenarios").glob("*.toml")) + sorted(
+    (REPO / "tests" / "scenarios_valid").glob("*.toml")
+)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
+def test_every_number_solve_can_vary_has_the_loaders_range(path: Path) -> None:
+    from forecast.scenario.parse import value_range
+    from forecast.sweeps.solve import scalar_inputs
+
+    scenario = load_scenario(path)
+    for key, value in scalar_inputs(scenario).items():
+        allowed = value_range(scenario, key)
+        low, high = (value, value) if isinstance(value, float) else value.support
+        assert allowed.low <= low and high <= allowed.high, key
+
+
+def test_a_bracket_is_clipped_to_the_range_the_loader_declares() -> None:
+    from forecast.sweeps.solve import default_bracket
+
+    events = [
+        {"kind": "launch", "line": "NEW", "start": 6, "level": 20_000},
+        {"kind": "gap", "start": {"dist": "uniform", "low": 10, "high": 13}, "weeks": 2},
+        {"kind": "boost", "months": ["2026-03"], "factor": 1.5},
+    ]
+    scenario = load_scenario(BASELINE).with_changes({"events": events})
+    assert default_bracket(scenario, "events[0].level") == (0, 40_000)  # units, not a fraction
+    assert default_bracket(scenario, "events[1].start") == pytest.approx((10, 12.99))
+    assert default_bracket(scenario, "events[2].factor") == (1, 3)  # a boost is at least 1
+    with pytest.raises(ValueError, match="no"):
+        forecast.scenario.parse.value_range(scenario, "events[0].line")
