@@ -169,11 +169,8 @@ def load_bundle(
 
 
 def _content_hash(paths: list[Path]) -> str:
-    """SHA-256 (hex) over the files' names and bytes, in name order.
-
-    The same digest as ``write.files.hash_files`` before it shortens it, so the
-    ``data_hash`` of ``summary.csv`` is unchanged by loading through the bundle.
-    """
+    """SHA-256 (hex) over the files' names and bytes, in name order (``summary.csv``'s
+    ``data_hash`` is its first 16 digits, as it always was)."""
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode())
