@@ -22,13 +22,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from forecast.load.bundled import DEFAULT_DATA_DIR
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
 from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
 TARGET_KINDS = ("target", "expectation")
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +63,10 @@ class Target:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
-    """Everything loaded from a data folder, validated; figures not yet reconciled."""
+    """Everything loaded from a data folder, validated; figures not yet reconciled.
+
+    ``forecast.load.bundle.DataBundle.cut`` gives the history as it stood at a month's end.
+    """
 
     data_dir: Path
     lines: tuple[str, ...]
@@ -73,16 +76,6 @@ class History:
     totals: tuple[Observation, ...]
     targets: tuple[Target, ...]
     anomalies: frozenset[tuple[int, str]] = frozenset()
-
-    def cut(self, as_of: int) -> History:
-        """The history as it stood at the end of month ``as_of``: nothing later survives.
-
-        The slicing itself is ``forecast.load.bundle.cut_data``, the one place data is cut
-        by date (``DataBundle.cut`` cuts the history with the market data).
-        """
-        from forecast.load.bundle import cut_data  # the bundle imports this module
-
-        return cut_data(self, as_of)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

@@ -17,9 +17,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from forecast.load.bundled import DEFAULT_DATA_DIR
 from forecast.months import format_month
 from forecast.scenario.distributions import dist_value, toml_key, toml_string
-from forecast.scenario.types import DEFAULT_DATA_DIR, Event, LineSettings, Scenario
+from forecast.scenario.types import Event, LineSettings, Scenario
 
 __all__ = ["dump_toml", "scenario_hash", "scenario_table", "toml_value"]
 

@@ -22,9 +22,6 @@ import numpy as np
 if TYPE_CHECKING:
     from forecast.scenario.distributions import Chance, Uniform
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-"""The bundled ``data/`` folder: a scenario's ``history.data`` when it names none."""
-
 
 class Dist(Protocol):
     """An uncertain scalar. Draws go through ``ppf`` so one input can be pinned at a quantile."""
