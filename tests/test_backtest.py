@@ -15,15 +15,15 @@ from forecast.backtest import cases, recalibration, replay, report, run
 from forecast.cli.main import cli
 from forecast.errors import ForecastError
 from forecast.fit.refclass import reference_series
-from forecast.load.company import load_company
+from forecast.load.bundle import load_bundle
 from forecast.load.history import load_history
 from forecast.months import format_month, parse_month
+from forecast.scenario.parse import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.toml"
 CUTOFF = parse_month("2025-03")
 SETTINGS = cases.Settings(horizon=3, n_paths=400)
-COMPANY = load_company(REPO / "data" / "company.csv")
 
 
 def _corrupt(path: Path, month_column: str, cutoff: int, value_columns: tuple[str, ...]) -> None:
@@ -53,9 +53,9 @@ def _last_month(text: str) -> int | None:
 
 
 def _paths(data_dir: Path) -> dict[str, np.ndarray]:
-    history = load_history(data_dir)
-    at = run.scenario_loader(BASELINE, [f'history.data="{data_dir}"'])
-    ahead, _ = replay.forecast_at(history, at, CUTOFF, SETTINGS, source="company")
+    scenario = load_scenario(BASELINE, overrides=[f'history.data="{data_dir}"'])
+    data = replay.Replay(load_bundle(data_dir), scenario)
+    ahead, _ = replay.forecast_at(data, CUTOFF, SETTINGS)
     return {**ahead.series, "year": ahead.year_total}
 
 
@@ -109,26 +109,26 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
         np.testing.assert_array_equal(a.samples, b.samples)
 
 
-def _reference_data() -> replay.ReferenceData:
-    return run.reference_data(REPO / "data", exclude_makes=COMPANY.own_makes)
+def _reference_data() -> replay.Replay:
+    return replay.Replay(load_bundle(REPO / "data"), _scenario())
 
 
 def test_reference_fit_leaves_the_model_itself_out() -> None:
-    data = _reference_data()
-    sales = replay.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
-    assert "BYD|Seagull" not in sales.names and sales.months[-1] == parse_month("2024-12")
+    lists = load_bundle(REPO / "data").cut(parse_month("2024-12")).launches
+    sales = replay.without_model(lists, "BYD|Seagull")
+    assert "BYD|Seagull" in lists.names and "BYD|Seagull" not in sales.names
+    assert sales.months[-1] == parse_month("2024-12")
 
 
 def test_reference_cases_score_every_method() -> None:
     data = _reference_data()
-    (launch,) = reference_series(data.sales, ("BYD|Seagull",))
-    cutoff = int(launch.months[8])
-    first = replay.reference_cases(data, launch, cutoff, _scenario(), SETTINGS)
+    (launch,) = reference_series(data.bundle.launches, ("BYD|Seagull",))
+    fit = replay.fit_reference(data, launch, int(launch.months[8]))
+    cutoff = fit.cutoff
+    first = replay.reference_cases(data, fit, SETTINGS)
     assert [c.method for c in first] == list(cases.METHODS)
     assert {c.source for c in first} == {cases.REFERENCE}
-    calibrated = replay.reference_cases(
-        data, launch, cutoff, _scenario(), SETTINGS, walks={cutoff: 0.3}
-    )
+    calibrated = replay.reference_cases(data, fit, SETTINGS, walks={cutoff: 0.3})
     assert [(c.method, c.error_walk) for c in calibrated] == [(cases.FORECAST, 0.3)]
     # the walk reached the engine: same draws otherwise, so wider in every month
     spread = [
@@ -140,8 +140,6 @@ def test_reference_cases_score_every_method() -> None:
 
 
 def _scenario():
-    from forecast.scenario.parse import load_scenario
-
     return load_scenario(BASELINE)
 
 

@@ -53,18 +53,6 @@ def test_holiday_days_2026_all_nine_in_february(calendar):
     assert calendar.holiday_days(np.array(year_months(2026))).tolist() == [0, 9] + [0] * 10
 
 
-def test_working_days_ignore_make_up_weekends(calendar):
-    months = np.array([month_ordinal(2025, 1), month_ordinal(2026, 2), month_ordinal(2026, 3)])
-    # January 2025: 23 weekdays, 28-31 January are holiday weekdays. February 2026: 20
-    # weekdays, six of them in the 15-23 February holiday (officially 16 with make-up days).
-    assert calendar.working_days(months).tolist() == [19, 14, 22]
-
-
-def test_lny_month_moves_between_january_and_february(calendar):
-    assert calendar.lny_month(2025) == month_ordinal(2025, 1)
-    assert calendar.lny_month(2026) == month_ordinal(2026, 2)
-
-
 def test_unknown_year_names_year_and_file(tmp_path, monkeypatch):
     name = write(
         tmp_path, monkeypatch, HEADER + "2026,2026-02-17,2026-02-15,2026-02-23,computed,,\n"

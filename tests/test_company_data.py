@@ -77,10 +77,10 @@ def test_no_reference_launches_is_an_error(tmp_path, monkeypatch) -> None:
 
 def test_the_fit_keeps_the_companys_own_make_out_of_the_reference_class(data_copy: Path) -> None:
     from forecast.fit.model import fit_model
-    from forecast.load.history import load_history
+    from forecast.load.bundle import load_bundle
 
     (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
-    report = fit_model(load_history(data_copy))
+    report = fit_model(load_bundle(data_copy))
     assert report.reference.excluded
     assert all(name.startswith("Tesla|") for name in report.reference.excluded)
     assert not any(fit.name.startswith("Tesla|") for fit in report.reference.launches)

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from forecast.cli.main import cli
 from forecast.engine.run import Fitted, RunResult, fit_scenario, run_scenario
 from forecast.errors import ForecastError
+from forecast.load.bundle import load_bundle
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
 from forecast.months import parse_month, year_months
@@ -158,7 +159,7 @@ def test_one_path() -> None:
 
 def test_line_with_one_month_of_history() -> None:
     """YU7 as of 2025-07: June (a partial month, listed in anomalies.csv) and July."""
-    history = load_history().cut(parse_month("2025-07"))
+    history = load_bundle().cut(parse_month("2025-07")).company
     assert sum(obs.line == "YU7" for obs in history.monthly) == 2
     result = _run("2025-07", 2025, n_paths=500)
     assert {fit.line for fit in result.plan.lines} == {"SU7", "YU7"}

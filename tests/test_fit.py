@@ -12,7 +12,6 @@ from forecast.errors import ForecastError
 from forecast.fit.growth import FAMILIES
 from forecast.fit.model import fit_model
 from forecast.load.bundle import load_bundle
-from forecast.load.history import load_history
 from forecast.months import parse_month, year_months
 
 
@@ -94,14 +93,6 @@ def test_a_cut_bundle_fits_as_of_its_cut(bundle) -> None:
     assert [f.line for f in cut.model.lines] == ["SU7"]
     whole = fit_model(bundle, as_of=june)
     assert np.array_equal(cut.model.lines[0].params, whole.model.lines[0].params)
-
-
-def test_a_history_is_still_taken_for_the_backtest(bundle) -> None:
-    june = parse_month("2025-06")
-    old = fit_model(load_history(), as_of=june)
-    new = fit_model(bundle, as_of=june)
-    assert np.array_equal(old.model.lines[0].params, new.model.lines[0].params)
-    assert np.array_equal(old.reconciled.values, new.reconciled.values)
 
 
 @pytest.mark.parametrize(

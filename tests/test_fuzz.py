@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from forecast.errors import ForecastError
-from forecast.fit.refclass import load_bev_models
+from forecast.load.bev_models import load_bev_models
 from forecast.load.calendar import load_calendar
 from forecast.load.calibration import load_calibration
 from forecast.load.claims import check_claims, load_claims
@@ -713,7 +713,7 @@ def test_fuzz_calendar_market_models(data: st.DataObject) -> None:
         loaded = loads_or_fails_cleanly(lambda: loaders[name](root / name))
         if name == "calendar.csv" and loaded is not None:
             months = np.arange(loaded.first_year * 12, (loaded.last_year + 1) * 12)
-            assert np.all(loaded.working_days(months) >= 0)
+            assert np.all(loaded.holiday_days(months) >= 0)
 
 
 @functools.cache

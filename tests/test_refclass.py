@@ -13,16 +13,15 @@ from hypothesis.extra.numpy import arrays
 from forecast.errors import DataError
 from forecast.fit.refclass import (
     Launch,
-    ModelSales,
     ReferenceRamp,
     censoring_bounds,
     find_launches,
     fit_launch,
     fit_reference_class,
     lifecycle_shape,
-    load_bev_models,
     reference_series,
 )
+from forecast.load.bev_models import ModelSales, load_bev_models
 from forecast.load.company import load_company
 from forecast.months import parse_month
 

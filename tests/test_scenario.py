@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from forecast.cli.main import cli
 from forecast.errors import ConfigError
+from forecast.load.bundled import DEFAULT_DATA_DIR
 from forecast.months import month_ordinal
 from forecast.scenario.distributions import DIST_PARAMS, Fixed, Triangular, Uniform
 from forecast.scenario.parse import (
@@ -27,7 +28,6 @@ from forecast.scenario.parse import (
 )
 from forecast.scenario.table import dump_toml, scenario_hash, toml_value
 from forecast.scenario.types import (
-    DEFAULT_DATA_DIR,
     CapacityEvent,
     GapEvent,
     LaunchEvent,

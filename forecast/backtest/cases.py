@@ -18,6 +18,7 @@ from forecast.backtest.baselines import BASELINES, MIN_MONTHS
 from forecast.errors import ForecastError
 from forecast.load.history import History
 from forecast.months import format_month
+from forecast.scenario.types import DEFAULT_SEED
 from forecast.summarise import scoring
 
 FORECAST = "forecast"  # the engine with its calibrated error walk: what users get
@@ -34,7 +35,7 @@ REFERENCE_START = 6  # first cut-off: the sixth month of a reference run
 class Settings:
     horizon: int = DEFAULT_HORIZON
     n_paths: int = DEFAULT_N_PATHS
-    seed: int = 20260201
+    seed: int = DEFAULT_SEED
 
 
 DEFAULT_SETTINGS = Settings()

@@ -1,11 +1,17 @@
 """Replay past cut-offs: fit the model as it stood then and simulate the months after.
 
-For every cut-off month the company's history is cut (``History.cut``), reconciled and fitted
-as it stood then (``fit_model(as_of=...)`` cuts the market series and the reference class
-too), and the engine simulates the following months, one run per calendar year touched
-(:func:`simulate_ahead`). The forecast of each month and of the rest of the cut-off's year is
-scored against the reconciled actuals of the full history (``forecast.backtest.cases``), as
-are the plain baselines of ``forecast.backtest.baselines`` on the same cut-offs.
+A :class:`Replay` holds what a backtest replays (the data, loaded once, and the scenario)
+and what its two passes share: the engine's fit cache (in memory), the company's history
+reconciled at each month, the market seasonality at each cut-off and the scenario at each
+(cut-off, year). Every fit and every reconciliation sees ``bundle.cut(cutoff)``: the data as
+it stood at the end of the cut-off, history, market series and reference launches alike.
+
+For every cut-off month the engine fits the company's data as it stood then
+(``forecast.engine.pipeline.fit_at``) and simulates the following months, one plan per
+calendar year touched (:func:`simulate_ahead`). The forecast of each month and of the rest of
+the cut-off's year is scored against the reconciled actuals of the full history
+(``forecast.backtest.cases``), as are the plain baselines of ``forecast.backtest.baselines``
+on the same cut-offs.
 
 The same harness runs on other makers' launches (:func:`backtest_references`): each model is
 one line, fitted by the same growth, selection and seasonality code (``fit_reconciled``) with
@@ -18,6 +24,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,48 +45,134 @@ from forecast.backtest.cases import (
     score_case,
     with_year,
 )
-
-# The backtest charts import these from here (they moved to forecast.backtest.report).
-from forecast.backtest.report import REPORT_METHODS, pooled_pits, reliability  # noqa: F401
+from forecast.engine import pipeline
+from forecast.engine.cache import FitCache
+from forecast.engine.fitted import Fitted
 from forecast.errors import ForecastError
-from forecast.fit.model import fit_model, fit_reconciled
-from forecast.fit.refclass import ModelSales, ReferenceSeries, fit_reference_class
-from forecast.fit.seasonality import MarketSeasonality
-from forecast.fit.types import FittedModel
-from forecast.load.history import TOTAL, History, target_at
+from forecast.fit.model import fit_reconciled
+from forecast.fit.refclass import ReferenceSeries, fit_reference_class
+from forecast.fit.seasonality import MarketSeasonality, fit_market_seasonality
+from forecast.load.bev_models import ModelSales
+from forecast.load.bundle import DataBundle
+from forecast.load.history import TOTAL, target_at
 from forecast.load.reconcile import Reconciled, reconcile
 from forecast.months import format_month, month_ordinal, year_months
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import simulate_paths
-from forecast.simulate.plan import make_plan
+
+# --------------------------------------------------------------------------- what is replayed
+
+
+class Replay:
+    """The data and scenario a backtest replays, and the memos its two passes share.
+
+    ``bundle``: the data, loaded once. ``scenario``: the scenario whose model is backtested;
+    its ``history.as_of`` and ``target.year`` are replaced at each cut-off, and its model
+    families are fitted, as a run fits them (``pipeline.families_for``). Every memo is keyed
+    by month and holds what the data said at that month's end, so a memo can never carry
+    later information into an earlier cut-off.
+    """
+
+    def __init__(self, bundle: DataBundle, scenario: Scenario) -> None:
+        self.bundle = bundle
+        self.scenario = scenario
+        # One fit cache for both passes, in memory: a fit read back from the disk cache is
+        # exact only for the months it stored, and the backtest simulates other years too.
+        self.cache = FitCache.in_memory()
+        self.families = pipeline.families_for(scenario, bundle.company.lines)
+        self._actual: Reconciled | None = None
+        self._known: dict[int, Reconciled] = {}
+        self._markets: dict[int, MarketSeasonality] = {}
+        self._scenarios: dict[tuple[int, int, bool], Scenario] = {}
+
+    @property
+    def source(self) -> str:
+        """The company's label (``company.csv``): the source of its cases."""
+        return self.bundle.profile.label
+
+    @property
+    def actual(self) -> Reconciled:
+        """The company's whole history, reconciled: what the forecasts are scored against."""
+        if self._actual is None:
+            self._actual = reconcile(self.bundle.company)
+        return self._actual
+
+    def known_at(self, month: int) -> Reconciled:
+        """The company's history reconciled as it stood at the end of ``month``."""
+        if month not in self._known:
+            self._known[month] = reconcile(self.bundle.cut(month).company)
+        return self._known[month]
+
+    def fit_at(self, cutoff: int) -> Fitted:
+        """The engine's fit of the company's data as it stood at the end of ``cutoff``."""
+        return pipeline.fit_at(
+            self.bundle,
+            cutoff,
+            families=self.families,
+            cache=self.cache,
+            reconciled=self.known_at(cutoff),
+        )
+
+    def market_at(self, cutoff: int) -> MarketSeasonality:
+        """The market seasonality fitted on the market series as it stood at ``cutoff``."""
+        if cutoff not in self._markets:
+            cut = self.bundle.cut(cutoff)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # early cut-offs: a rank-deficient robust fit
+                self._markets[cutoff] = fit_market_seasonality(cut.market, cut.calendar)
+        return self._markets[cutoff]
+
+    def scenario_at(self, cutoff: int, year: int, *, reference: bool = False) -> Scenario:
+        """The scenario as of ``cutoff`` with target year ``year``, validated as a file is.
+
+        ``reference``: for another maker's launch, without the scenario's events and line
+        settings (they name the company's lines), its model settings alone.
+        """
+        key = (cutoff, year, reference)
+        if key not in self._scenarios:
+            changes: dict[str, object] = {
+                "history.as_of": format_month(cutoff),
+                "target.year": year,
+            }
+            if reference:
+                changes |= {"events": [], "lines": {}}
+            self._scenarios[key] = self.scenario.with_changes(changes)
+        return self._scenarios[key]
+
 
 # --------------------------------------------------------------------------- engine
 
 
 def simulate_ahead(
-    model: FittedModel,
+    replay: Replay,
+    fitted: Fitted,
     scenario_at: Callable[[int], Scenario],
-    reported: Mapping[int, float],
     months: np.ndarray,
     *,
     seed: int,
     n_paths: int,
     error_walk: float = 0.0,
 ) -> Ahead:
-    """Engine paths of ``months`` (after ``model.as_of``): one engine run per year touched.
+    """Engine paths of ``months`` (after the fit's ``as_of``): one plan per year touched.
 
-    ``scenario_at(year)`` is the scenario of that target year as of the cut-off; every run
-    uses the same seed, so the growth parameters drawn agree across years. Months of
-    different years are therefore each correctly distributed, though not jointly.
+    ``scenario_at(year)`` is the scenario of that target year as of the cut-off; the fit's
+    months and totals are the reported months of each year. Every run uses the same seed,
+    so the growth parameters drawn agree across years. Months of different years are
+    therefore each correctly distributed, though not jointly.
     """
-    as_of = model.as_of
+    as_of = fitted.model.as_of
+    reported = dict(zip(fitted.months.tolist(), fitted.totals.tolist()))
     this_year = as_of // 12
     years = sorted({int(m) // 12 for m in months} | ({this_year} if as_of % 12 != 11 else set()))
     columns: dict[str, dict[int, np.ndarray]] = {}
     year_total = None
     for year in years:
-        plan = make_plan(
-            model, scenario_at(year), _reported_for(reported, year, as_of), error_walk=error_walk
+        plan = pipeline.plan(
+            replay.bundle,
+            fitted,
+            scenario_at(year),
+            error_walk=error_walk,
+            reported=_reported_for(reported, year, as_of),
         )
         sim = simulate_paths(plan, seed=seed, n_paths=n_paths, record_lines=True)
         for j, month in enumerate(plan.sim_months):
@@ -108,56 +201,39 @@ def end_of_month(month: int) -> dt.date:
 
 
 def forecast_at(
-    history: History,
-    scenario_at: Callable[[int, int], Scenario],
-    cutoff: int,
-    settings: Settings,
-    *,
-    source: str,
-    error_walk: float = 0.0,
-    fits: dict | None = None,
+    replay: Replay, cutoff: int, settings: Settings, *, error_walk: float = 0.0
 ) -> tuple[Ahead, Reconciled]:
     """The engine's paths of the ``settings.horizon`` months after ``cutoff`` (and the rest of
-    its year), from the history as it stood at the end of ``cutoff``; with that history.
-    ``source`` is the company's label (its cases' random streams); ``fits`` memoises the fit
-    per cut-off across the two passes."""
-    fits = {} if fits is None else fits
-    if cutoff not in fits:
-        fits[cutoff] = fit_model(history, as_of=cutoff)
-    report = fits[cutoff]
+    its year), from the data as it stood at the end of ``cutoff``; with the history
+    reconciled then."""
+    fitted = replay.fit_at(cutoff)
     months = np.arange(cutoff + 1, cutoff + settings.horizon + 1, dtype=np.int64)
-    cut = report.reconciled
-    reported = dict(zip(cut.months.tolist(), cut.total.tolist()))
-    seed = case_seed(settings.seed, source, TOTAL, cutoff)
     ahead = simulate_ahead(
-        report.model,
-        lambda year: scenario_at(cutoff, year),
-        reported,
+        replay,
+        fitted,
+        lambda year: replay.scenario_at(cutoff, year),
         months,
-        seed=seed,
+        seed=case_seed(settings.seed, replay.source, TOTAL, cutoff),
         n_paths=settings.n_paths,
         error_walk=error_walk,
     )
-    return ahead, cut
+    return ahead, replay.known_at(cutoff)
 
 
 def backtest_company(
-    history: History,
-    scenario_at: Callable[[int, int], Scenario],
+    replay: Replay,
     cutoffs: Iterable[int],
     settings: Settings = DEFAULT_SETTINGS,
     *,
-    source: str,
     walks: Mapping[int, float] | None = None,
-    fits: dict | None = None,
 ) -> list[Case]:
     """Score the engine and the baselines from every cut-off of the company's history, total
-    and per line; ``source`` (the company's label) names its cases.
+    and per line; its cases' source is the company's label.
 
     Without ``walks``: the uncalibrated engine and the baselines. With ``walks``
     (cut-off -> error walk): the calibrated engine alone, as method ``forecast``.
     """
-    actual = reconcile(history)
+    history, actual = replay.bundle.company, replay.actual
     last = int(actual.months[-1])
     methods = METHODS if walks is None else (FORECAST,)
     cases: list[Case] = []
@@ -165,12 +241,10 @@ def backtest_company(
         if cutoff >= last:
             raise ForecastError(f"cut-off {format_month(cutoff)}: nothing after it to score")
         walk = 0.0 if walks is None else walks[cutoff]
-        ahead, cut = forecast_at(
-            history, scenario_at, cutoff, settings, source=source, error_walk=walk, fits=fits
-        )
+        ahead, cut = forecast_at(replay, cutoff, settings, error_walk=walk)
         for series in (TOTAL, *cut.lines):
             cases += _company_series(
-                history, actual, cut, ahead, series, cutoff, settings, source, methods
+                history, actual, cut, ahead, series, cutoff, settings, replay.source, methods
             )
     return [dataclasses.replace(c, error_walk=walks[c.cutoff]) if walks else c for c in cases]
 
@@ -242,53 +316,97 @@ def _rest_of_year(cutoff: int, actual: Reconciled) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReferenceData:
-    """What the reference backtest needs: the lists, the market seasonality per cut-off,
-    and the makes the reference class leaves out (the company's own)."""
+class ReferenceFit:
+    """One reference launch fitted as it stood at ``cutoff``: one line, named ``run.name``;
+    ``fitted.months``/``totals`` are the run's months and units up to the cut-off."""
 
-    sales: ModelSales
-    exclude_makes: tuple[str, ...]
-    market_at: Callable[[int], MarketSeasonality]  # cut-off -> fitted on the market to it
+    run: ReferenceSeries
+    cutoff: int
+    fitted: Fitted
+
+
+def fit_references(
+    replay: Replay, runs: Sequence[ReferenceSeries], *, step: int = 1
+) -> tuple[ReferenceFit, ...]:
+    """Every launch of ``runs`` fitted at every ``step``-th month from the
+    ``REFERENCE_START``-th month of its run to its second last (``reference_cutoffs``).
+
+    Both passes of a backtest score these same fits."""
+    return tuple(
+        fit_reference(replay, run, cutoff)
+        for run in runs
+        for cutoff in reference_cutoffs(run.months, step)
+    )
+
+
+def fit_reference(replay: Replay, run: ReferenceSeries, cutoff: int) -> ReferenceFit:
+    """Fit one reference launch as a one-line model, knowing nothing after ``cutoff``.
+
+    The line's time origin is the model's first listed month (its launch, as near as the
+    lists show), and only its unbroken run is fitted; the reference class leaves the model
+    itself out (:func:`without_model`), and the company's own makes, as the engine's does.
+    The family is the scenario's ``model.family`` (its line settings name the company's lines).
+    """
+    lists = replay.bundle.cut(cutoff).launches
+    origin = int(lists.months[np.argmax(lists.listed[lists.index(run.name)])])
+    months = np.arange(origin, cutoff + 1, dtype=np.int64)
+    values = np.zeros(months.size)  # 0: not in the run, so left out of the fit
+    values[np.isin(months, run.months)] = run.units[np.isin(run.months, months)]
+    reconciled = Reconciled(
+        months=months,
+        lines=(run.name,),
+        values=values[None, :],
+        first_month={run.name: origin},
+        uses=(),
+    )
+    reference = fit_reference_class(
+        without_model(lists, run.name), exclude_makes=replay.bundle.profile.own_makes
+    )
+    report = fit_reconciled(
+        reconciled,
+        market=replay.market_at(cutoff),
+        reference=reference,
+        as_of=cutoff,
+        families={run.name: replay.scenario.family},  # the scenario's model.family
+    )
+    known = run.months <= cutoff
+    fitted = Fitted(model=report.model, months=run.months[known], totals=run.units[known])
+    return ReferenceFit(run=run, cutoff=cutoff, fitted=fitted)
+
+
+def without_model(sales: ModelSales, name: str) -> ModelSales:
+    """The lists without the model ``name``: a replayed launch is not its own reference."""
+    keep = np.array([other != name for other in sales.names])
+    return ModelSales(
+        months=sales.months,
+        names=tuple(other for other, k in zip(sales.names, keep) if k),
+        units=sales.units[keep],
+        listed=sales.listed[keep],
+    )
 
 
 def backtest_references(
-    data: ReferenceData,
-    runs: Sequence[ReferenceSeries],
-    scenario: Scenario,
+    replay: Replay,
+    fits: Iterable[ReferenceFit],
     settings: Settings = DEFAULT_SETTINGS,
     *,
-    step: int = 1,
     walks: Mapping[int, float] | None = None,
-    fits: dict | None = None,
 ) -> list[Case]:
-    """Score the engine and the baselines on other makers' launches, every ``step`` months
-    from the ``REFERENCE_START``-th month of each run to its second last. ``walks`` and
-    ``fits`` as in ``backtest_company`` (the fits keyed by model and cut-off)."""
-    cases: list[Case] = []
-    fits = {} if fits is None else fits
-    for run in runs:
-        for cutoff in reference_cutoffs(run.months, step):
-            if (run.name, cutoff) not in fits:
-                fits[run.name, cutoff] = fit_reference_model(data, run, cutoff)
-            cases += reference_cases(
-                data, run, cutoff, scenario, settings, model=fits[run.name, cutoff], walks=walks
-            )
-    return cases
+    """Score the engine and the baselines on other makers' launches, one fit at a time;
+    ``walks`` as in ``backtest_company``."""
+    return [case for fit in fits for case in reference_cases(replay, fit, settings, walks=walks)]
 
 
 def reference_cases(
-    data: ReferenceData,
-    run: ReferenceSeries,
-    cutoff: int,
-    scenario: Scenario,
+    replay: Replay,
+    fit: ReferenceFit,
     settings: Settings,
     *,
-    model: FittedModel | None = None,
     walks: Mapping[int, float] | None = None,
 ) -> list[Case]:
     """The cases of one reference run from one cut-off (first pass, or with ``walks``
     the calibrated engine alone)."""
-    model = model or fit_reference_model(data, run, cutoff)
+    run, cutoff = fit.run, fit.cutoff
     walk = 0.0 if walks is None else walks[cutoff]
     methods = METHODS if walks is None else (FORECAST,)
     known = run.units[run.months <= cutoff]
@@ -297,11 +415,10 @@ def reference_cases(
     rest = np.arange(cutoff + 1, month_ordinal(cutoff // 12, 12) + 1)
     rest = rest if rest.size and rest[-1] <= run.months[-1] else rest[:0]
     seed = case_seed(settings.seed, REFERENCE, run.name, cutoff)
-    reported = dict(zip(run.months.tolist(), run.units.tolist()))
     ahead = simulate_ahead(
-        model,
-        lambda y: _reference_scenario(scenario, cutoff, y),
-        reported,
+        replay,
+        fit.fitted,
+        lambda year: replay.scenario_at(cutoff, year, reference=True),
         months,
         seed=seed,
         n_paths=settings.n_paths,
@@ -328,48 +445,3 @@ def reference_cases(
             case = with_year(case, totals, year_actual, rng=rng)
         out.append(dataclasses.replace(case, error_walk=walk))
     return out
-
-
-def _reference_scenario(scenario: Scenario, cutoff: int, year: int) -> Scenario:
-    """The scenario's model settings for a reference launch: no events, no line settings."""
-    return dataclasses.replace(scenario, as_of=cutoff, target_year=year, events=(), lines={})
-
-
-def fit_reference_model(data: ReferenceData, run: ReferenceSeries, cutoff: int) -> FittedModel:
-    """Fit one reference launch as a one-line model, knowing nothing after ``cutoff``.
-
-    The line's time origin is the model's first listed month (its launch, as near as the
-    lists show), and only its unbroken run is fitted; the reference class leaves the model
-    itself out.
-    """
-    sales = cut_sales(data.sales, cutoff, drop=run.name)
-    origin = int(data.sales.months[np.argmax(data.sales.listed[data.sales.index(run.name)])])
-    months = np.arange(origin, cutoff + 1, dtype=np.int64)
-    values = np.zeros(months.size)  # 0: not in the run, so left out of the fit
-    values[np.isin(months, run.months)] = run.units[np.isin(run.months, months)]
-    reconciled = Reconciled(
-        months=months,
-        lines=(run.name,),
-        values=values[None, :],
-        first_month={run.name: origin},
-        uses=(),
-    )
-    report = fit_reconciled(
-        reconciled,
-        market=data.market_at(cutoff),
-        reference=fit_reference_class(sales, exclude_makes=data.exclude_makes),
-        as_of=cutoff,
-    )
-    return report.model
-
-
-def cut_sales(sales: ModelSales, as_of: int, *, drop: str | None = None) -> ModelSales:
-    """The lists up to ``as_of``, without the model ``drop``."""
-    keep_m = sales.months <= as_of
-    keep_r = np.array([name != drop for name in sales.names])
-    return ModelSales(
-        months=sales.months[keep_m],
-        names=tuple(n for n, k in zip(sales.names, keep_r) if k),
-        units=sales.units[keep_r][:, keep_m],
-        listed=sales.listed[keep_r][:, keep_m],
-    )

@@ -1,34 +1,33 @@
 """A whole backtest: the company's cut-offs and the reference launches, in two passes.
 
-The first pass replays every cut-off with the engine as fitted and the baselines
-(``forecast.backtest.replay``); the error walk of every month is fitted on that pass's errors
-known by then (``forecast.backtest.recalibration``); the second pass replays every cut-off
-again with its month's walk, as users get it. What is company-specific comes from the data
-folder: the company (``company.csv``) and the launches replayed (``reference_launches.csv``).
+The data is loaded once (``forecast.load.bundle.load_bundle``) and the scenario once; a
+``Replay`` (``forecast.backtest.replay``) holds both and what the passes share. The first
+pass replays every cut-off with the engine as fitted and the baselines; the error walk of
+every month is fitted on that pass's errors known by then (``forecast.backtest.recalibration``);
+the second pass replays every cut-off again with its month's walk, as users get it. What is
+company-specific comes from the data folder: the company (``company.csv``) and the launches
+replayed (``reference_launches.csv``).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from forecast.backtest.cases import DEFAULT_SETTINGS, Case, Settings, company_cutoffs
 from forecast.backtest.recalibration import walks_at
-from forecast.backtest.replay import ReferenceData, backtest_company, backtest_references
-from forecast.fit.model import FitReport
-from forecast.fit.refclass import ReferenceSeries, load_bev_models, reference_series
-from forecast.fit.seasonality import fit_market_seasonality
-from forecast.load.calendar import load_calendar
-from forecast.load.company import Company, load_company
-from forecast.load.history import History, load_history
-from forecast.load.launches import load_reference_launches
-from forecast.load.market import MarketSeries, load_market
-from forecast.load.reconcile import Reconciled, reconcile
-from forecast.months import format_month
-from forecast.scenario.parse import load_scenario
+from forecast.backtest.replay import (
+    Replay,
+    backtest_company,
+    backtest_references,
+    fit_references,
+)
+from forecast.engine.run import load
+from forecast.fit.refclass import reference_series
+from forecast.load.bundle import load_bundle
+from forecast.load.company import Company
 from forecast.scenario.types import Scenario
 
 
@@ -44,44 +43,8 @@ class BacktestResult:
     calibration: tuple[tuple[int, float, int], ...] = ()  # (month, error walk, n errors)
 
 
-def scenario_loader(path, overrides: Sequence[str] = ()) -> Callable[[int, int], Scenario]:
-    """``(cut-off, year) -> Scenario``: the scenario file with ``history.as_of`` and
-    ``target.year`` set, loaded (and validated) once per pair."""
-
-    @cache
-    def at(cutoff: int, year: int) -> Scenario:
-        extra = [f'history.as_of="{format_month(cutoff)}"', f"target.year={year}"]
-        return load_scenario(path, overrides=[*overrides, *extra])
-
-    return at
-
-
-def reference_data(data_dir, *, exclude_makes: tuple[str, ...]) -> ReferenceData:
-    """The lists and a cached market seasonality per cut-off, from a data folder; the
-    reference classes fitted on the lists leave out ``exclude_makes``."""
-    data_dir = Path(data_dir)
-    market = load_market(data_dir / "market.csv")
-    cal = load_calendar(data_dir / "calendar.csv")
-
-    @cache
-    def market_at(cutoff: int):
-        keep = market.months <= cutoff
-        cut = MarketSeries(
-            months=market.months[keep], passenger=market.passenger[keep], bev=market.bev[keep]
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # early cut-offs: a rank-deficient robust fit
-            return fit_market_seasonality(cut, cal)
-
-    return ReferenceData(
-        sales=load_bev_models(data_dir / "bev_models.csv"),
-        exclude_makes=exclude_makes,
-        market_at=market_at,
-    )
-
-
 def run_backtest(
-    scenario_path,
+    path_or_scenario: str | Path | Scenario,
     *,
     first: int | None = None,
     last: int | None = None,
@@ -101,62 +64,32 @@ def run_backtest(
     own ``model.error_walk`` if it sets one. ``calibration`` holds the fitted walk for every
     month of the history, for ``data/calibration.csv``.
     """
-    scenario_at = scenario_loader(scenario_path, overrides)
-    base = scenario_at(*_any_cutoff(scenario_path, overrides))
-    history = load_history(base.data_dir)
-    company = load_company(base.data_dir / "company.csv")
-    if references is None:
-        references = load_reference_launches(base.data_dir / "reference_launches.csv")
+    scenario = load(path_or_scenario, overrides)
+    bundle = load_bundle(scenario.data_dir)
+    replay = Replay(bundle, scenario)
+    references = bundle.reference_launches if references is None else tuple(references)
+    history = bundle.company
     cutoffs = company_cutoffs(history, first, last)
-    own_fits: dict = {}
-    reference_fits: dict = {}
-    runs: tuple[ReferenceSeries, ...] = ()
-    source = company.label
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
-        cases = backtest_company(
-            history, scenario_at, cutoffs, settings, source=source, fits=own_fits
-        )
-        if references:
-            data = reference_data(base.data_dir, exclude_makes=company.own_makes)
-            runs = reference_series(data.sales, references)
-            cases += backtest_references(data, runs, base, settings, step=step, fits=reference_fits)
-        all_cutoffs = [*cutoffs, *(c for _, c in reference_fits), *(int(m) for m in history.months)]
-        table = walks_at(cases, all_cutoffs, known_at=_known_at(history, own_fits))
+        runs = reference_series(bundle.launches, references) if references else ()
+        fits = fit_references(replay, runs, step=step)
+        cases = backtest_company(replay, cutoffs, settings)
+        cases += backtest_references(replay, fits, settings)
+        all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits), *(int(m) for m in history.months)]
+        table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
         # A scenario that sets its own walk is scored with it (the table is still written).
         walks = {
-            month: walk if base.error_walk is None else base.error_walk
+            month: walk if scenario.error_walk is None else scenario.error_walk
             for month, (walk, _) in table.items()
         }
-        cases += backtest_company(
-            history, scenario_at, cutoffs, settings, source=source, walks=walks, fits=own_fits
-        )
-        if references:
-            cases += backtest_references(
-                data, runs, base, settings, step=step, walks=walks, fits=reference_fits
-            )
+        cases += backtest_company(replay, cutoffs, settings, walks=walks)
+        cases += backtest_references(replay, fits, settings, walks=walks)
     calibration = tuple((int(m), *table[int(m)]) for m in history.months)
     return BacktestResult(
         cases=tuple(cases),
         cutoffs=tuple(cutoffs),
         references=tuple(references),
-        company=company,
+        company=bundle.profile,
         calibration=calibration,
     )
-
-
-def _known_at(history: History, fits: Mapping[int, FitReport]) -> Callable[[int], Reconciled]:
-    """Month -> the company's history reconciled as it stood at its end (the cut-offs' own,
-    when fitted)."""
-
-    @cache
-    def at(month: int) -> Reconciled:
-        report = fits.get(month)
-        return report.reconciled if report is not None else reconcile(history.cut(month))
-
-    return at
-
-
-def _any_cutoff(path, overrides) -> tuple[int, int]:
-    scenario = load_scenario(path, overrides=overrides)
-    return scenario.as_of, scenario.target_year

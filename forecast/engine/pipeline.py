@@ -29,6 +29,7 @@ from forecast.engine.fitted import Fitted
 from forecast.fit.calibration import error_walk_for
 from forecast.fit.model import AUTO, check_families, fit_model  # statsmodels loads on a fit
 from forecast.load.bundle import DataBundle
+from forecast.load.reconcile import Reconciled
 from forecast.months import year_months
 from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import Scenario
@@ -98,6 +99,7 @@ def fit_at(
     cache: FitCache | None = None,
     season_months: Iterable[int] = (),
     as_of_key: str = "as_of",
+    reconciled: Reconciled | None = None,
 ) -> Fitted:
     """The model fitted to ``bundle`` as it stood at the end of ``as_of``.
 
@@ -116,6 +118,9 @@ def fit_at(
         Months whose seasonal factors a cached fit must hold (a plan's target year).
     as_of_key : str
         Names ``as_of`` in the error for a month outside the history.
+    reconciled : Reconciled, optional
+        ``reconcile(bundle.cut(as_of).company)``, if the caller has it: a miss then does not
+        reconcile the history again (see ``fit_model``).
     """
     as_of = bundle.check_as_of(as_of, key=as_of_key)
     check_families(families or {})  # before the key, which drops lines not yet launched
@@ -125,7 +130,7 @@ def fit_at(
         hit = cache.get(key, season_months=season_months)
         if hit is not None:
             return hit
-    report = fit_model(bundle.cut(as_of), as_of=as_of, families=families)
+    report = fit_model(bundle, as_of=as_of, families=families, reconciled=reconciled)
     fitted = Fitted(
         model=report.model, months=report.reconciled.months, totals=report.reconciled.total
     )

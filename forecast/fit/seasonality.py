@@ -28,7 +28,7 @@ import numpy as np
 from forecast.errors import DataError
 from forecast.load.calendar import Calendar
 from forecast.load.market import SERIES, MarketSeries
-from forecast.months import format_month, month_ordinal, year_months
+from forecast.months import month_ordinal, year_months
 
 # All passenger cars, not BEVs: see ``fit_market_seasonality``.
 DEFAULT_SERIES = "all_passenger_cars"
@@ -82,11 +82,6 @@ class MarketSeasonality:
     def lny_effect_se(self) -> float:
         return float(np.sqrt(self.cov[12, 12]))
 
-    @property
-    def month_effects(self) -> np.ndarray:
-        """Normalised month-of-year log effects, shape (12,), January first, without holidays."""
-        return self.coef[:12] - self._offset()
-
     def log_factors(self, months: np.ndarray) -> np.ndarray:
         """Additive log seasonal effect of each month, shape (m,), for month ordinals (m,).
 
@@ -102,9 +97,6 @@ class MarketSeasonality:
         """
         contrasts = self._contrasts(months)
         return np.sqrt(np.einsum("mi,ij,mj->m", contrasts, self.cov, contrasts))
-
-    def _offset(self) -> float:
-        return float((self.coef[:12].sum() + self.coef[12] * self.mean_holiday_days) / 12)
 
     def _contrasts(self, months: np.ndarray) -> np.ndarray:
         """Rows mapping ``coef`` to each month's normalised log factor, shape (m, 13)."""
@@ -280,17 +272,6 @@ def factor_table(
         )
         for month, days, m, f in zip(months, holidays, market, final, strict=True)
     )
-
-
-def format_factor_table(rows: tuple[FactorRow, ...]) -> str:
-    """Fixed-width text of a factor table, one line per month, for the terminal."""
-    lines = ["month    holiday_days  market  adjustment  factor"]
-    for row in rows:
-        lines.append(
-            f"{format_month(row.month)}  {row.holiday_days:12d}  {row.market_factor:6.3f}"
-            f"  {row.adjustment:10.3f}  {row.factor:6.3f}"
-        )
-    return "\n".join(lines)
 
 
 def _design(months: np.ndarray, holiday_days: np.ndarray) -> np.ndarray:

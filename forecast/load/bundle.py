@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from forecast.errors import DataError, ForecastError
-from forecast.fit.refclass import ModelSales, load_bev_models
 from forecast.load import paths
+from forecast.load.bev_models import ModelSales, load_bev_models
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.load.calibration import CalibrationRow, load_calibration
 from forecast.load.company import Company, load_company
@@ -169,11 +169,8 @@ def load_bundle(
 
 
 def _content_hash(paths: list[Path]) -> str:
-    """SHA-256 (hex) over the files' names and bytes, in name order.
-
-    The same digest as ``write.files.hash_files`` before it shortens it, so the
-    ``data_hash`` of ``summary.csv`` is unchanged by loading through the bundle.
-    """
+    """SHA-256 (hex) over the files' names and bytes, in name order (``summary.csv``'s
+    ``data_hash`` is its first 16 digits, as it always was)."""
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode())

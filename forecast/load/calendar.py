@@ -38,10 +38,6 @@ class CalendarYear:
     source: str
     note: str
 
-    def holiday_dates(self) -> list[date]:
-        n_days = (self.holiday_end - self.holiday_start).days + 1
-        return [self.holiday_start + timedelta(days=i) for i in range(n_days)]
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Calendar:
@@ -78,11 +74,6 @@ class Calendar:
             )
         return self.years[index]
 
-    def lny_month(self, year: int) -> int:
-        """Month ordinal in which the Lunar New Year of ``year`` falls."""
-        lny = self.entry(year).lny_date
-        return lny.year * 12 + lny.month - 1
-
     def holiday_days(self, months: np.ndarray) -> np.ndarray:
         """Days of the Lunar New Year holiday falling in each month.
 
@@ -99,21 +90,6 @@ class Calendar:
         counts = [
             _overlap_days(self.entry(first.year), first, last) for first, last in _spans(months)
         ]
-        return np.asarray(counts, dtype=np.int64)
-
-    def working_days(self, months: np.ndarray) -> np.ndarray:
-        """Weekdays in each month less the holiday weekdays, shape (m,) int64.
-
-        Only the Lunar New Year holiday is taken out: the other public holidays fall on
-        fixed dates, so the month-of-year effects already carry them. Make-up working weekends (the Saturdays or Sundays China declares working days to
-        lengthen the holiday) are ignored: they are rarely full production or sales days, and
-        their dates are only published a year ahead. So February 2026 counts 14, not the 16
-        official working days.
-        """
-        counts = []
-        for first, last in _spans(months):
-            holidays = self.entry(first.year).holiday_dates()
-            counts.append(np.busday_count(first, last + timedelta(days=1), holidays=holidays))
         return np.asarray(counts, dtype=np.int64)
 
 

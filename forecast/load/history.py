@@ -85,7 +85,10 @@ class Target:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
-    """Everything loaded from a data folder, validated; figures not yet reconciled."""
+    """Everything loaded from a data folder, validated; figures not yet reconciled.
+
+    ``forecast.load.bundle.DataBundle.cut`` gives the history as it stood at a month's end.
+    """
 
     data_dir: Path
     lines: tuple[str, ...]
@@ -95,16 +98,6 @@ class History:
     totals: tuple[Observation, ...]
     targets: tuple[Target, ...]
     anomalies: frozenset[tuple[int, str]] = frozenset()
-
-    def cut(self, as_of: int) -> History:
-        """The history as it stood at the end of month ``as_of``: nothing later survives.
-
-        The slicing itself is ``forecast.load.bundle.cut_data``, the one place data is cut
-        by date (``DataBundle.cut`` cuts the history with the market data).
-        """
-        from forecast.load.bundle import cut_data  # the bundle imports this module
-
-        return cut_data(self, as_of)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

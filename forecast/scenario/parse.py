@@ -63,12 +63,17 @@ from forecast.scenario.types import (
 
 __all__ = [
     "EVENT_KEYS",
+    "EVENT_RANGES",
     "FAMILIES",
     "LINE_KEYS",
+    "LINE_RANGES",
+    "MODEL_RANGES",
     "SECTION_KEYS",
+    "ValueRange",
     "apply_overrides",
     "change_scenario",
     "load_scenario",
+    "value_range",
 ]
 
 FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle")
@@ -148,6 +153,23 @@ def change_scenario(
     The implementation of ``Scenario.with_changes``; see there.
     """
     return _rechanged(scenario, changes.items(), _parse_change, label)
+
+
+def value_range(scenario: Scenario, key: str) -> ValueRange:
+    """The values the number at ``key`` (a ``--set`` key path such as ``events[0].weeks``)
+    may take, as the loader checks them; ``ValueError`` if ``key`` names no such number."""
+    key_path = _parse_key_path(key)
+    ranges: Mapping[str, ValueRange] = {}
+    match key_path:
+        case ("events", int(index), str()) if index < len(scenario.events):
+            ranges = EVENT_RANGES[scenario.events[index].kind]
+        case ("lines", str(), str()):
+            ranges = LINE_RANGES
+        case ("model", str()):
+            ranges = MODEL_RANGES
+    if key_path[-1] not in ranges:
+        raise ValueError(f"{key}: not a number with a range in the scenario")
+    return ranges[str(key_path[-1])]
 
 
 def _rechanged(
@@ -699,8 +721,9 @@ def _model_section(table: Table, out: _Problems) -> dict[str, Any]:
     if uncertainty is not None:
         model["parameter_uncertainty"] = uncertainty
     scale = _typed(section, "noise_scale", path, "a number", out)
-    if scale is not None and scale < 0:
-        out.add(("model", "noise_scale"), f"must be at least 0, got {format_number(scale)}")
+    allowed = MODEL_RANGES["noise_scale"]
+    if scale is not None and not allowed.low <= scale <= allowed.high:
+        out.add(("model", "noise_scale"), f"must be {allowed.text}, got {format_number(scale)}")
     elif scale is not None:
         model["noise_scale"] = float(scale)
     walk = section.get("error_walk", "auto")
@@ -727,7 +750,7 @@ def _lines_section(table: Table, out: _Problems) -> dict[str, LineSettings]:
             continue
         _unknown_keys(section, LINE_KEYS, path, out)
         family = _choice(section, "family", path, FAMILIES, out) or "auto"
-        multiplier = _dist_field(section, "multiplier", path, _AT_LEAST_0, out)
+        multiplier = _dist_field(section, "multiplier", path, LINE_RANGES["multiplier"], out)
         settings[name] = LineSettings(family=family, multiplier=multiplier)
     return settings
 
@@ -754,23 +777,59 @@ def _simulation_section(table: Table, out: _Problems) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Range:
-    """Allowed support of a value: [low, high], described for messages."""
+class ValueRange:
+    """The values a number may take: [low, high], described for messages. ``below_high``:
+    a fixed value must stay below ``high`` (13, the end of December, starts no month)."""
 
     text: str
     low: float = -math.inf
     high: float = math.inf
+    below_high: bool = False
 
 
-_AT_LEAST_0 = _Range(text="at least 0", low=0)
-_FRACTION = _Range(text="between 0 and 1", low=0, high=1)
-_MONTHS = _Range(
-    text="a month number from 1 (start of January) to 13 (end of December)", low=1, high=13
+_AT_LEAST_0 = ValueRange(text="at least 0", low=0)
+_FRACTION = ValueRange(text="between 0 and 1", low=0, high=1)
+_MONTHS = ValueRange(
+    text="a month number from 1 (start of January) to 13 (end of December)",
+    low=1,
+    high=13,
+    below_high=True,
 )
+
+# The range of every number a scenario holds, by where it is: what the readers below check,
+# and what ``value_range`` tells other code (``forecast solve`` clips its brackets to it).
+EVENT_RANGES: Mapping[str, Mapping[str, ValueRange]] = MappingProxyType(
+    {
+        "gap": {
+            "start": _MONTHS,
+            "weeks": _AT_LEAST_0,
+            "ramp_weeks": _AT_LEAST_0,
+            "level": _FRACTION,
+        },
+        "dip": {"factor": ValueRange(text="between 0 and 1 for a dip", low=0, high=1)},
+        "boost": {"factor": ValueRange(text="at least 1 for a boost", low=1)},
+        "capacity": {"limit": _AT_LEAST_0, "step_month": _MONTHS, "step_limit": _AT_LEAST_0},
+        "launch": {"start": _MONTHS, "level": _AT_LEAST_0, "ramp_months": _AT_LEAST_0},
+        "shock": {
+            "probability": _FRACTION,
+            "start": _MONTHS,
+            "months": _AT_LEAST_0,
+            "size": _FRACTION,
+        },
+    }
+)
+LINE_RANGES: Mapping[str, ValueRange] = MappingProxyType({"multiplier": _AT_LEAST_0})
+MODEL_RANGES: Mapping[str, ValueRange] = MappingProxyType({"noise_scale": _AT_LEAST_0})
 
 
 def _dist_field(
-    table: Table, key: str, path: KeyPath, allowed: _Range, out: _Problems, *, number: Any = None
+    table: Table,
+    key: str,
+    path: KeyPath,
+    allowed: ValueRange,
+    out: _Problems,
+    *,
+    number: Any = None,
 ) -> AnyDist | None:
     """``table[key]`` as a Dist whose support lies in ``allowed``; None if absent or invalid."""
     if key not in table:
@@ -785,7 +844,7 @@ def _dist_field(
     return dist if _in_range(dist, key_path, allowed, out) else None
 
 
-def _in_range(dist: AnyDist, key_path: KeyPath, allowed: _Range, out: _Problems) -> bool:
+def _in_range(dist: AnyDist, key_path: KeyPath, allowed: ValueRange, out: _Problems) -> bool:
     low, high = dist.support
     if allowed.low <= low and high <= allowed.high:
         return True
@@ -849,10 +908,20 @@ def _month_position(
     table: Table, key: str, path: KeyPath, year: int | None, out: _Problems
 ) -> AnyDist | None:
     dist = _dist_field(table, key, path, _MONTHS, out, number=_month_number_parser(year))
-    if dist is not None and dist.is_fixed and dist.mean >= 13:
+    if dist is not None and dist.is_fixed and dist.mean >= _MONTHS.high:
         out.add((*path, key), f"must be {_MONTHS.text}, got 13 (use a month number below 13)")
         return None
     return dist
+
+
+def _event_number(
+    table: Table, kind: str, key: str, path: KeyPath, year: int | None, out: _Problems
+) -> AnyDist | None:
+    """``table[key]`` of an event of ``kind`` as a Dist in its range (``EVENT_RANGES``)."""
+    allowed = EVENT_RANGES[kind][key]
+    if allowed is _MONTHS:  # a month position, which may also be written as a date
+        return _month_position(table, key, path, year, out)
+    return _dist_field(table, key, path, allowed, out)
 
 
 # --- events
@@ -905,11 +974,15 @@ def _required_all(table: Table, keys: Sequence[str], path: KeyPath, out: _Proble
 
 def _gap(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
     _required_all(table, ("start", "weeks"), path, out)
-    level = _dist_field(table, "level", path, _FRACTION, out)
+
+    def number(key: str) -> AnyDist | None:
+        return _event_number(table, "gap", key, path, year, out)
+
+    level = number("level")
     return {
-        "start": _month_position(table, "start", path, year, out),
-        "weeks": _dist_field(table, "weeks", path, _AT_LEAST_0, out),
-        "ramp_weeks": _dist_field(table, "ramp_weeks", path, _AT_LEAST_0, out),
+        "start": number("start"),
+        "weeks": number("weeks"),
+        "ramp_weeks": number("ramp_weeks"),
         "level": level if level is not None else Fixed(value=0.0),
     }
 
@@ -917,13 +990,10 @@ def _gap(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[
 def _multiplier(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
     _required_all(table, ("months", "factor"), path, out)
     kind = table["kind"]
-    allowed = _Range(text="between 0 and 1 for a dip", low=0, high=1)
-    if kind == "boost":
-        allowed = _Range(text="at least 1 for a boost", low=1)
     return {
         "kind": kind,
         "months": _month_list(table, path, year, out),
-        "factor": _dist_field(table, "factor", path, allowed, out),
+        "factor": _event_number(table, kind, "factor", path, year, out),
     }
 
 
@@ -968,9 +1038,9 @@ def _capacity(table: Table, path: KeyPath, year: int | None, out: _Problems) -> 
     if "step_limit" in table and "step_month" not in table:
         out.add((*path, "step_month"), "missing (required when step_limit is given)")
     return {
-        "limit": _dist_field(table, "limit", path, _AT_LEAST_0, out),
-        "step_month": _month_position(table, "step_month", path, year, out),
-        "step_limit": _dist_field(table, "step_limit", path, _AT_LEAST_0, out),
+        "limit": _event_number(table, "capacity", "limit", path, year, out),
+        "step_month": _event_number(table, "capacity", "step_month", path, year, out),
+        "step_limit": _event_number(table, "capacity", "step_limit", path, year, out),
         "overflow": _choice(table, "overflow", path, OVERFLOWS, out) or "lost",
     }
 
@@ -980,25 +1050,26 @@ def _launch(table: Table, path: KeyPath, year: int | None, out: _Problems) -> di
         out.add((*path, "line"), "missing (required: the name of the new line)")
     _required_all(table, ("start", "level"), path, out)
     return {
-        "start": _month_position(table, "start", path, year, out),
-        "level": _dist_field(table, "level", path, _AT_LEAST_0, out),
-        "ramp_months": _dist_field(table, "ramp_months", path, _AT_LEAST_0, out),
+        "start": _event_number(table, "launch", "start", path, year, out),
+        "level": _event_number(table, "launch", "level", path, year, out),
+        "ramp_months": _event_number(table, "launch", "ramp_months", path, year, out),
     }
 
 
 def _shock(table: Table, path: KeyPath, year: int | None, out: _Problems) -> dict[str, Any]:
     _required_all(table, ("probability", "start", "months", "size"), path, out)
     probability = _typed(table, "probability", path, "a number", out)
-    if probability is not None and not 0 <= probability <= 1:
+    allowed = EVENT_RANGES["shock"]["probability"]  # a plain number: the chance of the shock
+    if probability is not None and not allowed.low <= probability <= allowed.high:
         out.add(
             (*path, "probability"),
-            f"must be between 0 and 1, got {format_number(probability)}",
+            f"must be {allowed.text}, got {format_number(probability)}",
         )
     return {
         "probability": float(probability) if probability is not None else math.nan,
-        "start": _month_position(table, "start", path, year, out),
-        "months": _dist_field(table, "months", path, _AT_LEAST_0, out),
-        "size": _dist_field(table, "size", path, _FRACTION, out),
+        "start": _event_number(table, "shock", "start", path, year, out),
+        "months": _event_number(table, "shock", "months", path, year, out),
+        "size": _event_number(table, "shock", "size", path, year, out),
     }
 
 

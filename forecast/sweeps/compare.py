@@ -192,39 +192,26 @@ def pick_baseline(names: Sequence[str], baseline: str | None) -> str:
 # ---------------------------------------------------------------- running
 
 
-def fit_all(
-    scenarios: Sequence[Scenario], paths: Sequence[Path], overrides: Sequence[str], workers: int
-) -> list[Fitted]:
+def fit_all(scenarios: Sequence[Scenario], workers: int = 1) -> list[Fitted]:
     """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``).
 
     Scenarios share a fit when the engine's fit cache key says so; each distinct fit goes
-    through the fit cache on disk, in the process that computes it.
+    through the engine and the fit cache on disk (``fit_scenario``), in the process that
+    computes it. The loaded scenarios travel to the workers, so no file is read twice.
     """
     bundles = {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
     keys = [pipeline.scenario_key(bundles[s.data_dir], s) for s in scenarios]
-    todo: dict[str, Path] = {}  # each key's first scenario
-    for key, path in zip(keys, paths, strict=True):
-        todo.setdefault(key, path)
-    jobs = [(path, tuple(overrides)) for path in todo.values()]
-    fits = dict(zip(todo, map_ordered(_fit_path, jobs, workers), strict=True))
+    todo: dict[str, Scenario] = {}  # each key's first scenario
+    for key, scenario in zip(keys, scenarios, strict=True):
+        todo.setdefault(key, scenario)
+    fits = dict(zip(todo, map_ordered(fit_scenario, todo.values(), workers), strict=True))
     return [fits[key] for key in keys]
 
 
-def _fit_path(item: tuple[Path, tuple[str, ...]]) -> Fitted:
-    path, overrides = item
-    return fit_scenario(load_scenario(path, overrides=overrides))
-
-
 def run_one(
-    path: Path,
-    *,
-    n_paths: int,
-    seed: int,
-    overrides: Sequence[str] = (),
-    fitted: Fitted | None = None,
+    scenario: Scenario, *, n_paths: int, seed: int, fitted: Fitted | None = None
 ) -> ScenarioRun:
-    """Run one scenario file with the given ``n_paths`` and ``seed`` (a worker's job)."""
-    scenario = load_scenario(path, overrides=overrides)
+    """Run one scenario with the given ``n_paths`` and ``seed`` (a worker's job)."""
     bundle = load_bundle(scenario.data_dir)
     result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted, bundle=bundle)
     return ScenarioRun(
@@ -236,9 +223,9 @@ def run_one(
     )
 
 
-def _run_path(item: tuple[Path, int, int, tuple[str, ...], Fitted]) -> ScenarioRun:
-    path, n_paths, seed, overrides, fitted = item
-    return run_one(path, n_paths=n_paths, seed=seed, overrides=overrides, fitted=fitted)
+def _run_job(item: tuple[Scenario, int, int, Fitted]) -> ScenarioRun:
+    scenario, n_paths, seed, fitted = item
+    return run_one(scenario, n_paths=n_paths, seed=seed, fitted=fitted)
 
 
 # ---------------------------------------------------------------- differences
@@ -358,9 +345,9 @@ def compare_scenarios(
     base_name = pick_baseline(names, baseline)
     n_paths = scenarios[0].n_paths if n_paths is None else n_paths
     seed = scenarios[0].seed if seed is None else seed
-    fits = fit_all(scenarios, paths, overrides, workers)
-    items = [(p, n_paths, seed, tuple(overrides), f) for p, f in zip(paths, fits, strict=True)]
-    runs = map_ordered(_run_path, items, workers)
+    fits = fit_all(scenarios, workers)
+    items = [(s, n_paths, seed, f) for s, f in zip(scenarios, fits, strict=True)]
+    runs = map_ordered(_run_job, items, workers)
     rows = compare_runs(runs, names.index(base_name))
     return Comparison(baseline=base_name, rows=rows)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import Plan
 from forecast.summarise.summary import hit_probability
 from forecast.write.tables import Cell, align, rounded, write_csv
+
+if TYPE_CHECKING:
+    from forecast.engine.pipeline import Progress
 
 __all__ = [
     "COLUMNS",
@@ -134,11 +138,14 @@ def run_sensitivity(
     seed: int | None = None,
     overrides: Sequence[str] = (),
     workers: int = 1,
-    on_step: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Sensitivity:
-    """Load and fit a scenario once, then ``measure_sensitivity`` on it.
+    """Load and fit a scenario once, then ``measure_sensitivity`` on it: what ``forecast
+    sensitivity`` runs.
 
-    ``n_paths``/``seed`` override the scenario's ``[simulation]`` values.
+    ``n_paths``/``seed`` override the scenario's ``[simulation]`` values. ``progress(stage,
+    done, total)``, as in ``forecast.engine.pipeline``: ``("fit", 1, 1)`` once fitted, then
+    ``("simulate", done, n_runs)`` as the runs start (``done`` 0) and after each batch.
 
     Example
     -------
@@ -148,6 +155,16 @@ def run_sensitivity(
     scenario, plan = prepare_sensitivity(
         path_or_scenario, n_paths=n_paths, seed=seed, overrides=overrides
     )
+    on_step = None
+    if progress is not None:
+        progress("fit", 1, 1)
+        total, done = n_runs(plan), [0]
+        progress("simulate", 0, total)
+
+        def on_step(n: int) -> None:
+            done[0] += n
+            progress("simulate", done[0], total)
+
     return measure_sensitivity(
         plan,
         scenario=scenario.name,

@@ -13,7 +13,8 @@ and bisection converges to a crossing of the level without Monte Carlo noise foo
 
 1. The bracket is ``--low``/``--high``, by default the distribution's support (its 0.1% and
    99.9% quantiles when unbounded), or [0, 2 x value] for a fixed number, clipped to the
-   values the key accepts (fractions to [0, 1], month positions to [1, 12.99]).
+   values the key accepts (``forecast.scenario.parse.value_range``: fractions to [0, 1],
+   month positions to [1, 12.99]).
 2. P(hit) at both ends decides the direction; when both are on the same side of the level
    there is no answer in the bracket and ``NoSolutionError`` says so with the range seen.
    (Bisection assumes P(hit) is monotone in the value between the ends; if it is not, the
@@ -44,8 +45,8 @@ from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.scenario.distributions import AnyDist, did_you_mean, format_number
-from forecast.scenario.parse import load_scenario
-from forecast.scenario.types import MultiplierEvent, Scenario
+from forecast.scenario.parse import load_scenario, value_range
+from forecast.scenario.types import Scenario
 
 __all__ = [
     "NoSolutionError",
@@ -63,15 +64,9 @@ __all__ = [
 MAX_STEPS = 60
 """Bisection steps at most (a bracket shrinks by 2**60 by then)."""
 
-# Values each kind of field accepts (scenario.py validates them; here they clip brackets).
-_MONTH_POSITION = (1.0, 12.99)
-_LIMITS = {
-    "level": (0.0, 1.0),
-    "size": (0.0, 1.0),
-    "probability": (0.0, 1.0),
-    "start": _MONTH_POSITION,
-    "step_month": _MONTH_POSITION,
-}
+OPEN_END = 0.01
+"""How far inside a range's open end a bracket stops: a fixed month position must be below
+13 (the end of December), so its bracket ends at 12.99."""
 
 
 class NoSolutionError(ForecastError):
@@ -170,13 +165,9 @@ def default_bracket(scenario: Scenario, key: str) -> tuple[float, float]:
 
 
 def _limits(scenario: Scenario, key: str) -> tuple[float, float]:
-    field = key.rsplit(".", 1)[-1]
-    if field == "factor":
-        index = int(key[key.index("[") + 1 : key.index("]")])
-        event = scenario.events[index]
-        dip = isinstance(event, MultiplierEvent) and event.kind == "dip"
-        return (0.0, 1.0) if dip else (1.0, math.inf)
-    return _LIMITS.get(field, (0.0, math.inf))
+    """The values ``key`` accepts, as the scenario's loader declares them (``value_range``)."""
+    allowed = value_range(scenario, key)
+    return allowed.low, allowed.high - OPEN_END if allowed.below_high else allowed.high
 
 
 # ---------------------------------------------------------------- one evaluation

@@ -28,7 +28,7 @@ from forecast.summarise.summary import QUANTILES, Summary
 from forecast.write.atomic import atomic_open
 
 if TYPE_CHECKING:
-    from forecast.backtest.replay import Case
+    from forecast.backtest.cases import Case
     from forecast.sweeps.sensitivity import Sensitivity
 
 __all__ = [
@@ -448,7 +448,7 @@ def plot_backtest(cases: Sequence[Case], path: str | Path) -> Path:
     PIT histogram.
     """
     # The pooling rules (which cases count, in which method order) belong to the backtest.
-    from forecast.backtest.replay import REPORT_METHODS, pooled_pits, reliability
+    from forecast.backtest.report import REPORT_METHODS, pooled_pits, reliability
 
     pits = {m: pooled_pits(cases, m) for m in REPORT_METHODS}
     pits = {m: p for m, p in pits.items() if p.size}

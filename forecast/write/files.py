@@ -7,9 +7,8 @@ of them is complete, so a failed run never leaves a partial set behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,12 +146,3 @@ def run_files(summary: Summary, record: RunRecord, resolved_toml: str) -> dict[s
         "monthly.csv": csv_text(MONTHLY_COLUMNS, monthly_rows(summary)),
         "scenario.resolved.toml": resolved_toml,
     }
-
-
-def hash_files(paths: Sequence[Path]) -> str:
-    """A short sha256 over the files' names and bytes, in name order."""
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]

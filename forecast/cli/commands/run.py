@@ -49,10 +49,6 @@ def command(
     from forecast.summarise.summary import describe
     from forecast.write.files import write_files
 
-    if plot:
-        from forecast.write.charts import require_matplotlib
-
-        require_matplotlib()
     loaded = load_scenario_overrides(load(scenario, overrides), n_paths, seed)
     bundle = load_bundle(loaded.data_dir)
     cache = None if no_cache else FitCache.on_disk()

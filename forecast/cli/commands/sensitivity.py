@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -40,24 +42,17 @@ def command(
 
     Example: forecast sensitivity scenarios/combined.toml --n-paths 20000 --plot --workers 2
     """
-    from forecast.cli.progress import progress_bar
-    from forecast.sweeps.sensitivity import (
-        format_sensitivity,
-        measure_sensitivity,
-        n_runs,
-        prepare_sensitivity,
-        write_sensitivity,
-    )
+    from forecast.sweeps.sensitivity import format_sensitivity, run_sensitivity, write_sensitivity
 
-    loaded, plan = prepare_sensitivity(scenario, n_paths=n_paths, seed=seed, overrides=overrides)
-    with progress_bar(n_runs(plan), label="sensitivity", quiet=quiet) as advance:
-        result = measure_sensitivity(
-            plan,
-            scenario=loaded.name,
-            seed=loaded.seed,
-            n_paths=loaded.n_paths,
+    with contextlib.ExitStack() as stack:
+        bar = _RunsBar(stack, quiet=quiet)
+        result = run_sensitivity(
+            scenario,
+            n_paths=n_paths,
+            seed=seed,
+            overrides=overrides,
             workers=workers,
-            on_step=advance,
+            progress=bar.progress,
         )
     written = [write_sensitivity(result, out)]
     if plot:
@@ -66,3 +61,25 @@ def command(
         written += plot_tornado(result, out.parent, name=out.stem)
     click.echo(format_sensitivity(result))
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
+
+
+class _RunsBar:
+    """A progress bar over the runs, opened when they start: their number is known only
+    once the scenario is fitted (one run per uncertain input and end, and the baseline)."""
+
+    def __init__(self, stack: contextlib.ExitStack, *, quiet: bool) -> None:
+        self.stack, self.quiet = stack, quiet
+        self.advance: Callable[[int], None] | None = None
+        self.done = 0
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        if stage != "simulate":
+            return
+        if self.advance is None:
+            from forecast.cli.progress import progress_bar
+
+            bar = progress_bar(total, label="sensitivity", quiet=self.quiet)
+            self.advance = self.stack.enter_context(bar)
+        if done > self.done:
+            self.advance(done - self.done)
+            self.done = done
