@@ -15,9 +15,7 @@ simulated by the same engine.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,8 +44,9 @@ from forecast.fit.model import fit_model, fit_reconciled
 from forecast.fit.refclass import ModelSales, ReferenceSeries, fit_reference_class
 from forecast.fit.seasonality import MarketSeasonality
 from forecast.fit.types import FittedModel
-from forecast.load.history import TOTAL, History, target_at
+from forecast.load.history import TOTAL, History
 from forecast.load.reconcile import Reconciled, reconcile
+from forecast.load.targets import latest_target
 from forecast.months import format_month, month_ordinal, year_months
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import simulate_paths
@@ -100,11 +99,6 @@ def _reported_for(reported: Mapping[int, float], year: int, as_of: int) -> dict[
 
 
 # --------------------------------------------------------------------------- the company
-
-
-def end_of_month(month: int) -> dt.date:
-    year, m0 = divmod(int(month), 12)
-    return dt.date(year, m0 + 1, calendar.monthrange(year, m0 + 1)[1])
 
 
 def forecast_at(
@@ -208,7 +202,7 @@ def _company_year(case, ahead, paths, method, cut, actual, history, rest, rng) -
         totals = ahead.year_total
     else:
         totals = so_far + paths[method][:, : rest.size].sum(axis=1)
-    target = target_at(history.targets, year, on=end_of_month(cutoff))
+    target = latest_target(history.targets, year, cutoff)
     year_actual = float(actual.total[(actual.months // 12) == year].sum())
     units = target.units if target is not None else None
     return with_year(case, totals, year_actual, rng=rng, target=units)
