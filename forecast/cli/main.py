@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity", "Which uncertain inputs move P(target) most: a tornado table."),
     "compare": ("compare", "Run several scenarios on common random numbers and rank them."),
     "solve": ("solve", "What one assumption must be for P(target) to reach a level."),
+    "targets": ("targets", "List the announced targets of the bundled companies and outcomes."),
+    "scenarios": ("scenarios", "List the bundled scenarios, to run by name."),
 }
 
 
