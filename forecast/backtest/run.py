@@ -51,6 +51,10 @@ def scenario_loader(path, overrides: Sequence[str] = ()) -> Callable[[int, int],
     @cache
     def at(cutoff: int, year: int) -> Scenario:
         extra = [f'history.as_of="{format_month(cutoff)}"', f"target.year={year}"]
+        # A replay scores each year against the target known at the cut-off
+        # (latest_target in replay.py), not the scenario's, and a year may have none yet:
+        # a fixed figure keeps the scenario valid without taking the data's default.
+        extra.append("target.units=1")
         return load_scenario(path, overrides=[*overrides, *extra])
 
     return at
