@@ -624,11 +624,14 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
     _unknown_keys(table, tuple(SECTION_KEYS), (), out)
     meta = _scenario_section(table, path, out)
     year, units = _target_section(table, out)
+    before = len(out.lines)
     data_dir, company, as_of = _history_section(table, year, out)
     statement = None
     section = table.get("target")
+    # the default needs the company's targets: not when the history section named no valid one
     if units is None and isinstance(section, dict) and "units" not in section:
-        units, statement = _default_units(data_dir, company, year, as_of, out)
+        if len(out.lines) == before:
+            units, statement = _default_units(data_dir, company, year, as_of, out)
     model = _model_section(table, out)
     lines = _lines_section(table, out)
     simulation = _simulation_section(table, out)
