@@ -26,6 +26,11 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: runs the bundled data end to end")
+    config.addinivalue_line("markers", "slow: takes minutes; CI still runs it")
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20260201)

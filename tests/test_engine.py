@@ -171,5 +171,6 @@ def test_summary_of_the_run_is_the_summary_of_its_paths(bundle: DataBundle, memo
         n_reported=result.plan.n_reported,
         target=scenario.target_units,
         scenario=scenario.name,
+        target_statement=scenario.target_statement,
     )
     assert again == result.summary

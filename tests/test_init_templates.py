@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from forecast.errors import DataError, ForecastError
-from forecast.load import claims, company, context, history
+from forecast.load import claims, company, context, history, targets
 from forecast.load.claims import load_claims
 from forecast.load.company import load_company
 from forecast.load.context import load_context
@@ -87,7 +87,7 @@ def test_the_folder_has_every_company_file_a_readme_and_a_baseline():
         ("lines.csv", history.LINES_COLUMNS),
         ("deliveries.csv", history.DELIVERIES_COLUMNS),
         ("totals.csv", history.TOTALS_COLUMNS),
-        ("targets.csv", history.TARGETS_COLUMNS),
+        ("targets.csv", targets.COLUMNS),
         ("anomalies.csv", history.ANOMALIES_COLUMNS),
         ("context.csv", context.COLUMNS),
         ("claims.csv", claims.COLUMNS),
@@ -133,7 +133,7 @@ def test_every_column_qualifier_and_target_kind_has_a_meaning_in_the_readme():
             assert f"| `{column}` | {template.means[column]} |" in readme
     for qualifier in history.QUALIFIERS:
         assert f"| `{qualifier}` | {templates.QUALIFIER_MEANS[qualifier]} |" in readme
-    for kind in history.TARGET_KINDS:
+    for kind in targets.KINDS:
         assert f"| `{kind}` | {templates.TARGET_KIND_MEANS[kind]} |" in readme
 
 

@@ -24,7 +24,8 @@ def _history(folder: Path, monthly: list[tuple[str, int, str]], totals: list[tup
         "period," + HEADER + "".join(f"{p},total,{f},{q},s,\n" for p, f, q in totals)
     )
     (folder / "targets.csv").write_text(
-        "year,units,kind,announced,source,note\n2024,100000,target,2024-01-01,s,\n"
+        "year,units,units_high,kind,announced,reliability,scope,actual,source,note\n"
+        "2024,100000,,target,2024-01-01,ok,deliveries,,s,\n"
     )
     return load_history(folder)
 

@@ -21,9 +21,7 @@ simulated by the same engine.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import datetime as dt
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,8 +52,9 @@ from forecast.fit.refclass import ReferenceSeries, fit_reference_class
 from forecast.fit.seasonality import MarketSeasonality, fit_market_seasonality
 from forecast.load.bev_models import ModelSales
 from forecast.load.bundle import DataBundle
-from forecast.load.history import TOTAL, target_at
+from forecast.load.history import TOTAL
 from forecast.load.reconcile import Reconciled, reconcile
+from forecast.load.targets import latest_target
 from forecast.months import format_month, month_ordinal, year_months
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import simulate_paths
@@ -133,6 +132,10 @@ class Replay:
             changes: dict[str, object] = {
                 "history.as_of": format_month(cutoff),
                 "target.year": year,
+                # A replay scores each year against the target known at the cut-off
+                # (latest_target), not the scenario's, and a year may have none yet: a
+                # fixed figure keeps the scenario valid without the data's default.
+                "target.units": 1,
             }
             if reference:
                 changes |= {"events": [], "lines": {}}
@@ -193,11 +196,6 @@ def _reported_for(reported: Mapping[int, float], year: int, as_of: int) -> dict[
 
 
 # --------------------------------------------------------------------------- the company
-
-
-def end_of_month(month: int) -> dt.date:
-    year, m0 = divmod(int(month), 12)
-    return dt.date(year, m0 + 1, calendar.monthrange(year, m0 + 1)[1])
 
 
 def forecast_at(
@@ -282,7 +280,7 @@ def _company_year(case, ahead, paths, method, cut, actual, history, rest, rng) -
         totals = ahead.year_total
     else:
         totals = so_far + paths[method][:, : rest.size].sum(axis=1)
-    target = target_at(history.targets, year, on=end_of_month(cutoff))
+    target = latest_target(history.targets, year, cutoff)
     year_actual = float(actual.total[(actual.months // 12) == year].sum())
     units = target.units if target is not None else None
     return with_year(case, totals, year_actual, rng=rng, target=units)

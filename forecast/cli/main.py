@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare", "Run several scenarios on common random numbers and rank them."),
     "solve": ("solve", "What one assumption must be for P(target) to reach a level."),
     "init": ("init", "Write CSV templates and a baseline scenario for your own company."),
+    "targets": ("targets", "List the announced targets of the bundled companies and outcomes."),
     "scenarios": ("scenarios", "List the bundled scenarios; run any of them by name."),
 }
 

@@ -26,13 +26,15 @@ import numpy as np
 from forecast import __version__
 from forecast.engine.cache import FitCache, fit_key
 from forecast.engine.fitted import Fitted
+from forecast.errors import ConfigError
 from forecast.fit.calibration import error_walk_for
 from forecast.fit.model import AUTO, check_families, fit_model  # statsmodels loads on a fit
 from forecast.load.bundle import DataBundle
+from forecast.load.history import TOTAL
 from forecast.load.reconcile import Reconciled
-from forecast.months import year_months
+from forecast.months import format_month, span_text, year_months
 from forecast.scenario.table import dump_toml, scenario_hash
-from forecast.scenario.types import Scenario
+from forecast.scenario.types import LaunchEvent, Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
 from forecast.simulate.plan import Plan, make_plan
 from forecast.summarise.summary import Summary, summarise
@@ -42,6 +44,7 @@ __all__ = [
     "Fitted",
     "Progress",
     "RunResult",
+    "check_scenario",
     "families_for",
     "fit",
     "fit_at",
@@ -140,7 +143,11 @@ def fit_at(
 
 
 def fit(bundle: DataBundle, scenario: Scenario, *, cache: FitCache | None = None) -> Fitted:
-    """The model of ``scenario``: fitted as of its ``history.as_of``, with its families."""
+    """The model of ``scenario``: fitted as of its ``history.as_of``, with its families.
+
+    ``check_scenario`` first, so that a scenario the data cannot answer fails before the fit.
+    """
+    check_scenario(bundle, scenario)
     return fit_at(
         bundle,
         scenario.as_of,
@@ -169,6 +176,69 @@ def scenario_key(bundle: DataBundle, scenario: Scenario) -> str:
     return key_for(bundle, scenario.as_of, families_for(scenario, bundle.company.lines))
 
 
+def check_scenario(bundle: DataBundle, scenario: Scenario) -> None:
+    """What only the data can tell about a valid scenario: its target year's months up to
+    ``as_of`` must be known (zero before the first delivery, reported from the data start),
+    and a total-only company has no lines to name. One ``ConfigError`` with every problem."""
+    problems = _unknown_months(bundle, scenario) + _named_lines(bundle, scenario)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _where(scenario: Scenario, *key_path: str | int) -> str:
+    """``file: key.path`` for a message: the file that set the key, else the scenario's."""
+    default = str(scenario.path) if scenario.path is not None else scenario.name
+    for end in range(len(key_path), 0, -1):
+        if key_path[:end] in scenario.origins:
+            default = scenario.origins[key_path[:end]]
+            break
+    key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key_path).lstrip(".")
+    return f"{default}: {key}"
+
+
+def _unknown_months(bundle: DataBundle, scenario: Scenario) -> list[str]:
+    """The target year's months up to ``as_of`` that are neither before the first delivery
+    (zero) nor in the data: unknown, so the year's total cannot be known either."""
+    history, label = bundle.company, bundle.profile.label
+    start = history.data_start
+    zero_before = history.first_delivery
+    needed = [m for m in year_months(scenario.target_year) if m <= scenario.as_of]
+    unknown = [m for m in needed if m < start and (zero_before is None or m >= zero_before)]
+    if not unknown:
+        return []
+    first = "unknown" if zero_before is None else format_month(zero_before)
+    return [
+        f"{_where(scenario, 'target', 'year')}: {scenario.target_year} needs "
+        f"{span_text(unknown[0], unknown[-1])}, before {label}'s data start "
+        f"{format_month(start)} (first delivery {first}): those months are unknown; "
+        f"choose a target year from {start // 12 + (1 if start % 12 else 0)}"
+    ]
+
+
+def _named_lines(bundle: DataBundle, scenario: Scenario) -> list[str]:
+    """A total-only company's one series is its total: ``[lines.NAME]`` and events naming a
+    line are errors, unless the line is one the scenario launches (it adds to the total)."""
+    if not bundle.company.total_only:
+        return []
+    label = bundle.profile.label
+    launched = {e.line for e in scenario.events if isinstance(e, LaunchEvent)}
+    allowed = {TOTAL, *launched}
+    why = f"{label}'s history is total-only (its lines.csv names no model lines)"
+    problems = [
+        f"{_where(scenario, 'lines', name)}: {why}: per-line settings need a company with "
+        "model lines; leave the table out"
+        for name in scenario.lines
+        if name not in allowed
+    ]
+    problems += [
+        f"{_where(scenario, 'events', index, 'line')}: {event.line!r}: {why}: leave line "
+        "out to act on the total"
+        for index, event in enumerate(scenario.events)
+        if event.line is not None and event.line not in allowed
+    ]
+    return problems
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -193,9 +263,16 @@ def plan(
     ``error_walk``: the model error's monthly sd (default: ``model_error(bundle, scenario)``).
     ``reported``: the actual monthly totals by month (default: the fit's own).
     """
+    check_scenario(bundle, scenario)
     walk = model_error(bundle, scenario)[0] if error_walk is None else error_walk
     actual = (fitted.months, fitted.totals) if reported is None else reported
-    return make_plan(fitted.model, scenario, actual, error_walk=walk)
+    return make_plan(
+        fitted.model,
+        scenario,
+        actual,
+        error_walk=walk,
+        first_delivery=bundle.company.first_delivery,
+    )
 
 
 # ---------------------------------------------------------------- simulate
@@ -264,6 +341,7 @@ def run(
         n_reported=the_plan.n_reported,
         target=scenario.target_units,
         scenario=scenario.name,
+        target_statement=scenario.target_statement,
     )
     record = RunRecord(
         seed=scenario.seed,

@@ -26,7 +26,6 @@ cache, and its first 16 digits are the ``data_hash`` of ``summary.csv``.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -216,10 +215,6 @@ def nested(value: Any, as_of: int, owner: Any) -> Any:
     return cut_data(value, as_of)
 
 
-def _month_of_day(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def _history_lines(value: tuple[str, ...], as_of: int, owner: History) -> tuple[str, ...]:
     return tuple(line for line in value if owner.first_month[line] <= as_of)
 
@@ -241,9 +236,11 @@ CUT_RULES: Mapping[type, Mapping[str, Rule]] = MappingProxyType(
             "months": along_months(0),
             "monthly": items_until(lambda obs: obs.last),
             "totals": items_until(lambda obs: obs.last),
-            # a target is known from the day it is announced
-            "targets": items_until(lambda target: _month_of_day(target.announced)),
+            # a statement is known from the end of the day, month or year it is dated
+            # (forecast.load.targets: never before it could have been known)
+            "targets": items_until(lambda target: target.known_month),
             "anomalies": items_until(lambda anomaly: anomaly[0]),
+            "first_delivery": keep,  # a fact about the past of every month of the history
         },
         MarketSeries: {
             "months": along_months(0),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast.load.csvfile import Problems, parse_choice, parse_count, read_rows
-from forecast.load.history import TOTAL, History, _parse_date, parse_period
+from forecast.load.history import TOTAL, History, parse_period
 from forecast.load.reconcile import Reconciled
 
 MEASURES = ("deliveries", "target")
@@ -54,6 +54,13 @@ class Verdict:
     value: int | None
     passed: bool
     reason: str
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _parse_claim_period(text: str) -> tuple[int | None, int]:
@@ -137,7 +144,7 @@ def check_claim(claim: Claim, history: History, reconciled: Reconciled) -> Verdi
     """Whether the reconciled history (or the target table) agrees with one claim."""
     if claim.measure == "target":
         announced = {
-            t.units for t in history.targets if t.year == int(claim.period) and t.kind == "target"
+            t.units for t in history.targets if t.year == int(claim.period) and t.is_default_kind
         }
         found = claim.figure in announced
         listed = ", ".join(f"{units:,}" for units in sorted(announced)) or "none"

@@ -2,21 +2,30 @@
 
 Files (one figure a line, so a new month is one appended line):
 
-- ``lines.csv``: ``line,first_month,source,note``: the model lines and their first month.
+- ``lines.csv``: ``line,first_month,source,note``: the model lines and their first month
+  of deliveries. A company whose history is total-only has no model lines: its file is the
+  header alone, or one ``total`` row whose ``first_month`` is the company's first delivery.
 - ``deliveries.csv``: ``month,line,figure,qualifier,source,note``: monthly figures; ``line`` is
   ``total`` or a model line. Every month from the first to the last needs a ``total`` row.
 - ``totals.csv``: ``period,line,figure,qualifier,source,note``: sums over a quarter
   (``2024-Q2``), a year (``2024``) or a range of months (``2025-01..2025-10``).
 - ``targets.csv``: ``year,units,units_high,kind,announced,reliability,scope,actual,source,note``:
-  targets and their revisions (``units_high``, ``reliability``, ``scope`` and ``actual`` may
-  be left out).
+  every announced target and revision (``forecast.load.targets``).
 - ``anomalies.csv`` (optional): ``month,line,reason,source``: months disrupted by a one-off
   event (a retooling stop); they stay in the history but are left out of model fitting.
+
+**Series.** The history is reconciled, fitted and simulated per series: the model lines, or
+for a total-only company one series, ``total`` itself (``History.lines == (TOTAL,)``).
+
+**Before the data.** ``first_delivery`` is the company's first month of deliveries: the
+earliest model line's first month, or the ``total`` row's; None when lines.csv does not say
+(a total-only company with the header alone). Months before it are zero; months from it to
+the first month of ``deliveries.csv`` (the data start) are unknown. With no first delivery
+known, every month before the data start is unknown.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,31 +35,19 @@ import numpy as np
 
 from forecast.load import paths
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
+from forecast.load.targets import TargetStatement, load_targets
 from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
 TOTAL = "total"
 QUALIFIERS = ("exact", "at_least", "approaching", "approx", "exact_third_party", "derived")
-TARGET_KINDS = ("target", "expectation")
 
 # Each file's columns, in the order ``forecast init`` writes them (forecast.write.templates);
 # the columns in OPTIONAL_COLUMNS may be left out of a file's header.
 LINES_COLUMNS = ("line", "first_month", "source", "note")
 DELIVERIES_COLUMNS = ("month", "line", "figure", "qualifier", "source", "note")
 TOTALS_COLUMNS = ("period", "line", "figure", "qualifier", "source", "note")
-TARGETS_COLUMNS = (
-    "year",
-    "units",
-    "units_high",
-    "kind",
-    "announced",
-    "reliability",
-    "scope",
-    "actual",
-    "source",
-    "note",
-)
 ANOMALIES_COLUMNS = ("month", "line", "reason", "source")
-OPTIONAL_COLUMNS = ("units_high", "reliability", "scope", "actual", "note")
+OPTIONAL_COLUMNS = ("note",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,19 +71,13 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Target:
-    year: int
-    units: int
-    kind: str
-    announced: dt.date
-    source: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class History:
     """Everything loaded from a data folder, validated; figures not yet reconciled.
 
+    ``lines``: the series (the model lines, or ``(TOTAL,)`` for a total-only company);
+    ``first_month``: each series' first month, the origin of its growth curve (the data
+    start for a total-only company whose first delivery is unknown); ``first_delivery``:
+    see the module notes.
     ``forecast.load.bundle.DataBundle.cut`` gives the history as it stood at a month's end.
     """
 
@@ -96,8 +87,19 @@ class History:
     months: np.ndarray
     monthly: tuple[Observation, ...]
     totals: tuple[Observation, ...]
-    targets: tuple[Target, ...]
+    targets: tuple[TargetStatement, ...]
     anomalies: frozenset[tuple[int, str]] = frozenset()
+    first_delivery: int | None = None
+
+    @property
+    def total_only(self) -> bool:
+        """True when the history has no model lines: its one series is the total."""
+        return self.lines == (TOTAL,)
+
+    @property
+    def data_start(self) -> int:
+        """The first month of ``deliveries.csv``."""
+        return int(self.months[0])
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -109,23 +111,28 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 def load_history(data_dir: str | Path | None = None) -> History:
     """Load and validate the four history files of ``data_dir`` (default: the bundled data)."""
     data_dir = Path(data_dir) if data_dir is not None else paths.default_company_dir()
-    lines = load_lines(data_dir / "lines.csv")
-    monthly = load_monthly(data_dir / "deliveries.csv", lines)
-    totals = load_totals(data_dir / "totals.csv", tuple(lines))
+    declared = load_lines(data_dir / "lines.csv")
+    first_delivery = min(declared.values()) if declared else None
+    model_lines = {line: first for line, first in declared.items() if line != TOTAL}
+    monthly = load_monthly(data_dir / "deliveries.csv", model_lines, first_delivery)
+    totals = load_totals(data_dir / "totals.csv", tuple(model_lines))
     targets = load_targets(data_dir / "targets.csv")
-    anomalies = load_anomalies(data_dir / "anomalies.csv", lines)
+    anomalies = load_anomalies(data_dir / "anomalies.csv", model_lines)
     months = np.arange(
         min(o.first for o in monthly), max(o.last for o in monthly) + 1, dtype=np.int64
     )
+    # A total-only company is one series, the total, from its first delivery if known.
+    series = model_lines or {TOTAL: int(months[0]) if first_delivery is None else first_delivery}
     return History(
         data_dir=data_dir,
-        lines=tuple(lines),
-        first_month=MappingProxyType(dict(lines)),
+        lines=tuple(series),
+        first_month=MappingProxyType(dict(series)),
         months=_readonly(months),
         monthly=monthly,
         totals=totals,
         targets=targets,
         anomalies=anomalies,
+        first_delivery=first_delivery,
     )
 
 
@@ -148,21 +155,31 @@ def load_anomalies(path: Path, lines: Mapping[str, int]) -> frozenset[tuple[int,
 
 
 def load_lines(path: Path) -> dict[str, int]:
+    """Line -> first month, as ``lines.csv`` lists them: model lines, or for a total-only
+    company nothing or one ``total`` row (its first delivery); each with a source."""
     name, rows = read_rows(path, LINES_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     lines: dict[str, int] = {}
     for row in rows:
         line = row.cells["line"]
-        if not line or line == TOTAL:
-            problems.add(row.line_no, "line", f"expected a model line name, got {line!r}")
+        if not line:
+            problems.add(row.line_no, "line", "expected a model line name (or total), got ''")
             continue
         if line in lines:
             problems.add(row.line_no, "line", f"duplicate line {line}")
         first = problems.parse(row, "first_month", parse_month)
+        if not row.cells["source"]:
+            problems.add(row.line_no, "source", "missing source")
         if first is not None:
             lines[line] = first
-    if not rows:
-        problems.add(1, "line", "no model lines")
+    if TOTAL in lines and len(rows) > 1:
+        row = next(row for row in rows if row.cells["line"] == TOTAL)
+        problems.add(
+            row.line_no,
+            "line",
+            "a total row is only for a company without model lines (with lines, the first "
+            "delivery is the earliest line's first_month)",
+        )
     problems.raise_if_any()
     return lines
 
@@ -202,7 +219,11 @@ def _parse_line(lines: Mapping[str, int]):
     return parse
 
 
-def load_monthly(path: Path, lines: Mapping[str, int]) -> tuple[Observation, ...]:
+def load_monthly(
+    path: Path, lines: Mapping[str, int], first_delivery: int | None = None
+) -> tuple[Observation, ...]:
+    """The monthly figures; ``lines``: the model lines (none for a total-only company);
+    a figure before ``first_delivery`` (the company's first month, if known) is a problem."""
     name, rows = read_rows(path, DELIVERIES_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     seen: dict[tuple[int, str], int] = {}
@@ -223,7 +244,13 @@ def load_monthly(path: Path, lines: Mapping[str, int]) -> tuple[Observation, ...
             )
             continue
         seen[month, line] = row.line_no
-        if line != TOTAL and month < lines[line]:
+        if first_delivery is not None and month < first_delivery:
+            problems.add(
+                row.line_no,
+                "month",
+                f"{format_month(month)} is before the first delivery {format_month(first_delivery)} (lines.csv)",
+            )
+        elif line != TOTAL and month < lines[line]:
             problems.add(
                 row.line_no,
                 "month",
@@ -314,49 +341,3 @@ def load_totals(path: Path, lines: tuple[str, ...]) -> tuple[Observation, ...]:
             )
     problems.raise_if_any()
     return tuple(observations)
-
-
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
-def _parse_year(text: str) -> int:
-    if len(text) != 4 or not text.isdigit():
-        raise ValueError(f"expected a year as YYYY, got {text!r}")
-    return int(text)
-
-
-def load_targets(path: Path) -> tuple[Target, ...]:
-    name, rows = read_rows(path, TARGETS_COLUMNS, optional=OPTIONAL_COLUMNS)
-    problems = Problems(name)
-    targets = []
-    for row in rows:
-        cells = problems.parse_all(
-            row,
-            {
-                "year": _parse_year,
-                "units": parse_count,
-                "kind": parse_choice(TARGET_KINDS),
-                "announced": _parse_date,
-            },
-        )
-        _parse_source(problems, row, None)
-        if cells is not None:
-            targets.append(
-                Target(**cells, source=row.cells["source"], note=row.cells.get("note", ""))
-            )
-    problems.raise_if_any()
-    return tuple(sorted(targets, key=lambda t: (t.year, t.announced)))
-
-
-def target_at(targets: tuple[Target, ...], year: int, on: dt.date | None = None) -> Target | None:
-    """The latest formal target for ``year`` announced on or before ``on`` (default: any)."""
-    known = [
-        t
-        for t in targets
-        if t.year == year and t.kind == "target" and (on is None or t.announced <= on)
-    ]
-    return known[-1] if known else None

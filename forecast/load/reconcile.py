@@ -1,5 +1,7 @@
 """Reconcile the published figures into one monthly series per model line.
 
+(A total-only history has one series, the total itself: ``forecast.load.history``.)
+
 Every published figure is a linear statement about the unknown monthly deliveries
 ``x[line, month]``: a month of one line, a month of all lines (``total``), or a sum over a
 quarter, year or range. How a figure binds depends on its qualifier:
@@ -333,7 +335,8 @@ def history_rows(history: History, reconciled: Reconciled) -> list[tuple]:
     rows = []
     for mi, month in enumerate(reconciled.months):
         active = [line for line in reconciled.lines if month >= reconciled.first_month[line]]
-        for line in (*active, TOTAL):
+        # a total-only history's one series is the total: one row, not two
+        for line in active if TOTAL in active else (*active, TOTAL):
             value = reconciled.total[mi] if line == TOTAL else reconciled.line(line)[mi]
             obs = raw.get((int(month), line))
             rows.append(
@@ -378,3 +381,16 @@ def period_rows(reconciled: Reconciled) -> list[tuple]:
         for u in reconciled.uses
         if u.observation.first != u.observation.last
     ]
+
+
+def year_totals(reconciled: Reconciled, first_delivery: int | None = None) -> dict[int, int]:
+    """Year -> total deliveries, for each calendar year the reconciled series covers whole:
+    every month in the series, or before ``first_delivery`` (zero)."""
+    months = {int(m): float(v) for m, v in zip(reconciled.months, reconciled.total)}
+    totals = {}
+    for year in sorted({m // 12 for m in months}):
+        year_range = range(year * 12, year * 12 + 12)
+        before = first_delivery if first_delivery is not None else year * 12
+        if all(m in months or m < before for m in year_range):
+            totals[year] = int(round(sum(months.get(m, 0.0) for m in year_range)))
+    return totals

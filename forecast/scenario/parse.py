@@ -31,9 +31,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, DataError
 from forecast.fit.calibration import MAX_WALK
 from forecast.load import paths
+from forecast.load.csvfile import display_path
+from forecast.load.targets import TargetStatement, latest_target, load_targets, no_target_text
 from forecast.months import format_month, month_ordinal, parse_month
 from forecast.scenario.distributions import (
     AnyDist,
@@ -102,6 +104,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 SET_LABEL = "--set"
+TARGETS_FILE = "targets.csv"  # in a company folder: forecast.load.targets
 
 KeyPath = tuple[str | int, ...]
 Table = dict[str, Any]
@@ -629,7 +632,14 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
     _unknown_keys(table, tuple(SECTION_KEYS), (), out)
     meta = _scenario_section(table, path, out)
     year, units = _target_section(table, out)
+    before = len(out.lines)
     data_dir, company, as_of = _history_section(table, year, out)
+    statement = None
+    section = table.get("target")
+    # the default needs the company's targets: not when the history section named no valid one
+    if units is None and isinstance(section, dict) and "units" not in section:
+        if len(out.lines) == before:
+            units, statement = _default_units(data_dir, company, year, as_of, out)
     model = _model_section(table, out)
     lines = _lines_section(table, out)
     simulation = _simulation_section(table, out)
@@ -640,6 +650,7 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
         path=path,
         target_year=year,
         target_units=units,
+        target_statement=statement,
         data_dir=data_dir,
         company=company,
         as_of=as_of,
@@ -663,8 +674,7 @@ def _scenario_section(table: Table, path: Path | None, out: _Problems) -> dict[s
 
 def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
     section = _section(table, "target", out)
-    for key in ("year", "units"):
-        _required(section, key, ("target",), out)
+    _required(section, "year", ("target",), out)  # units: see _default_units
     year = _typed(section, "year", ("target",), "an integer", out)
     if year is not None and not 1000 <= year <= 9999:
         out.add(("target", "year"), f"expected a four-digit year, got {year}")
@@ -673,6 +683,31 @@ def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
     if units is not None and units <= 0:
         out.add(("target", "units"), f"must be greater than 0, got {units}")
     return year, units
+
+
+def _default_units(
+    data_dir: Path, company: str | None, year: int | None, as_of: int | None, out: _Problems
+) -> tuple[int | None, TargetStatement | None]:
+    """``target.units`` left out: the latest target for ``year`` known at ``as_of`` in the
+    company's ``targets.csv`` (``forecast.load.targets.latest_target``), for a range its
+    low end; a problem naming the missing target when there is none."""
+    if year is None or as_of is None:
+        return None, None  # already a problem
+    try:
+        statements = load_targets(data_dir / TARGETS_FILE)
+    except DataError as error:
+        out.lines.extend(error.problems)
+        return None, None
+    statement = latest_target(statements, year, as_of)
+    if statement is None:
+        who = company or display_path(data_dir)
+        missing = no_target_text(statements, year, as_of)
+        out.add(
+            ("target", "units"),
+            f"not set, and {who} has {missing}: set it, e.g. --set target.units=N",
+        )
+        return None, None
+    return statement.units, statement
 
 
 def _history_section(

@@ -3,8 +3,8 @@
 The table is built from the scenario's fields, so it cannot fall out of step with them
 (``dataclasses.replace`` included). It is self-contained (no ``extends``), in the schema's
 order, and complete: every key with its value, defaults too, except absent optional values,
-an empty description, the bundled data folder and an event name that is the loader's
-default. Numbers and dates are as the file wrote them where it did (``Dist.written``), so a
+an empty description, the bundled data folder, an event name that is the loader's default
+and ``target.units`` when the scenario leaves it to the company's announced targets. Numbers and dates are as the file wrote them where it did (``Dist.written``), so a
 resolved file reads like its source; loading the written text gives the same scenario
 again, and ``scenario_hash`` is the SHA-256 of that text.
 """
@@ -39,7 +39,10 @@ def scenario_table(scenario: Scenario) -> Table:
         history = {"data": str(s.data_dir)}
     table: Table = {
         "scenario": {"name": s.name} | ({"description": s.description} if s.description else {}),
-        "target": {"year": s.target_year, "units": s.target_units},
+        # units the scenario left to the data stay left out, so that a change of the
+        # year, as_of or company takes that company's target for them again
+        "target": {"year": s.target_year}
+        | ({"units": s.target_units} if s.target_statement is None else {}),
         "history": history | {"as_of": format_month(s.as_of)},
         "model": {
             "family": s.family,

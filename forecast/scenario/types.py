@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
 
+from forecast.load.targets import TargetStatement
+
 if TYPE_CHECKING:
     from forecast.scenario.distributions import Chance, Uniform
 
@@ -185,6 +187,9 @@ class Scenario:
     data_dir: Path  # the company folder: history.data, or the bundled history.company
     as_of: int
     company: str | None = None  # history.company, the bundled company's label, if named
+    # The announced target that target_units comes from when the scenario leaves
+    # target.units out (forecast.load.targets.latest_target); None when it sets them.
+    target_statement: TargetStatement | None = None
     family: str = "auto"
     lines: Mapping[str, LineSettings] = field(default_factory=dict)
     n_paths: int = 100_000

@@ -88,6 +88,7 @@ def make_plan(
     actual_total: Mapping[int, float] | tuple[np.ndarray, np.ndarray],
     *,
     error_walk: float,
+    first_delivery: int | None = None,
 ) -> Plan:
     """Join the fitted model, the scenario and the reported totals into a ``Plan``.
 
@@ -104,7 +105,10 @@ def make_plan(
     scenario : Scenario
     actual_total : Mapping[int, float] or (months (k,), totals (k,))
         Reported monthly totals by month ordinal, e.g. ``(reconciled.months, reconciled.total)``.
-        Must cover every target-year month up to ``as_of``.
+        Must cover every target-year month up to ``as_of`` from ``first_delivery`` on.
+    first_delivery : int, optional
+        The company's first month of deliveries (``History.first_delivery``): the months
+        before it are zero. None (unknown): every reported month needs a total.
 
     Raises
     ------
@@ -134,7 +138,7 @@ def make_plan(
         as_of=as_of,
         months=months,
         n_reported=n_reported,
-        reported=_reported(actual_total, months[:n_reported], as_of),
+        reported=_reported(actual_total, months[:n_reported], as_of, first_delivery),
         sim_months=sim_months,
         month_pos=(sim_months - months[0] + 1).astype(float),
         lines=lines,
@@ -185,6 +189,7 @@ def _reported(
     actual_total: Mapping[int, float] | tuple[np.ndarray, np.ndarray],
     months: np.ndarray,
     as_of: int,
+    first_delivery: int | None,
 ) -> np.ndarray:
     if isinstance(actual_total, Mapping):
         table = {int(k): float(v) for k, v in actual_total.items()}
@@ -193,6 +198,8 @@ def _reported(
         table = {
             int(k): float(v) for k, v in zip(np.asarray(keys), np.asarray(values), strict=True)
         }
+    if first_delivery is not None:  # nothing was delivered before the first delivery
+        table = {int(m): 0.0 for m in months if m < first_delivery} | table
     missing = [format_month(m) for m in months if int(m) not in table]
     if missing:
         raise DataError(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import ConfigError
+from forecast.load.targets import TargetStatement
 from forecast.months import format_month
 
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -45,6 +46,8 @@ class Summary:
     months_remaining: int
     ytd_actual: float
     months: tuple[MonthRow, ...]
+    # the announced target ``target`` comes from; None when the scenario set the figure
+    target_statement: TargetStatement | None = None
 
     def quantile(self, q: float) -> float:
         return self.quantiles[QUANTILES.index(q)]
@@ -71,11 +74,18 @@ def required_monthly(target: float, ytd_actual: float, months_remaining: int) ->
 
 
 def summarise(
-    paths: np.ndarray, *, months: np.ndarray, n_reported: int, target: int, scenario: str
+    paths: np.ndarray,
+    *,
+    months: np.ndarray,
+    n_reported: int,
+    target: int,
+    scenario: str,
+    target_statement: TargetStatement | None = None,
 ) -> Summary:
     """Summarise ``paths`` (n_paths, 12): deliveries per month of the target year.
 
     The first ``n_reported`` columns are reported actuals, identical on every path.
+    ``target_statement``: the announced target that ``target`` was taken from, if any.
     """
     paths = np.asarray(paths, dtype=float)
     _check_finite(paths, scenario)
@@ -99,6 +109,7 @@ def summarise(
         months_remaining=remaining,
         ytd_actual=ytd,
         months=_month_rows(paths, months, n_reported, ytd, need),
+        target_statement=target_statement,
     )
 
 
@@ -159,6 +170,8 @@ def describe(summary: Summary) -> str:
         f"{s.scenario}: P({s.target:,} in {s.target_year}) = {s.p_hit:.1%} ± {s.p_hit_se:.1%}",
         f"  median {s.quantile(0.5):,.0f}; 90% range {s.quantile(0.05):,.0f} to {s.quantile(0.95):,.0f}",
     ]
+    if s.target_statement is not None:
+        lines.append(f"  target: {statement_text(s.target_statement)}")
     if s.months_remaining:
         first = format_month(s.months[-s.months_remaining].month)
         lines.append(
@@ -168,3 +181,19 @@ def describe(summary: Summary) -> str:
     if 0 < s.p_hit < 1:
         lines.append(f"  when missed, short by {s.expected_shortfall:,.0f} on average")
     return "\n".join(lines)
+
+
+def statement_text(statement: TargetStatement) -> str:
+    """Which announced target a run took, for the terminal: what, when, how reliable, where.
+
+    ``the 2025 range 500,000-600,000 (its low end), announced 2025-03-11 (reliability ok;
+    targets.csv:4; https://...)``
+    """
+    t = statement
+    figure = f"{t.units:,}" if t.units_high is None else f"{t.units:,}-{t.units_high:,}"
+    low_end = " (its low end)" if t.units_high is not None else ""
+    where = t.where.rsplit("/", 1)[-1]  # the file and line: the folder is the company's
+    return (
+        f"the {t.year} {t.kind} {figure}{low_end}, announced {t.announced} "
+        f"(reliability {t.reliability}; {where}; {t.source})"
+    )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.load.targets import TargetStatement
 from forecast.months import format_month
 from forecast.summarise.summary import QUANTILE_NAMES, Summary
 from forecast.write.atomic import temp_beside
@@ -21,6 +22,10 @@ SUMMARY_COLUMNS = (
     "scenario",
     "target_year",
     "target",
+    "target_kind",
+    "target_announced",
+    "target_reliability",
+    "target_source",
     "p_hit",
     "p_hit_se",
     "mean",
@@ -60,6 +65,7 @@ def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
         s.scenario,
         s.target_year,
         s.target,
+        *_statement_cells(s.target_statement),
         rounded(s.p_hit, 6),
         rounded(s.p_hit_se, 6),
         rounded(s.mean, 1),
@@ -75,6 +81,14 @@ def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:
         record.scenario_hash,
         rounded(record.error_walk, 4),
     )
+
+
+def _statement_cells(statement: TargetStatement | None) -> tuple[Cell, ...]:
+    """``target_kind``, ``target_announced``, ``target_reliability``, ``target_source``:
+    the announced target the run took; blank when the scenario set ``target.units``."""
+    if statement is None:
+        return (None, None, None, None)
+    return (statement.kind, statement.announced, statement.reliability, statement.source)
 
 
 def monthly_rows(summary: Summary) -> list[tuple[Cell, ...]]:

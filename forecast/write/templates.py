@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast.errors import ForecastError
-from forecast.load import claims, company, context, history, paths
+from forecast.load import claims, company, context, history, paths, targets
 from forecast.load.bundle import CONTEXT_FILE
 from forecast.load.csvfile import display_path
 from forecast.months import format_month, month_ordinal
@@ -196,7 +196,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template(
         name="targets.csv",
         required=True,
-        columns=history.TARGETS_COLUMNS,
+        columns=targets.COLUMNS,
         row="public statement of an annual target (the header alone if there is none)",
         means={
             "year": "the calendar year the target is for, `YYYY`",
@@ -274,10 +274,10 @@ QUALIFIER_MEANS = {
 }
 TARGET_KIND_MEANS = {
     "target": "a formal target for the year",
-    "expectation": "what the company expects, not a formal target",
     "revision": "a later change to a target",
     "range": "a range, `units` to `units_high`",
-    "guidance": "a growth rate or loose statement, turned into a number of cars",
+    "guidance": "a growth rate or loose statement, turned into a number of cars (never a default target)",
+    "partial": "a goal for part of the scope only, e.g. exports (never a default target)",
 }
 
 
@@ -376,7 +376,7 @@ def readme_text(shown: str) -> str:
         *(_columns(t) for t in TEMPLATES),
         _choices("Qualifiers", "qualifier", history.QUALIFIERS, QUALIFIER_MEANS),
         _README_TOTALS,
-        _choices("Target kinds", "kind", history.TARGET_KINDS, TARGET_KIND_MEANS),
+        _choices("Target kinds", "kind", targets.KINDS, TARGET_KIND_MEANS),
         _README_MARKET,
     ]
     return "\n\n".join(section.strip("\n") for section in sections) + "\n"
