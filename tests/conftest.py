@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,24 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+COMPANY_DIR = REPO / "data" / "companies" / "xiaomi"
+MARKET_DIR = REPO / "data" / "market"
+
+
+def copy_flat(target: Path) -> Path:
+    """The bundled company's files and the market files in one folder ``target`` (a data
+    folder with its own market files, as the tests of the loaders and the cache use)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in (COMPANY_DIR, MARKET_DIR):
+        for path in folder.iterdir():
+            shutil.copy(path, target / path.name)
+    return target
+
+
+# One read-only flat copy for the whole session.
+FLAT_DATA = copy_flat(Path(tempfile.mkdtemp(prefix="forecast-tests-")) / "data")
+atexit.register(shutil.rmtree, FLAT_DATA.parent, True)
+DATA = FLAT_DATA
 
 # Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default "dev"; .ci/run sets "ci").
 # Tests that fix max_examples in their own @settings keep it; the fuzz targets in
@@ -39,8 +58,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the bundled data as ./data, with the working folder at its parent."""
-    target = tmp_path / "data"
-    shutil.copytree(DATA, target)
+    target = copy_flat(tmp_path / "data")
     monkeypatch.chdir(tmp_path)
     return target
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import FLAT_DATA
 
 from forecast.backtest import cases, recalibration, replay, report, run
 from forecast.cli.main import cli
@@ -61,8 +62,8 @@ def _paths(data_dir: Path) -> dict[str, np.ndarray]:
 
 def test_no_information_after_the_cutoff_reaches_the_forecast(tmp_path: Path) -> None:
     clean, dirty = tmp_path / "clean", tmp_path / "dirty"
-    shutil.copytree(REPO / "data", clean)
-    shutil.copytree(REPO / "data", dirty)
+    shutil.copytree(FLAT_DATA, clean)
+    shutil.copytree(FLAT_DATA, dirty)
     _corrupt(dirty / "deliveries.csv", "month", CUTOFF, ("figure",))
     _corrupt(dirty / "totals.csv", "period", CUTOFF, ("figure",))
     _corrupt(dirty / "market.csv", "month", CUTOFF, ("all_passenger_cars", "bev_total"))
@@ -80,8 +81,8 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
     total, which ends after it. Tripling that total (and every later one) moves July's actual
     in the full history, and must not move the forecast from the end of July."""
     clean, dirty = tmp_path / "clean", tmp_path / "dirty"
-    shutil.copytree(REPO / "data", clean)
-    shutil.copytree(REPO / "data", dirty)
+    shutil.copytree(FLAT_DATA, clean)
+    shutil.copytree(FLAT_DATA, dirty)
     _corrupt(dirty / "totals.csv", "period", parse_month("2024-07"), ("figure",))
     results = [
         # one reference launch, so enough errors are known by mid-2024 for a walk
@@ -110,11 +111,11 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(tmp_pat
 
 
 def _reference_data() -> replay.Replay:
-    return replay.Replay(load_bundle(REPO / "data"), _scenario())
+    return replay.Replay(load_bundle(FLAT_DATA), _scenario())
 
 
 def test_reference_fit_leaves_the_model_itself_out() -> None:
-    lists = load_bundle(REPO / "data").cut(parse_month("2024-12")).launches
+    lists = load_bundle(FLAT_DATA).cut(parse_month("2024-12")).launches
     sales = replay.without_model(lists, "BYD|Seagull")
     assert "BYD|Seagull" in lists.names and "BYD|Seagull" not in sales.names
     assert sales.months[-1] == parse_month("2024-12")
@@ -170,7 +171,7 @@ def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
 
 
 def test_cutoffs_outside_the_history_are_errors() -> None:
-    history = load_history(REPO / "data")
+    history = load_history(FLAT_DATA)
     with pytest.raises(ForecastError, match="--from"):
         cases.company_cutoffs(history, parse_month("2020-01"), None)
     cutoffs = cases.company_cutoffs(history, None, None)

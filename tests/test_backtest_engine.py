@@ -79,7 +79,8 @@ def test_the_history_known_at_a_month_is_the_cut_bundle_reconciled(bundle) -> No
 def test_scenario_variants_are_the_file_loaded_with_the_changes(bundle, monkeypatch) -> None:
     base = load_scenario(BASELINE)
     expected = load_scenario(
-        BASELINE, overrides=[f'history.as_of="{format_month(CUTOFF)}"', "target.year=2025"]
+        BASELINE,
+        overrides=[f'history.as_of="{format_month(CUTOFF)}"', "target.year=2025", "target.units=1"],
     )
     monkeypatch.setattr(forecast.scenario.parse, "_read_toml", _no_file)
     data = replay.Replay(bundle, base)

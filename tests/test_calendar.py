@@ -1,14 +1,14 @@
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FLAT_DATA
 
 from forecast.errors import DataError
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.months import month_ordinal, year_months
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = FLAT_DATA
 HEADER = "year,lny_date,holiday_start,holiday_end,status,source,note\n"
 
 

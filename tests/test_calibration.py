@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FLAT_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -27,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_bundled_table_has_a_model_error_for_every_history_month() -> None:
-    table = load_calibration(REPO / "data")
+    table = load_calibration(FLAT_DATA)
     assert table[0].as_of == parse_month("2024-04") and table[-1].as_of == parse_month("2026-01")
     assert [r.as_of for r in table] == list(range(table[0].as_of, table[-1].as_of + 1))
     # backtests found the fitted uncertainty too narrow at every month: a walk well above 0,
@@ -104,7 +105,7 @@ def test_fitted_walk_would_have_covered_the_level_of_past_errors(errors, data) -
 def test_run_uses_the_calibrated_walk_unless_the_scenario_sets_one() -> None:
     baseline = REPO / "scenarios" / "baseline.toml"
     auto = run_scenario(baseline, n_paths=2000)
-    expected, source = error_walk_for(load_calibration(REPO / "data"), parse_month("2026-01"))
+    expected, source = error_walk_for(load_calibration(FLAT_DATA), parse_month("2026-01"))
     assert expected > 0
     assert auto.record.error_walk == expected and auto.plan.error_walk == expected
     assert auto.record.error_walk_source == source and source.endswith("as of 2026-01")

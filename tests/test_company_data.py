@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FLAT_DATA
 
 from forecast.errors import DataError
 from forecast.load.company import Company, load_company
 from forecast.load.launches import load_reference_launches
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+DATA = FLAT_DATA
 
 
 def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pytest
+from conftest import FLAT_DATA
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -50,7 +51,7 @@ from forecast.scenario.types import Scenario
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+DATA = FLAT_DATA
 CLAIMS = REPO / "seeds" / "claims.csv"
 SCENARIO_DIRS = ("scenarios", "tests/scenarios_valid")
 SCENARIO_FILES = tuple(

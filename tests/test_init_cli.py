@@ -210,7 +210,6 @@ def test_a_company_with_two_lines_runs_shows_its_history_and_passes_its_claims(h
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, reason="needs total-only fit (H5)")
 def test_a_company_of_totals_only_runs_shows_its_history_and_passes_its_claims(here: Path):
     folder = fill_company(init(Path("northwind")), lines=False)
     set_baseline(folder, units=150000)
@@ -227,7 +226,6 @@ def test_a_company_of_totals_only_runs_shows_its_history_and_passes_its_claims(h
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, reason="needs target.units from targets.csv (H5)")
 def test_left_out_the_target_is_the_latest_in_targets_csv(here: Path):
     folder = fill_company(init(Path("northwind")), lines=True)
     set_baseline(folder, units=None)

@@ -41,7 +41,12 @@ def test_every_figure_exact_reconciles_to_the_figures(tmp_path: Path):
         "period,line,figure,qualifier,source,note",
         [f"2025-Q1,total,{q1},exact,{SOURCE},", f"2025-Q2,total,{q2},exact,{SOURCE},"],
     )
-    _write(tmp_path, "targets.csv", "year,units,kind,announced,source,note", [])
+    _write(
+        tmp_path,
+        "targets.csv",
+        "year,units,units_high,kind,announced,reliability,scope,actual,source,note",
+        [],
+    )
     history = load_history(tmp_path)
     n_equalities = len(history.monthly) + len(history.totals)
     assert n_equalities > 6 + 4  # more figures than unknown months: the case at stake

@@ -1,13 +1,12 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import FLAT_DATA
 
 from forecast.errors import DataError
 from forecast.load.market import MarketSeries, load_market
 from forecast.months import parse_month
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = FLAT_DATA
 HEADER = "month,all_passenger_cars,bev_total,source\n"
 
 

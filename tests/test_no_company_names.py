@@ -16,12 +16,13 @@ import tokenize
 from pathlib import Path
 
 import pytest
+from conftest import FLAT_DATA
 
 from forecast.load.company import load_company
 from forecast.load.launches import load_reference_launches
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+DATA = FLAT_DATA
 SOURCES = sorted((REPO / "forecast").rglob("*.py"))
 
 

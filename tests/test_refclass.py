@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FLAT_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -25,7 +26,7 @@ from forecast.load.bev_models import ModelSales, load_bev_models
 from forecast.load.company import load_company
 from forecast.months import parse_month
 
-BUNDLED = Path(__file__).resolve().parent.parent / "data" / "bev_models.csv"
+BUNDLED = FLAT_DATA / "bev_models.csv"
 HEADER = "month,make,model,units,source\n"
 SRC = "https://example.org/list"
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from forecast.cli.main import cli
 from forecast.errors import ConfigError
-from forecast.load.bundled import DEFAULT_DATA_DIR
+from forecast.load.paths import default_company_dir
 from forecast.months import month_ordinal
 from forecast.scenario.distributions import DIST_PARAMS, Fixed, Triangular, Uniform
 from forecast.scenario.parse import (
@@ -69,7 +69,7 @@ def test_base_scenario_loads_with_every_field() -> None:
     scenario = load_scenario(VALID / "base.toml")
     assert (scenario.name, scenario.target_year, scenario.target_units) == ("base", 2026, 550000)
     assert scenario.as_of == month_ordinal(2026, 1)
-    assert scenario.data_dir == DEFAULT_DATA_DIR
+    assert scenario.data_dir == default_company_dir()
     assert (scenario.n_paths, scenario.seed, scenario.family) == (2000, 7, "auto")
     assert scenario.lines["SU7"].family == "logistic"
     assert scenario.lines["SU7"].multiplier == Triangular(low=0.9, mode=1.0, high=1.1)
@@ -338,7 +338,7 @@ def test_a_scenario_made_in_code_has_a_resolved_table_and_can_change() -> None:
         path=None,
         target_year=2026,
         target_units=500_000,
-        data_dir=DEFAULT_DATA_DIR,
+        data_dir=default_company_dir(),
         as_of=month_ordinal(2026, 1),
         events=(
             GapEvent(

@@ -123,10 +123,13 @@ class TargetStatement:
 def load_targets(path: str | Path) -> tuple[TargetStatement, ...]:
     """Read and check ``targets.csv``, in file order; every problem at once as
     ``path:LINE: column: problem`` (a ``DataError``)."""
-    name, rows = read_rows(path, REQUIRED)
+    optional = tuple(column for column in COLUMNS if column not in REQUIRED)
+    name, rows = read_rows(path, COLUMNS, optional=optional)
     problems = Problems(name)
     statements = []
     for row in rows:
+        for column in optional:  # a column left out of the header reads as blank
+            row.cells.setdefault(column, "")
         statement = _statement(name, row, problems)
         if statement is not None:
             statements.append(statement)
