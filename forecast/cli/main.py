@@ -20,7 +20,7 @@ from forecast.errors import ForecastError
 # name -> (module in forecast.cli.commands, one-line help shown by `forecast --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Show the reconciled monthly delivery history with its sources."),
-    "check": ("check", "Check the history against every dated claim in seeds/."),
+    "check": ("check", "Check the history against every dated claim in the company's claims.csv."),
     "run": ("run", "Run a scenario: P(target), the range of outcomes, the run-rate needed."),
     "fit": ("fit", "Fit growth, lifecycle and seasonality models and show how they were chosen."),
     "validate": ("validate", "Check scenario files without running them."),

@@ -32,7 +32,7 @@ DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
     "--references/--no-references",
     default=True,
     show_default=True,
-    help="Also replay other makers' launches (data/reference_launches.csv).",
+    help="Also replay other makers' launches (market/reference_launches.csv).",
 )
 @click.option(
     "--step",
@@ -48,7 +48,7 @@ DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
     "--write-calibration",
     "calibration_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the error walk per month (data/calibration.csv is this file).",
+    help="Write the error walk per month (market/calibration.csv is this file).",
 )
 def command(
     scenario,

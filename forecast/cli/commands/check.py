@@ -22,7 +22,7 @@ from forecast.load.reconcile import reconcile
     help="The claims to check (default: the company folder's claims.csv).",
 )
 def command(company: str | None, data_dir: Path | None, claims_path: Path | None) -> None:
-    """Check the reconciled history against every claim in seeds/; exit 1 if any fails.
+    """Check the reconciled history against every claim in the company's claims.csv; exit 1 if any fails.
 
     Example: forecast check
     """
