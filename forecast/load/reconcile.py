@@ -285,13 +285,14 @@ def _least_squares(system: _System, hard: _Hard) -> np.ndarray:
 
 
 def _independent_rows(rows: np.ndarray) -> np.ndarray:
-    """Indices (in order) of a largest set of linearly independent rows of ``rows``."""
-    from scipy.linalg import qr
-
-    _, r, pivots = qr(rows.T, mode="economic", pivoting=True)
-    diagonal = np.abs(np.diag(r))
-    rank = int(np.sum(diagonal > diagonal.max(initial=0.0) * max(rows.shape) * 1e-12))
-    return np.sort(pivots[:rank])
+    """Indices of a maximal set of linearly independent rows of ``rows``, taken in file
+    order (the first statement of a fact is kept: a month's own figure before a total
+    that repeats it, which keeps the problem as well scaled as the figures are)."""
+    kept: list[int] = []
+    for i in range(rows.shape[0]):
+        if np.linalg.matrix_rank(rows[[*kept, i]]) > len(kept):
+            kept.append(i)
+    return np.array(kept, dtype=int)
 
 
 def _round_to_units(continuous: np.ndarray, hard: _Hard) -> np.ndarray:
