@@ -19,7 +19,7 @@ from forecast.load.company import load_company
 from forecast.load.history import load_history
 from forecast.months import format_month, parse_month
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 CUTOFF = parse_month("2025-03")
 SETTINGS = cases.Settings(horizon=3, n_paths=400)

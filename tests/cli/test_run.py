@@ -11,7 +11,7 @@ from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
 from forecast.scenario.parse import load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
 N = 2000
 

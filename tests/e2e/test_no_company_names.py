@@ -20,7 +20,7 @@ import pytest
 from forecast.load.company import load_company
 from forecast.load.launches import load_reference_launches
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 SOURCES = sorted((REPO / "forecast").rglob("*.py"))
 

@@ -18,7 +18,7 @@ from forecast.scenario.parse import load_scenario
 from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import make_plan
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 
 

@@ -21,7 +21,7 @@ from forecast.scenario.parse import load_scenario
 from forecast.simulate.paths import BLOCK, simulate_paths
 from forecast.summarise.summary import summarise
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 RETOOL = REPO / "scenarios" / "su7_retool.toml"
 N = 1000

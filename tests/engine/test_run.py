@@ -32,7 +32,7 @@ from forecast.load.reconcile import reconcile
 from forecast.months import parse_month, year_months
 from forecast.scenario.parse import load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 
 

@@ -23,7 +23,7 @@ from forecast.fit.calibration import (
 from forecast.load.calibration import load_calibration
 from forecast.months import parse_month
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_bundled_table_has_a_model_error_for_every_history_month() -> None:

@@ -26,7 +26,7 @@ from forecast.fit.refclass import (
 from forecast.load.company import load_company
 from forecast.months import parse_month
 
-BUNDLED = Path(__file__).resolve().parent.parent / "data" / "bev_models.csv"
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "bev_models.csv"
 HEADER = "month,make,model,units,source\n"
 SRC = "https://example.org/list"
 

@@ -17,7 +17,7 @@ from forecast.load.calendar import Calendar, CalendarYear, load_calendar
 from forecast.load.market import MarketSeries, load_market
 from forecast.months import month_ordinal, year_months
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 LNY = ["2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22"]
 LNY += ["2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13"]
 TRUE_MONTHS = np.array(

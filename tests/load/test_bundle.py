@@ -24,7 +24,7 @@ from forecast.load.history import History
 from forecast.months import parse_month
 from forecast.write.files import hash_files
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 MAY_2025 = parse_month("2025-05")
 

@@ -8,7 +8,7 @@ from forecast.errors import DataError
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.months import month_ordinal, year_months
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HEADER = "year,lny_date,holiday_start,holiday_end,status,source,note\n"
 
 

@@ -10,7 +10,7 @@ from forecast.errors import DataError
 from forecast.load.company import Company, load_company
 from forecast.load.launches import load_reference_launches
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 
 

@@ -49,7 +49,7 @@ from forecast.scenario.types import Scenario
 
 T = TypeVar("T")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 CLAIMS = REPO / "seeds" / "claims.csv"
 SCENARIO_DIRS = ("scenarios", "tests/scenarios_valid")

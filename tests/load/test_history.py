@@ -14,7 +14,7 @@ from forecast.load.history import load_history, parse_period
 from forecast.load.reconcile import reconcile
 from forecast.months import month_ordinal, parse_month
 
-BAD = Path(__file__).parent / "bad_history"
+BAD = Path(__file__).parents[1] / "bad_history"
 
 EXPECTED = {
     "duplicate_month.csv": [

@@ -7,7 +7,7 @@ from forecast.errors import DataError
 from forecast.load.market import MarketSeries, load_market
 from forecast.months import parse_month
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HEADER = "month,all_passenger_cars,bev_total,source\n"
 
 

@@ -35,7 +35,7 @@ from forecast.scenario.types import (
     Scenario,
 )
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "scenarios_valid"
 INVALID = TESTS / "scenarios_invalid"
 REFERENCE = TESTS.parent / "docs" / "scenarios.md"

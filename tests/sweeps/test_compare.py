@@ -28,7 +28,7 @@ from forecast.sweeps.compare import (
     sparsity,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 INVALID = REPO / "tests" / "scenarios_invalid"
 N = 4000

@@ -24,7 +24,7 @@ from forecast.sweeps.sensitivity import (
     sensitivity_rows,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RETOOL = REPO / "scenarios" / "su7_retool.toml"
 N = 3000
 

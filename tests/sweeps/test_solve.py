@@ -21,8 +21,8 @@ from forecast.sweeps.solve import (
     solve_quantile,
 )
 
-REPO = Path(__file__).resolve().parent.parent
-RETOOL = Path(__file__).parent / "scenarios_valid" / "su7_retool_as_fitted.toml"
+REPO = Path(__file__).resolve().parents[2]
+RETOOL = Path(__file__).parents[1] / "scenarios_valid" / "su7_retool_as_fitted.toml"
 WEEKS = "events[0].weeks"
 N = 4000
 

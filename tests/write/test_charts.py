@@ -25,7 +25,7 @@ from forecast.write.charts import (
 )
 from forecast.write.files import MONTHLY_COLUMNS, monthly_rows
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RETOOL = REPO / "scenarios" / "su7_retool.toml"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -18,7 +18,7 @@ from forecast.cli.main import cli
 from forecast.engine.run import run_scenario
 from forecast.write.files import write_files
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 OLD = {
     "summary.csv": "old summary\n",
