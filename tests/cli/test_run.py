@@ -1,95 +1,19 @@
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from forecast.cli.main import cli
 from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
-from forecast.scenario.parse import load_scenario
+from tests.write.test_files import BASELINE, OLD, _contents, _fail_on_call, _folder_with_old_files
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
 N = 2000
-
-
-def test_the_library_has_the_documented_scenarios() -> None:
-    names = {p.stem for p in SCENARIOS}
-    assert {
-        "baseline",
-        "su7_retool",
-        "january_dip",
-        "capacity_phase3",
-        "new_models",
-        "combined",
-    } <= names
-
-
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_every_shipped_scenario_validates_and_runs(path: Path) -> None:
-    result = run_scenario(path, n_paths=N)
-    s = result.summary
-    assert result.paths.shape == (N, 12)
-    assert np.all(np.isfinite(result.paths)) and np.all(result.paths >= 0)
-    assert 0.0 <= s.p_hit <= 1.0
-    assert list(s.quantiles) == sorted(s.quantiles)
-    assert s.target == 550_000 and s.target_year == 2026
-
-
-@pytest.fixture(scope="module")
-def retool():
-    return run_scenario(REPO / "scenarios" / "su7_retool.toml", n_paths=N)
-
-
-def test_reported_january_is_kept_on_every_path(retool) -> None:
-    assert retool.plan.n_reported == 1
-    assert np.all(retool.paths[:, 0] == 39_000)
-    assert retool.summary.ytd_actual == 39_000
-
-
-def test_p_hit_se_is_the_binomial_standard_error(retool) -> None:
-    p = retool.summary.p_hit
-    assert retool.summary.p_hit_se == pytest.approx(np.sqrt(p * (1 - p) / N))
-
-
-def test_python_api_takes_a_scenario_object_too() -> None:
-    scenario = load_scenario(REPO / "scenarios" / "baseline.toml")
-    a = run_scenario(scenario, n_paths=500, seed=3)
-    b = run_scenario(REPO / "scenarios" / "baseline.toml", n_paths=500, seed=3)
-    assert np.array_equal(a.paths, b.paths)
-    assert a.record.n_paths == 500 and a.record.seed == 3
-    assert a.record.scenario_hash == b.record.scenario_hash
-
-
-def test_chunk_size_does_not_change_the_result() -> None:
-    path = REPO / "scenarios" / "combined.toml"
-    a = run_scenario(path, n_paths=140_000, chunk_size=2**16)
-    b = run_scenario(path, n_paths=140_000, chunk_size=2**17)
-    assert np.array_equal(a.paths, b.paths)
-
-
-def test_more_paths_agree_within_monte_carlo_error() -> None:
-    path = REPO / "scenarios" / "su7_retool.toml"
-    small = run_scenario(path, n_paths=20_000, seed=1).summary
-    large = run_scenario(path, n_paths=80_000, seed=2).summary
-    se = np.hypot(small.p_hit_se, large.p_hit_se)
-    assert abs(small.p_hit - large.p_hit) < 4 * se
-
-
-def test_run_command_writes_three_files_byte_identical_twice(tmp_path: Path) -> None:
-    args = ["run", str(REPO / "scenarios" / "su7_retool.toml"), "--n-paths", "3000"]
-    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")])
-    second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b")])
-    assert first.exit_code == 0 and second.exit_code == 0, first.output
-    assert first.output.startswith("su7_retool: P(550,000 in 2026) = ")
-    assert "90% range" in first.output and "a month from 2026-02 to December" in first.output
-    for name in ("summary.csv", "monthly.csv", "scenario.resolved.toml"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    resolved = (tmp_path / "a" / "scenario.resolved.toml").read_text()
-    assert "n_paths = 3000" in resolved and 'name = "su7_retool"' in resolved
 
 
 def test_the_run_commands_bar_moves_once_a_step_of_one_engine_run(
@@ -186,3 +110,41 @@ def test_as_of_beyond_the_history_names_the_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "history.as_of: 2026-05 is outside the history (2024-04 to 2026-01)" in result.stderr
+
+
+def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, monkeypatch) -> None:
+    out = _folder_with_old_files(tmp_path)
+    args = ["run", str(BASELINE), "--n-paths", "200", "--out", str(out)]
+    _fail_on_call(monkeypatch, "replace", 2)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0 and "No space left on device" in str(result.exception)
+    assert _contents(out) == OLD
+    monkeypatch.undo()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(_contents(out)) == sorted(OLD)
+    assert _contents(out)["summary.csv"].startswith("scenario,target_year")
+
+
+def test_complete_year_through_the_cli(tmp_path) -> None:
+    out = tmp_path / "out"
+    args = [
+        "run",
+        str(BASELINE),
+        "--n-paths",
+        "50",
+        "--out",
+        str(out),
+        "--set",
+        'history.as_of="2025-12"',
+        "--set",
+        "target.year=2025",
+        "--set",
+        "target.units=350000",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "= 100.0% ± 0.0%" in result.output
+    row = next(csv.DictReader((out / "summary.csv").open()))
+    assert (row["p_hit"], row["p_hit_se"], row["required_monthly"]) == ("1", "0", "0")
+    assert row["p05"] == row["p95"] == row["ytd_actual"]

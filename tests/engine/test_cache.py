@@ -209,3 +209,27 @@ def test_a_warm_run_imports_no_heavy_library(tmp_path: Path, cache_dir: Path) ->
     assert _heavy_modules_after(run, REPO) == ""
     cold = _heavy_modules_after([*run, "--no-cache"], REPO)
     assert "statsmodels" in cold
+
+
+def test_an_edited_company_refits(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The make kept out of the reference class is an input of the fit: the fit cache must
+    not answer for the old one."""
+    import forecast.engine.pipeline
+    from forecast.engine.run import fit_scenario
+    from forecast.scenario.parse import load_scenario
+
+    calls = []
+    real = forecast.engine.pipeline.fit_model
+    monkeypatch.setattr(
+        forecast.engine.pipeline, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(data_copy.parent / "cache"))
+    scenario = load_scenario(
+        REPO / "scenarios" / "baseline.toml", overrides=[f'history.data="{data_copy}"']
+    )
+    for _ in range(2):
+        fit_scenario(scenario)
+    assert len(calls) == 1  # the second from the cache
+    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
+    fit_scenario(scenario)
+    assert len(calls) == 2

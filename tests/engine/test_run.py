@@ -22,15 +22,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from forecast.cli.main import cli
 from forecast.engine.run import Fitted, RunResult, fit_scenario, run_scenario
-from forecast.errors import ForecastError
+from forecast.errors import ConfigError, ForecastError
+from forecast.fit.calibration import (
+    error_walk_for,
+)
+from forecast.load.calibration import load_calibration
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
 from forecast.months import parse_month, year_months
 from forecast.scenario.parse import load_scenario
+
+N = 2000
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -101,30 +105,6 @@ def test_complete_year_has_a_known_answer(units: int, p_hit: float) -> None:
     assert s.required_monthly == 0
     assert s.expected_shortfall == (0 if p_hit else units - actual)
     _assert_sane(result)
-
-
-def test_complete_year_through_the_cli(tmp_path) -> None:
-    out = tmp_path / "out"
-    args = [
-        "run",
-        str(BASELINE),
-        "--n-paths",
-        "50",
-        "--out",
-        str(out),
-        "--set",
-        'history.as_of="2025-12"',
-        "--set",
-        "target.year=2025",
-        "--set",
-        "target.units=350000",
-    ]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    assert "= 100.0% ± 0.0%" in result.output
-    row = next(csv.DictReader((out / "summary.csv").open()))
-    assert (row["p_hit"], row["p_hit_se"], row["required_monthly"]) == ("1", "0", "0")
-    assert row["p05"] == row["p95"] == row["ytd_actual"]
 
 
 def test_as_of_after_the_target_year_is_an_error() -> None:
@@ -261,3 +241,89 @@ def test_extreme_events_that_stop_everything_leave_the_actuals() -> None:
         s = _run("2026-01", 2026, EXTREMES[name]).summary
         assert s.quantiles == (january,) * len(s.quantiles), name
         assert s.p_hit == 0 and s.required_monthly == pytest.approx((550_000 - january) / 11)
+
+
+def _run_bytes(**kwargs) -> dict[str, str]:
+    result = run_scenario(REPO / "tests" / "scenarios_valid" / "base.toml", **kwargs)
+    files = result.files()
+    return {name: files[name] for name in ("summary.csv", "monthly.csv")}
+
+
+def test_same_seed_gives_identical_files_across_runs_and_chunk_sizes() -> None:
+    """Chunks are whole seeding blocks (``simulate.BLOCK``); any number of them gives the same."""
+    from forecast.simulate.paths import BLOCK
+
+    n_paths = BLOCK + 1000
+    first = _run_bytes(n_paths=n_paths, seed=11)
+    assert _run_bytes(n_paths=n_paths, seed=11) == first
+    assert _run_bytes(n_paths=n_paths, seed=11, chunk_size=BLOCK) == first
+    assert _run_bytes(n_paths=n_paths, seed=11, chunk_size=2 * BLOCK) == first
+    assert _run_bytes(n_paths=n_paths, seed=12) != first
+
+
+def test_run_uses_the_calibrated_walk_unless_the_scenario_sets_one() -> None:
+    baseline = REPO / "scenarios" / "baseline.toml"
+    auto = run_scenario(baseline, n_paths=2000)
+    expected, source = error_walk_for(load_calibration(REPO / "data"), parse_month("2026-01"))
+    assert expected > 0
+    assert auto.record.error_walk == expected and auto.plan.error_walk == expected
+    assert auto.record.error_walk_source == source and source.endswith("as of 2026-01")
+    fitted = run_scenario(baseline, n_paths=2000, overrides=["model.error_walk=0"])
+    assert fitted.record.error_walk == 0.0 and fitted.plan.error_walk == 0.0
+    assert fitted.record.error_walk_source == "model.error_walk set by the scenario"
+    # the model error widens the range of annual totals
+    wide, narrow = (r.summary.quantile(0.95) - r.summary.quantile(0.05) for r in (auto, fitted))
+    assert wide > 1.3 * narrow
+    header, row = auto.files()["summary.csv"].splitlines()[:2]
+    assert header.split(",")[-1] == "error_walk" and row.split(",")[-1] == str(round(expected, 4))
+
+
+def test_overrides_apply_to_a_scenario_object_too() -> None:
+    from forecast.engine.run import load
+    from forecast.scenario.parse import load_scenario
+
+    path = REPO / "scenarios" / "baseline.toml"
+    overrides = ["target.units=100000", "simulation.n_paths=1000"]
+    assert load(load_scenario(path), overrides) == load_scenario(path, overrides=overrides)
+    with pytest.raises(ConfigError, match="^--set: target.units: must be greater than 0, got 0$"):
+        load(load_scenario(path), ["target.units=0"])
+
+
+@pytest.fixture(scope="module")
+def retool():
+    return run_scenario(REPO / "scenarios" / "su7_retool.toml", n_paths=N)
+
+
+def test_reported_january_is_kept_on_every_path(retool) -> None:
+    assert retool.plan.n_reported == 1
+    assert np.all(retool.paths[:, 0] == 39_000)
+    assert retool.summary.ytd_actual == 39_000
+
+
+def test_p_hit_se_is_the_binomial_standard_error(retool) -> None:
+    p = retool.summary.p_hit
+    assert retool.summary.p_hit_se == pytest.approx(np.sqrt(p * (1 - p) / N))
+
+
+def test_python_api_takes_a_scenario_object_too() -> None:
+    scenario = load_scenario(REPO / "scenarios" / "baseline.toml")
+    a = run_scenario(scenario, n_paths=500, seed=3)
+    b = run_scenario(REPO / "scenarios" / "baseline.toml", n_paths=500, seed=3)
+    assert np.array_equal(a.paths, b.paths)
+    assert a.record.n_paths == 500 and a.record.seed == 3
+    assert a.record.scenario_hash == b.record.scenario_hash
+
+
+def test_chunk_size_does_not_change_the_result() -> None:
+    path = REPO / "scenarios" / "combined.toml"
+    a = run_scenario(path, n_paths=140_000, chunk_size=2**16)
+    b = run_scenario(path, n_paths=140_000, chunk_size=2**17)
+    assert np.array_equal(a.paths, b.paths)
+
+
+def test_more_paths_agree_within_monte_carlo_error() -> None:
+    path = REPO / "scenarios" / "su7_retool.toml"
+    small = run_scenario(path, n_paths=20_000, seed=1).summary
+    large = run_scenario(path, n_paths=80_000, seed=2).summary
+    se = np.hypot(small.p_hit_se, large.p_hit_se)
+    assert abs(small.p_hit - large.p_hit) < 4 * se

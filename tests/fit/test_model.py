@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from forecast.cli.main import cli
 from forecast.errors import ForecastError
 from forecast.fit.growth import FAMILIES
 from forecast.fit.model import fit_model
@@ -104,38 +101,12 @@ def test_a_history_is_still_taken_for_the_backtest(bundle) -> None:
     assert np.array_equal(old.reconciled.values, new.reconciled.values)
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("2023-01", "error: --as-of: 2023-01 is outside the history (2024-04 to 2026-01)"),
-        ("2026-07", "error: --as-of: 2026-07 is outside the history (2024-04 to 2026-01)"),
-        ("june", "error: --as-of: expected a month as YYYY-MM, got 'june'"),
-    ],
-)
-def test_bad_as_of_is_one_line_exit_2(value: str, message: str) -> None:
-    result = CliRunner().invoke(cli, ["fit", "--as-of", value])
-    assert result.exit_code == 2
-    assert result.stderr.strip() == message
+def test_the_fit_keeps_the_companys_own_make_out_of_the_reference_class(data_copy: Path) -> None:
+    from forecast.fit.model import fit_model
+    from forecast.load.history import load_history
 
-
-def test_fit_command_prints_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "fit.json"
-    result = CliRunner().invoke(cli, ["fit", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    for title in (
-        "Candidates by rolling-origin",
-        "Chosen model per line",
-        "Parameters",
-        "Reference class",
-        "with and without the reference-class prior",
-        "ramp",
-        "Seasonal factors for 2026",
-    ):
-        assert title in result.output
-    body = json.loads(out.read_text())
-    assert body["as_of"] == "2026-01"
-    assert len(body["seasonal"]) == 12
-    assert {row["line"] for row in body["choice"]} == {"SU7", "YU7"}
-    assert (
-        body["seasonal"][1]["holiday_days"] == 9
-    )  # 2026: the whole nine-day holiday falls in February
+    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
+    report = fit_model(load_history(data_copy))
+    assert report.reference.excluded
+    assert all(name.startswith("Tesla|") for name in report.reference.excluded)
+    assert not any(fit.name.startswith("Tesla|") for fit in report.reference.launches)

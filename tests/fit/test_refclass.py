@@ -333,37 +333,7 @@ def test_fraction_is_vectorised_over_a_million_paths(reference, rng):
 # --------------------------------------------------------------------------- bundled data
 
 
-def test_bundled_data_yields_a_plausible_class(bundled, reference):
-    assert bundled.months[0] == parse_month("2018-01")
-    assert reference.excluded == ("Xiaomi|SU7", "Xiaomi|YU7")
-    assert not any(fit.name.startswith("Xiaomi|") for fit in reference.launches)
-    assert reference.n_launches >= 20
-    assert 3.0 <= np.median(reference.months_to_peak) <= 24.0
-    assert all(fit.a > 0 and fit.b > 0 for fit in reference.launches)
-    for cov in (reference.prior_cov, reference.log_prior_cov):
-        np.testing.assert_allclose(cov, cov.T)
-        assert np.all(np.linalg.eigvalsh(cov) > 0)
-    rows = {row.statistic: row for row in reference.summary_rows()}
-    assert rows["months to peak"].n == reference.n_launches
-    assert rows["12 months after peak / peak"].p50 < 1.0
-    assert rows["ramp share at month 12"].p10 <= rows["ramp share at month 12"].p50 <= 1.0
-
-
 # --------------------------------------------------------------------------- backtest series
-
-
-def test_reference_series_are_the_longest_unbroken_runs(bundled):
-    seagull, model_y = reference_series(bundled, ["BYD|Seagull", "Tesla|Model Y"])
-    assert (seagull.months[0], seagull.months[-1]) == (
-        parse_month("2023-05"),
-        parse_month("2025-12"),
-    )
-    assert seagull.units[0] == 14_300
-    assert np.all(np.diff(model_y.months) == 1)
-    assert (model_y.months[0], model_y.months[-1]) == (
-        parse_month("2022-05"),
-        parse_month("2025-01"),
-    )
 
 
 def test_reference_series_reports_unknown_and_short_series(bundled):

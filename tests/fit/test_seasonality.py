@@ -13,8 +13,8 @@ from forecast.fit.seasonality import (
     format_factor_table,
     shrink_seasonality,
 )
-from forecast.load.calendar import Calendar, CalendarYear, load_calendar
-from forecast.load.market import MarketSeries, load_market
+from forecast.load.calendar import Calendar, CalendarYear
+from forecast.load.market import MarketSeries
 from forecast.months import month_ordinal, year_months
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -177,18 +177,6 @@ def test_factor_table_multiplies_market_and_adjustment():
         f"{feb.adjustment:.3f}",
         f"{feb.factor:.3f}",
     ]
-
-
-def test_bundled_data_gives_a_february_2026_holiday_dip():
-    calendar = load_calendar(DATA / "calendar.csv")
-    market = load_market(DATA / "market.csv")
-    for series in ("all_passenger_cars", "bev_total"):
-        fit = fit_market_seasonality(market, calendar, series=series)
-        assert fit.lny_effect < -2 * fit.lny_effect_se
-        rows = factor_table(fit, 2026)
-        assert rows[1].holiday_days == 9
-        assert rows[1].factor == min(row.factor for row in rows)
-        assert rows[11].factor > 1.1  # the year-end push
 
 
 def test_short_or_unknown_series_is_refused(rng):

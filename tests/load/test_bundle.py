@@ -42,16 +42,6 @@ def _arrays(obj: object) -> dict[str, np.ndarray]:
     }
 
 
-def test_the_bundled_data_loads_whole(bundle: DataBundle) -> None:
-    assert bundle.as_of is None
-    assert bundle.company.lines == ("SU7", "YU7")
-    assert bundle.market.months[0] == parse_month("2018-01")
-    assert bundle.launches.units.shape == (len(bundle.launches.names), bundle.launches.months.size)
-    assert bundle.calendar.first_year <= 2026 <= bundle.calendar.last_year
-    assert bundle.calibration[-1].as_of == bundle.company.months[-1]
-    assert bundle.context and all(note.fact for note in bundle.context)
-
-
 def test_the_content_hash_is_the_data_hash_summaries_always_had(bundle: DataBundle) -> None:
     files = [DATA / name for name in (*COMPANY_FILES, *MARKET_FILES) if (DATA / name).exists()]
     assert bundle.data_hash == hash_files(files)

@@ -1,4 +1,3 @@
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,20 +26,6 @@ def problems(path):
     with pytest.raises(DataError) as caught:
         load_calendar(path)
     return caught.value.problems
-
-
-def test_bundled_calendar_covers_2018_to_2030(calendar):
-    assert [entry.year for entry in calendar.years] == list(range(2018, 2031))
-    published = [entry.year for entry in calendar.years if entry.status == "published"]
-    assert published == [2022, 2023, 2024, 2025, 2026]
-    assert all(entry.source for entry in calendar.years if entry.status == "published")
-    assert all(not entry.source for entry in calendar.years if entry.status == "computed")
-    entry = calendar.entry(2026)
-    assert (entry.lny_date, entry.holiday_start, entry.holiday_end) == (
-        date(2026, 2, 17),
-        date(2026, 2, 15),
-        date(2026, 2, 23),
-    )
 
 
 def test_holiday_days_2025_window_spans_january_and_february(calendar):

@@ -21,12 +21,6 @@ def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str)
     return name
 
 
-def test_the_bundled_company_reads() -> None:
-    company = load_company(DATA / "company.csv")
-    assert company.label and company.name and company.source
-    assert company.own_makes == (company.make,)
-
-
 def test_a_company_not_in_the_lists_excludes_no_make(tmp_path, monkeypatch) -> None:
     path = write(tmp_path, monkeypatch, "company.csv", "label,name,make,source\nnew,New Co,,s\n")
     assert load_company(path) == Company(label="new", name="New Co", make="", source="s")
@@ -51,12 +45,6 @@ def test_a_folder_holds_exactly_one_company(tmp_path, monkeypatch, body) -> None
         load_company(path)
 
 
-def test_the_bundled_reference_launches_read_in_order() -> None:
-    launches = load_reference_launches(DATA / "reference_launches.csv")
-    assert len(launches) >= 3 and len(set(launches)) == len(launches)
-    assert all(name.count("|") == 1 for name in launches)
-
-
 def test_reference_launch_problems_are_reported_together(tmp_path, monkeypatch) -> None:
     body = "make,model,source\nA,x,s\nA,x,s\nB,y|z,s\nC,w,\n"
     path = write(tmp_path, monkeypatch, "reference_launches.csv", body)
@@ -73,38 +61,3 @@ def test_no_reference_launches_is_an_error(tmp_path, monkeypatch) -> None:
     path = write(tmp_path, monkeypatch, "reference_launches.csv", "make,model,source\n")
     with pytest.raises(DataError, match="no data rows"):
         load_reference_launches(path)
-
-
-def test_the_fit_keeps_the_companys_own_make_out_of_the_reference_class(data_copy: Path) -> None:
-    from forecast.fit.model import fit_model
-    from forecast.load.history import load_history
-
-    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
-    report = fit_model(load_history(data_copy))
-    assert report.reference.excluded
-    assert all(name.startswith("Tesla|") for name in report.reference.excluded)
-    assert not any(fit.name.startswith("Tesla|") for fit in report.reference.launches)
-
-
-def test_an_edited_company_refits(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The make kept out of the reference class is an input of the fit: the fit cache must
-    not answer for the old one."""
-    import forecast.engine.pipeline
-    from forecast.engine.run import fit_scenario
-    from forecast.scenario.parse import load_scenario
-
-    calls = []
-    real = forecast.engine.pipeline.fit_model
-    monkeypatch.setattr(
-        forecast.engine.pipeline, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
-    )
-    monkeypatch.setenv("FORECAST_CACHE_DIR", str(data_copy.parent / "cache"))
-    scenario = load_scenario(
-        REPO / "scenarios" / "baseline.toml", overrides=[f'history.data="{data_copy}"']
-    )
-    for _ in range(2):
-        fit_scenario(scenario)
-    assert len(calls) == 1  # the second from the cache
-    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
-    fit_scenario(scenario)
-    assert len(calls) == 2

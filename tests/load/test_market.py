@@ -19,17 +19,6 @@ def problems(tmp_path, monkeypatch, text):
     return caught.value.problems
 
 
-def test_bundled_market_is_contiguous_2018_01_to_2026_01():
-    market = load_market(DATA / "market.csv")
-    assert market.months[0] == parse_month("2018-01")
-    assert market.months[-1] == parse_month("2026-01")
-    assert np.all(np.diff(market.months) == 1)
-    assert market.months.dtype == np.int64
-    assert market.passenger[-1] == 1531522
-    assert market.bev[-1] == 348000
-    assert np.all(market.bev < market.passenger)
-
-
 def test_arrays_are_read_only_copies():
     months = np.array([1, 2])
     market = MarketSeries(months=months, passenger=[10.0, 20.0], bev=[1.0, 2.0])

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,13 +8,11 @@ from hypothesis.extra.numpy import arrays
 
 from forecast.months import year_months
 from forecast.summarise.summary import (
-    QUANTILES,
     expected_shortfall,
     hit_probability,
     required_monthly,
     summarise,
 )
-from forecast.write.files import MONTHLY_COLUMNS, SUMMARY_COLUMNS, RunRecord, run_files, write_files
 
 MONTHS = np.array(year_months(2026))
 
@@ -75,49 +70,3 @@ def test_quantiles_are_ordered(paths: np.ndarray) -> None:
     for row in s.months:
         assert list(row.quantiles) == sorted(row.quantiles)
     assert 0.0 <= s.p_hit <= 1.0
-
-
-def _files() -> dict[str, str]:
-    paths = np.random.default_rng(7).normal(45_000, 4_000, (500, 12))
-    s = summarise(paths, months=MONTHS, n_reported=0, target=550_000, scenario="demo")
-    record = RunRecord(seed=7, n_paths=500, version="0.1.0", data_hash="d", scenario_hash="s")
-    return run_files(s, record, "[scenario]\nname = 'demo'\n")
-
-
-def test_run_files_have_the_documented_columns() -> None:
-    files = _files()
-    assert files["summary.csv"].splitlines()[0] == ",".join(SUMMARY_COLUMNS)
-    monthly = files["monthly.csv"].splitlines()
-    assert monthly[0] == ",".join(MONTHLY_COLUMNS)
-    assert [line.split(",")[0] for line in monthly[1:]] == [f"2026-{m:02d}" for m in range(1, 13)]
-    assert len(QUANTILES) == 7
-
-
-def test_write_files_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "summary.csv").write_text("old\n")
-    real_replace = os.replace
-    calls = []
-
-    def failing_replace(src, dst):  # noqa: ANN001
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError("disk full")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
-        write_files(tmp_path, {"monthly.csv": "new\n", "summary.csv": "new\n"})
-    assert (tmp_path / "summary.csv").read_text() == "old\n"
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
-
-
-def test_write_files_failing_midway_leaves_old_files(tmp_path: Path) -> None:
-    (tmp_path / "summary.csv").write_text("old\n")
-
-    class Boom:  # neither str nor bytes: writing it fails after summary.csv is staged
-        pass
-
-    with pytest.raises(TypeError):
-        write_files(tmp_path, {"summary.csv": "new\n", "monthly.csv": Boom()})  # type: ignore[dict-item]
-    assert (tmp_path / "summary.csv").read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]

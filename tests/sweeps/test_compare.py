@@ -6,13 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from forecast.cli.main import cli
-from forecast.engine.parallel import map_ordered
 from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
-from forecast.scenario.parse import load_scenario
 from forecast.summarise.summary import summarise
 from forecast.sweeps.compare import (
     COMPARISON_COLUMNS,
@@ -36,33 +32,6 @@ THREE = [str(SCENARIOS / f"{name}.toml") for name in ("su7_retool", "baseline", 
 
 
 # ---------------------------------------------------------------- map_ordered
-
-
-def test_map_ordered_keeps_input_order_for_any_number_of_workers() -> None:
-    items = [9.0, 4.0, 1.0, 16.0, 25.0]
-    assert map_ordered(np.sqrt, items, 1) == [3.0, 2.0, 1.0, 4.0, 5.0]
-    assert map_ordered(np.sqrt, items, 3) == [3.0, 2.0, 1.0, 4.0, 5.0]
-    assert map_ordered(np.sqrt, [], 3) == []
-
-
-def _scenario_name(path: Path) -> str:
-    return load_scenario(path).name
-
-
-def test_map_ordered_reraises_a_workers_error_with_one_line_per_problem() -> None:
-    paths = [SCENARIOS / "baseline.toml", INVALID / "bad_parameters.toml", Path("nope.toml")]
-    assert map_ordered(_scenario_name, paths[:1] * 2, 2) == ["baseline", "baseline"]
-    for workers in (1, 2):
-        with pytest.raises(ConfigError) as error:
-            map_ordered(_scenario_name, paths, workers)
-        assert len(error.value.problems) == 7  # the first failure in input order, intact
-        assert error.value.problems[0].startswith(str(INVALID / "bad_parameters.toml"))
-
-
-@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
-def test_map_ordered_rejects_bad_worker_counts(workers: object) -> None:
-    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
-        map_ordered(abs, [1], workers)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- inputs
@@ -203,28 +172,3 @@ def test_scenarios_with_the_same_fit_key_are_fitted_once(monkeypatch: pytest.Mon
 def test_two_workers_give_identical_results(three) -> None:
     again = compare_scenarios(THREE[:2], n_paths=N, workers=2)
     assert comparison_csv(again) == comparison_csv(compare_scenarios(THREE[:2], n_paths=N))
-
-
-def test_cli_prints_an_aligned_table_and_writes_the_csv(tmp_path: Path) -> None:
-    out = tmp_path / "cmp" / "comparison.csv"
-    args = ["compare", str(SCENARIOS / "b*.toml"), THREE[0], "--n-paths", "2000", "--out", str(out)]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0] == "2 scenarios, 2,000 paths each, seed 20260201"
-    assert lines[1].split()[:4] == ["rank", "scenario", "P(hit)", "±"]
-    assert len({len(line) for line in lines[1:3]}) == 1  # header and rule line up
-    assert lines[-1] == f"  wrote {out}"
-    assert out.read_text().splitlines()[0] == ",".join(COMPARISON_COLUMNS)
-
-
-def test_cli_errors_are_one_line_each_and_exit_2(tmp_path: Path) -> None:
-    out = str(tmp_path / "c.csv")
-    result = CliRunner().invoke(cli, ["compare", THREE[1], "--baseline", "x", "--out", out])
-    assert result.exit_code == 2
-    assert result.output == "error: --baseline: no scenario named 'x' (scenarios: baseline)\n"
-    result = CliRunner().invoke(cli, ["compare", "no*.toml", "--out", out])
-    assert (result.exit_code, result.output) == (
-        2,
-        "error: no*.toml: no file matches this pattern\n",
-    )

@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from forecast.cli.main import cli
-from forecast.cli.progress import progress_bar, show_progress
 from forecast.scenario.types import Scenario
 from forecast.simulate.paths import input_keys, simulate_paths
 from forecast.sweeps.sensitivity import (
@@ -119,60 +114,4 @@ def test_table_and_rows_follow_the_columns(result) -> None:
     assert lines[4].split()[0] == result.effects[0].input
 
 
-def test_cli_writes_the_csv_and_prints_the_table(tmp_path: Path) -> None:
-    out = tmp_path / "sens" / "tornado.csv"
-    args = ["sensitivity", str(RETOOL), "--n-paths", "400", "--seed", "3", "--out", str(out)]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    with out.open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert tuple(rows[0]) == COLUMNS
-    assert rows[0]["input"] in result.output
-    weeks = next(r for r in rows if r["input"] == "events.su7_retool.weeks")
-    assert float(weeks["low_value"]) == pytest.approx(6 + np.sqrt(LOW * 21), abs=1e-6)
-    params = next(r for r in rows if r["input"] == "model.params")
-    assert params["low_value"] == "" and params["high_value"] == ""
-    assert f"wrote {out}" in result.output
-
-
-def test_cli_reports_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["sensitivity", str(tmp_path / "missing.toml")])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
-
-
 # ---------------------------------------------------------------- progress
-
-
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_shows_only_on_a_terminal_and_not_when_quiet() -> None:
-    assert show_progress(quiet=False, stream=_Tty())
-    assert not show_progress(quiet=True, stream=_Tty())
-    assert not show_progress(quiet=False, stream=io.StringIO())
-
-
-def test_progress_bar_appears_only_after_the_delay() -> None:
-    now = [0.0]
-    quick, slow = _Tty(), _Tty()
-    with progress_bar(3, label="quick", stream=quick, clock=lambda: now[0]) as advance:
-        for _ in range(3):
-            now[0] += 0.2
-            advance(1)
-    assert quick.getvalue() == ""
-    now[0] = 0.0
-    with progress_bar(3, label="slow", stream=slow, clock=lambda: now[0]) as advance:
-        for _ in range(3):
-            now[0] += 0.6
-            advance(1)
-    assert "slow" in slow.getvalue() and "3/3" in slow.getvalue()
-
-
-def test_progress_bar_is_silent_when_quiet() -> None:
-    stream = _Tty()
-    with progress_bar(2, label="x", quiet=True, delay=0, stream=stream) as advance:
-        advance(2)
-    assert stream.getvalue() == ""

@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import forecast.write.files
-from forecast.cli.main import cli
-from forecast.engine.run import run_scenario
-from forecast.write.files import write_files
+from forecast.months import year_months
+from forecast.summarise.summary import (
+    QUANTILES,
+    summarise,
+)
+from forecast.write.files import MONTHLY_COLUMNS, SUMMARY_COLUMNS, RunRecord, run_files, write_files
+
+MONTHS = np.array(year_months(2026))
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -112,58 +117,50 @@ def test_a_failed_write_of_new_files_leaves_no_trace(tmp_path, monkeypatch) -> N
     assert _contents(out) == {}
 
 
-def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, monkeypatch) -> None:
-    out = _folder_with_old_files(tmp_path)
-    args = ["run", str(BASELINE), "--n-paths", "200", "--out", str(out)]
-    _fail_on_call(monkeypatch, "replace", 2)
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code != 0 and "No space left on device" in str(result.exception)
-    assert _contents(out) == OLD
-    monkeypatch.undo()
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    assert sorted(_contents(out)) == sorted(OLD)
-    assert _contents(out)["summary.csv"].startswith("scenario,target_year")
-
-
 # ---------------------------------------------------------------------- reproducible bytes
 
 
-def _run_bytes(**kwargs) -> dict[str, str]:
-    result = run_scenario(REPO / "tests" / "scenarios_valid" / "base.toml", **kwargs)
-    files = result.files()
-    return {name: files[name] for name in ("summary.csv", "monthly.csv")}
+def _files() -> dict[str, str]:
+    paths = np.random.default_rng(7).normal(45_000, 4_000, (500, 12))
+    s = summarise(paths, months=MONTHS, n_reported=0, target=550_000, scenario="demo")
+    record = RunRecord(seed=7, n_paths=500, version="0.1.0", data_hash="d", scenario_hash="s")
+    return run_files(s, record, "[scenario]\nname = 'demo'\n")
 
 
-def test_same_seed_gives_identical_files_across_runs_and_chunk_sizes() -> None:
-    """Chunks are whole seeding blocks (``simulate.BLOCK``); any number of them gives the same."""
-    from forecast.simulate.paths import BLOCK
-
-    n_paths = BLOCK + 1000
-    first = _run_bytes(n_paths=n_paths, seed=11)
-    assert _run_bytes(n_paths=n_paths, seed=11) == first
-    assert _run_bytes(n_paths=n_paths, seed=11, chunk_size=BLOCK) == first
-    assert _run_bytes(n_paths=n_paths, seed=11, chunk_size=2 * BLOCK) == first
-    assert _run_bytes(n_paths=n_paths, seed=12) != first
+def test_run_files_have_the_documented_columns() -> None:
+    files = _files()
+    assert files["summary.csv"].splitlines()[0] == ",".join(SUMMARY_COLUMNS)
+    monthly = files["monthly.csv"].splitlines()
+    assert monthly[0] == ",".join(MONTHLY_COLUMNS)
+    assert [line.split(",")[0] for line in monthly[1:]] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert len(QUANTILES) == 7
 
 
-def test_compare_gives_identical_files_for_any_number_of_workers(tmp_path) -> None:
-    scenarios = [str(REPO / "scenarios" / name) for name in ("baseline.toml", "su7_retool.toml")]
-    texts = []
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}" / "comparison.csv"
-        args = [
-            "compare",
-            *scenarios,
-            "--n-paths",
-            "2000",
-            "--workers",
-            str(workers),
-            "--out",
-            str(out),
-        ]
-        result = CliRunner().invoke(cli, args)
-        assert result.exit_code == 0, result.output
-        texts.append(out.read_bytes())
-        assert sorted(p.name for p in out.parent.iterdir()) == ["comparison.csv"]
-    assert texts[0] == texts[1]
+def test_write_files_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "summary.csv").write_text("old\n")
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src, dst):  # noqa: ANN001
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_files(tmp_path, {"monthly.csv": "new\n", "summary.csv": "new\n"})
+    assert (tmp_path / "summary.csv").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_write_files_failing_midway_leaves_old_files(tmp_path: Path) -> None:
+    (tmp_path / "summary.csv").write_text("old\n")
+
+    class Boom:  # neither str nor bytes: writing it fails after summary.csv is staged
+        pass
+
+    with pytest.raises(TypeError):
+        write_files(tmp_path, {"summary.csv": "new\n", "monthly.csv": Boom()})  # type: ignore[dict-item]
+    assert (tmp_path / "summary.csv").read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
