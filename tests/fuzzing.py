@@ -1,20 +1,5 @@
-"""Fuzzing the loaders: every input either loads or fails with a ``ForecastError``.
-
-Each target starts from the real files (``scenarios/``, ``tests/scenarios_valid/``, ``data/``,
-``seeds/claims.csv``), mutates them (swapped types, deleted and duplicated keys and lines,
-NaN and infinity, huge and negative numbers, empty, very long and unicode strings, deep
-nesting, truncation, BOMs, wrong delimiters, stray bytes) and loads the result. A
-``ForecastError`` must list at least one problem, each a single non-empty line; any other
-exception is a bug.
-
-The number of examples comes from the hypothesis profile (``tests/conftest.py``): ``ci`` runs
-a few dozen per target, ``fuzz`` ten thousand::
-
-    HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py -q
-
-Function-scoped pytest fixtures are not reset between hypothesis examples, so every example
-makes its own ``tempfile.TemporaryDirectory``.
-"""
+"""The check every fuzz target makes: an input loads, or fails with a ``ForecastError`` whose
+problems are each one non-empty line (tests/load/test_fuzz.py, tests/scenario/test_fuzz.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The backtest harness: no information after a cut-off reaches its forecast; recalibration
-uses past errors only; the command runs end to end."""
+"""Recalibration: the model error at each month uses only the errors known by then."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The backtest harness: no information after a cut-off reaches its forecast; recalibration
-uses past errors only; the command runs end to end."""
+"""Replaying past forecasts: no information after a cut-off reaches its forecast, and a
+reference launch is replayed with its own fit left out."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from forecast.backtest import cases, replay, run
 from forecast.fit.refclass import reference_series
-from forecast.load.company import load_company
+from forecast.load.bundle import DataBundle
 from forecast.load.history import load_history
 from forecast.months import parse_month
+from forecast.scenario.parse import load_scenario
+from tests.factories import Project
 
-REPO = Path(__file__).resolve().parents[2]
-BASELINE = REPO / "scenarios" / "baseline.toml"
-CUTOFF = parse_month("2025-03")
+CUTOFF = parse_month("2025-06")
 SETTINGS = cases.Settings(horizon=3, n_paths=400)
-COMPANY = load_company(REPO / "data" / "company.csv")
 
 
 def _corrupt(path: Path, month_column: str, cutoff: int, value_columns: tuple[str, ...]) -> None:
@@ -48,47 +48,53 @@ def _last_month(text: str) -> int | None:
         return None
 
 
-def _paths(data_dir: Path) -> dict[str, np.ndarray]:
+def _paths(baseline: Path, data_dir: Path) -> dict[str, np.ndarray]:
     history = load_history(data_dir)
-    at = run.scenario_loader(BASELINE, [f'history.data="{data_dir}"'])
+    at = run.scenario_loader(baseline, [f'history.data="{data_dir}"'])
     ahead, _ = replay.forecast_at(history, at, CUTOFF, SETTINGS, source="company")
     return {**ahead.series, "year": ahead.year_total}
 
 
-def test_no_information_after_the_cutoff_reaches_the_forecast(tmp_path: Path) -> None:
+def test_no_information_after_the_cutoff_reaches_the_forecast(
+    tmp_path: Path, project: Project
+) -> None:
     clean, dirty = tmp_path / "clean", tmp_path / "dirty"
-    shutil.copytree(REPO / "data", clean)
-    shutil.copytree(REPO / "data", dirty)
+    shutil.copytree(project.data, clean)
+    shutil.copytree(project.data, dirty)
     _corrupt(dirty / "deliveries.csv", "month", CUTOFF, ("figure",))
     _corrupt(dirty / "totals.csv", "period", CUTOFF, ("figure",))
     _corrupt(dirty / "market.csv", "month", CUTOFF, ("all_passenger_cars", "bev_total"))
     _corrupt(dirty / "bev_models.csv", "month", CUTOFF, ("units",))
     assert (clean / "deliveries.csv").read_text() != (dirty / "deliveries.csv").read_text()
-    a, b = _paths(clean), _paths(dirty)
+    baseline = project.scenario("baseline")
+    a, b = _paths(baseline, clean), _paths(baseline, dirty)
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
 
 
-def _reference_data() -> replay.ReferenceData:
-    return run.reference_data(REPO / "data", exclude_makes=COMPANY.own_makes)
+@pytest.fixture(scope="module")
+def reference_data(project: Project, bundle: DataBundle) -> replay.ReferenceData:
+    return run.reference_data(project.data, exclude_makes=bundle.profile.own_makes)
 
 
-def test_reference_fit_leaves_the_model_itself_out() -> None:
-    data = _reference_data()
-    sales = replay.cut_sales(data.sales, parse_month("2024-12"), drop="BYD|Seagull")
-    assert "BYD|Seagull" not in sales.names and sales.months[-1] == parse_month("2024-12")
+def test_reference_fit_leaves_the_model_itself_out(reference_data) -> None:
+    data = reference_data
+    assert "Gamma|One" in data.sales.names
+    sales = replay.cut_sales(data.sales, parse_month("2024-12"), drop="Gamma|One")
+    assert "Gamma|One" not in sales.names and sales.months[-1] == parse_month("2024-12")
 
 
-def test_reference_cases_score_every_method() -> None:
-    data = _reference_data()
-    (launch,) = reference_series(data.sales, ("BYD|Seagull",))
+def test_reference_cases_score_every_method(project: Project, reference_data) -> None:
+    data = reference_data
+    (launch,) = reference_series(data.sales, ("Gamma|One",))
     cutoff = int(launch.months[8])
-    first = replay.reference_cases(data, launch, cutoff, _scenario(), SETTINGS)
+    scenario = load_scenario(project.scenario("baseline"))
+    first = replay.reference_cases(data, launch, cutoff, scenario, SETTINGS)
     assert [c.method for c in first] == list(cases.METHODS)
     assert {c.source for c in first} == {cases.REFERENCE}
     calibrated = replay.reference_cases(
-        data, launch, cutoff, _scenario(), SETTINGS, walks={cutoff: 0.3}
+        data, launch, cutoff, scenario, SETTINGS, walks={cutoff: 0.3}
     )
     assert [(c.method, c.error_walk) for c in calibrated] == [(cases.FORECAST, 0.3)]
     # the walk reached the engine: same draws otherwise, so wider in every month
@@ -98,9 +104,3 @@ def test_reference_cases_score_every_method() -> None:
     ]
     assert np.all(spread[0] > spread[1] + 0.2)
     assert all(c.months.size == 3 and np.all(np.isfinite(c.crps)) for c in first)
-
-
-def _scenario():
-    from forecast.scenario.parse import load_scenario
-
-    return load_scenario(BASELINE)

@@ -1,46 +1,48 @@
-"""The backtest harness: no information after a cut-off reaches its forecast; recalibration
-uses past errors only; the command runs end to end."""
+"""``forecast backtest``: its options, and the company and launches it names come from the data."""
 
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from forecast.backtest import cases
 from forecast.cli.main import cli
+from tests.factories import Project
 
 
-def test_command_rejects_a_bad_month() -> None:
-    result = CliRunner().invoke(cli, ["backtest", "--from", "2025-13", "--no-references"])
+def test_command_rejects_a_bad_month(project: Project) -> None:
+    baseline = str(project.scenario("baseline"))
+    result = CliRunner().invoke(cli, ["backtest", baseline, "--from", "2025-13", "--no-references"])
     assert result.exit_code == 2 and "--from" in result.output
 
 
-def test_the_company_and_its_reference_launches_come_from_the_data(data_copy: Path) -> None:
+def test_the_company_and_its_reference_launches_come_from_the_data(project_copy: Project) -> None:
     """Relabel the company and replay one launch: the CSV's sources and series and the
     console's section titles follow the data folder, not the code."""
+    data_copy = project_copy.data
     (data_copy / "company.csv").write_text(
-        "label,name,make,source,note\nacme,Acme Motors,Xiaomi,https://example.org,\n"
+        "label,name,make,source,note\nzenith,Zenith Cars,Acme,https://example.org,\n"
     )
     (data_copy / "reference_launches.csv").write_text(
-        "make,model,source,note\nXpeng,Mona M03,https://example.org,\n"
+        "make,model,source,note\nNu,One,https://example.org,\n"
     )
     out = data_copy.parent / "bt.csv"
     result = CliRunner().invoke(
         cli,
         [
             "backtest",
+            str(project_copy.scenario("baseline")),
             *("--from", "2025-10", "--to", "2025-11", "--horizon", "2", "--n-paths", "300"),
             *("--set", f'history.data="{data_copy}"', "--out", str(out)),
         ],
     )
     assert result.exit_code == 0, result.output
     titles = [line.split(":")[0] for line in result.output.splitlines() if "coverage, CRPS" in line]
-    assert titles == ["Acme Motors total", "Reference launches", "Pooled"]
+    assert titles == ["Zenith Cars total", "Reference launches", "Pooled"]
     rows = list(csv.DictReader(out.open()))
     assert {(r["source"], r["series"]) for r in rows if r["series"] == "total"} == {
-        ("acme", "total")
+        ("zenith", "total")
     }
-    assert {r["series"] for r in rows if r["source"] == cases.REFERENCE} == {"Xpeng|Mona M03"}
-    assert {r["source"] for r in rows} == {"acme", cases.REFERENCE}
+    assert {r["series"] for r in rows if r["source"] == cases.REFERENCE} == {"Nu|One"}
+    assert {r["source"] for r in rows} == {"zenith", cases.REFERENCE}

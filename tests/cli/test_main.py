@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from forecast.cli.main import COMMANDS, cli
 from forecast.cli.options import DEFAULT_SEED
 from forecast.scenario.types import Scenario
+from tests.factories import Project
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -74,7 +75,7 @@ def test_one_default_seed() -> None:
         assert _params(name)["seed"].default is None
 
 
-def test_a_bad_month_names_its_option() -> None:
-    result = CliRunner().invoke(cli, ["fit", "--as-of", "2025-13"])
+def test_a_bad_month_names_its_option(project: Project) -> None:
+    result = CliRunner().invoke(cli, ["fit", "--data", str(project.data), "--as-of", "2025-13"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --as-of: ") and result.stderr.count("\n") == 1

@@ -1,3 +1,5 @@
+"""``forecast run``: progress, overrides, clear errors, whole outputs, a complete year."""
+
 from __future__ import annotations
 
 import csv
@@ -9,15 +11,17 @@ from click.testing import CliRunner
 from forecast.cli.main import cli
 from forecast.engine.run import run_scenario
 from forecast.errors import ConfigError
-from tests.write.test_files import BASELINE, OLD, _contents, _fail_on_call, _folder_with_old_files
+from tests.factories import Project
+from tests.write.test_files import OLD, _contents, _fail_on_call, _folder_with_old_files
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
-N = 2000
+
+@pytest.fixture(scope="module")
+def baseline(project: Project) -> str:
+    return str(project.scenario("baseline"))
 
 
 def test_the_run_commands_bar_moves_once_a_step_of_one_engine_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, baseline: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import contextlib
 
@@ -35,29 +39,29 @@ def test_the_run_commands_bar_moves_once_a_step_of_one_engine_run(
     engine_run = pipeline.run
     monkeypatch.setattr(progress, "progress_bar", recording_bar)
     monkeypatch.setattr(pipeline, "run", lambda *a, **k: runs.append("run") or engine_run(*a, **k))
-    args = ["run", str(REPO / "scenarios" / "baseline.toml"), "--n-paths", str(2**16 + 1)]
+    args = ["run", baseline, "--n-paths", str(2**16 + 1)]
     result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert runs == ["run"]
     assert bars == [[3, 1, 1, 1]]  # fit, then two chunks of paths
 
 
-def test_set_overrides_reach_the_answer(tmp_path: Path) -> None:
+def test_set_overrides_reach_the_answer(tmp_path: Path, baseline: str) -> None:
     result = CliRunner().invoke(
         cli,
         [
             "run",
-            str(REPO / "scenarios" / "baseline.toml"),
+            baseline,
             "--n-paths",
             "500",
             "--set",
-            "target.units=100000",
+            "target.units=10000",
             "--out",
             str(tmp_path),
         ],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("baseline: P(100,000 in 2026) = 100.0% ± 0.0%")
+    assert result.output.startswith("baseline: P(10,000 in 2026) = 100.0% ± 0.0%")
 
 
 @pytest.mark.parametrize(
@@ -73,16 +77,16 @@ def test_set_overrides_reach_the_answer(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_too_many_paths_is_a_clear_error_not_a_memory_crash(tmp_path: Path, args, message) -> None:
+def test_too_many_paths_is_a_clear_error_not_a_memory_crash(
+    tmp_path: Path, baseline: str, args, message
+) -> None:
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli, ["run", str(REPO / "scenarios" / "baseline.toml"), *args, "--out", str(out)]
-    )
+    result = CliRunner().invoke(cli, ["run", baseline, *args, "--out", str(out)])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()
     with pytest.raises(ConfigError, match="at most 10,000,000"):
-        run_scenario(REPO / "scenarios" / "baseline.toml", n_paths=10_000_001)
+        run_scenario(baseline, n_paths=10_000_001)
 
 
 def test_bad_scenario_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
@@ -96,12 +100,12 @@ def test_bad_scenario_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_as_of_beyond_the_history_names_the_file(tmp_path: Path) -> None:
+def test_as_of_beyond_the_history_names_the_file(tmp_path: Path, baseline: str) -> None:
     result = CliRunner().invoke(
         cli,
         [
             "run",
-            str(REPO / "scenarios" / "baseline.toml"),
+            baseline,
             "--set",
             'history.as_of="2026-05"',
             "--out",
@@ -109,12 +113,13 @@ def test_as_of_beyond_the_history_names_the_file(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2
-    assert "history.as_of: 2026-05 is outside the history (2024-04 to 2026-01)" in result.stderr
+    assert "history.as_of: 2026-05 is outside the history (2025-01 to 2026-01)" in result.stderr
+    assert "baseline.toml: history.as_of" in result.stderr
 
 
-def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, monkeypatch) -> None:
+def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, baseline, monkeypatch) -> None:
     out = _folder_with_old_files(tmp_path)
-    args = ["run", str(BASELINE), "--n-paths", "200", "--out", str(out)]
+    args = ["run", baseline, "--n-paths", "200", "--out", str(out)]
     _fail_on_call(monkeypatch, "replace", 2)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0 and "No space left on device" in str(result.exception)
@@ -126,11 +131,11 @@ def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, monkeypatch
     assert _contents(out)["summary.csv"].startswith("scenario,target_year")
 
 
-def test_complete_year_through_the_cli(tmp_path) -> None:
+def test_complete_year_through_the_cli(tmp_path, baseline) -> None:
     out = tmp_path / "out"
     args = [
         "run",
-        str(BASELINE),
+        baseline,
         "--n-paths",
         "50",
         "--out",
@@ -140,7 +145,7 @@ def test_complete_year_through_the_cli(tmp_path) -> None:
         "--set",
         "target.year=2025",
         "--set",
-        "target.units=350000",
+        "target.units=130000",
     ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

@@ -7,29 +7,35 @@ from click.testing import CliRunner
 
 from forecast.cli.main import cli
 from forecast.sweeps.solve import solve_p_hit
+from tests.factories import Project
 
-RETOOL = Path(__file__).parents[1] / "scenarios_valid" / "su7_retool_as_fitted.toml"
 WEEKS = "events[0].weeks"
 N = 4000
+LEVEL = 0.2  # as in tests/sweeps/test_solve.py
 
 
 @pytest.fixture(scope="module")
-def solved():
+def retool_path(project: Project) -> Path:
+    return project.scenario("retool_as_fitted")
+
+
+@pytest.fixture(scope="module")
+def solved(retool_path):
     """What the command must print: the library's solution."""
-    return solve_p_hit(RETOOL, key=WEEKS, level=0.28, n_paths=N)
+    return solve_p_hit(retool_path, key=WEEKS, level=LEVEL, n_paths=N)
 
 
-def test_cli_solve_prints_the_value_bracket_steps_and_p_hit(solved) -> None:
-    args = ["solve", str(RETOOL), "--vary", WEEKS, "--p-hit", "0.28", "--n-paths", str(N)]
+def test_cli_solve_prints_the_value_bracket_steps_and_p_hit(retool_path, solved) -> None:
+    args = ["solve", str(retool_path), "--vary", WEEKS, "--p-hit", str(LEVEL), "--n-paths", str(N)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("su7_retool: P(550,000 in 2026) reaches 28.0% at events[0].weeks = ")
+    assert lines[0].startswith("retool: P(280,000 in 2026) reaches 20.0% at events[0].weeks = ")
     assert lines[1].startswith(f"  P(hit) there: {solved.p_hit:.1%} ± ")
     assert (
         lines[2].startswith("  searched [6, 13] (P(hit) ") and "in 10 bisection steps" in lines[2]
     )
-    assert lines[3] == f"  check: forecast run {RETOOL} --set {WEEKS}={solved.value!r}"
+    assert lines[3] == f"  check: forecast run {retool_path} --set {WEEKS}={solved.value!r}"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +57,7 @@ def test_cli_solve_prints_the_value_bracket_steps_and_p_hit(solved) -> None:
         ),
     ],
 )
-def test_cli_usage_mistakes_exit_2(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(cli, ["solve", str(RETOOL), "--n-paths", "100", *args])
+def test_cli_usage_mistakes_exit_2(retool_path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["solve", str(retool_path), "--n-paths", "100", *args])
     assert result.exit_code == 2
     assert message in result.output

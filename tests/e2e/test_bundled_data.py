@@ -30,6 +30,8 @@ from forecast.load.launches import load_reference_launches
 from forecast.load.market import load_market
 from forecast.months import parse_month
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def bundle() -> DataBundle:

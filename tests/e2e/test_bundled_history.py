@@ -7,6 +7,8 @@ from forecast.load.history import load_history, parse_period
 from forecast.load.reconcile import reconcile
 from forecast.months import month_ordinal, parse_month
 
+pytestmark = pytest.mark.e2e
+
 
 def test_bundled_history_loads_read_only() -> None:
     history = load_history()

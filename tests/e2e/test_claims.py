@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from forecast.cli.main import cli
 from forecast.load.claims import check_claims, load_claims
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile
+
+pytestmark = pytest.mark.e2e
 
 
 def test_every_claim_passes_on_the_bundled_data() -> None:

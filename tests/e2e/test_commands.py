@@ -17,11 +17,12 @@ from forecast.sweeps.sensitivity import (
     LOW,
 )
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 THREE = [str(SCENARIOS / f"{name}.toml") for name in ("su7_retool", "baseline", "capacity_phase3")]
 RETOOL = SCENARIOS / "su7_retool.toml"
-RETOOL_AS_FITTED = REPO / "tests" / "scenarios_valid" / "su7_retool_as_fitted.toml"
 
 
 def test_history_command_writes_the_csv(tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_cli_writes_the_csv_and_prints_the_table(tmp_path: Path) -> None:
 
 def test_cli_quantile() -> None:
     result = CliRunner().invoke(
-        cli, ["solve", str(RETOOL_AS_FITTED), "--quantile", "0.8", "--n-paths", "2000"]
+        cli, ["solve", str(RETOOL), "--quantile", "0.8", "--n-paths", "2000"]
     )
     assert result.exit_code == 0, result.output
     assert "the largest 2026 total reached with probability 80% is " in result.output

@@ -20,6 +20,8 @@ import pytest
 from forecast.load.company import load_company
 from forecast.load.launches import load_reference_launches
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 SOURCES = sorted((REPO / "forecast").rglob("*.py"))

@@ -7,6 +7,8 @@ import pytest
 
 from forecast.engine.run import run_scenario
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
 N = 2000

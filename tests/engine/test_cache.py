@@ -14,12 +14,14 @@ from forecast.engine import cache, pipeline
 from forecast.engine.cache import FitCache
 from forecast.engine.run import fit_scenario, run_scenario
 from forecast.load.bundle import COMPANY_FILES, MARKET_FILES, load_bundle
+from forecast.months import parse_month
 from forecast.scenario.parse import load_scenario
 from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import make_plan
+from tests.factories import Project
 
 REPO = Path(__file__).resolve().parents[2]
-BASELINE = REPO / "scenarios" / "baseline.toml"
+NOVEMBER_2025 = parse_month("2025-11")
 
 
 @pytest.fixture
@@ -30,8 +32,13 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scenario():
-    return load_scenario(BASELINE)
+def baseline(project: Project) -> Path:
+    return project.scenario("baseline")
+
+
+@pytest.fixture(scope="module")
+def scenario(baseline: Path):
+    return load_scenario(baseline)
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -55,10 +62,11 @@ def test_cached_fit_gives_the_same_paths_as_a_fresh_fit(cache_dir: Path, scenari
     assert np.array_equal(cached.totals, fresh.totals)
 
 
-def test_run_scenario_with_and_without_cache_agree(cache_dir: Path) -> None:
-    one = run_scenario(BASELINE, n_paths=1000, use_cache=False)
-    run_scenario(BASELINE, n_paths=10)  # stores
-    two = run_scenario(BASELINE, n_paths=1000)
+def test_run_scenario_with_and_without_cache_agree(cache_dir: Path, baseline: Path) -> None:
+    one = run_scenario(baseline, n_paths=1000, use_cache=False)
+    run_scenario(baseline, n_paths=10)  # stores
+    assert len(_entries(cache_dir)) == 1
+    two = run_scenario(baseline, n_paths=1000)
     assert np.array_equal(one.paths, two.paths)
 
 
@@ -80,19 +88,20 @@ def test_a_corrupt_file_is_ignored_and_rewritten(cache_dir: Path, scenario, text
     assert json.loads(entry.read_text(encoding="utf-8"))["schema"] == cache.CACHE_SCHEMA
 
 
-def _key(data_dir: Path, as_of: int = 24310) -> str:
-    return pipeline.key_for(load_bundle(data_dir), as_of, {"SU7": "auto"})
+def _key(data_dir: Path, as_of: int = NOVEMBER_2025) -> str:
+    return pipeline.key_for(load_bundle(data_dir), as_of, {"M1": "auto"})
 
 
 def test_any_data_file_as_of_families_or_version_changes_the_key(
-    data_copy: Path, monkeypatch: pytest.MonkeyPatch
+    project_copy: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    data_copy = project_copy.data
     base = _key(data_copy)
     assert _key(data_copy) == base
-    assert _key(data_copy, as_of=24309) != base
+    assert _key(data_copy, as_of=NOVEMBER_2025 - 1) != base
     bundle = load_bundle(data_copy)
-    assert pipeline.key_for(bundle, 24310, {"SU7": "lifecycle"}) != base
-    assert pipeline.key_for(bundle, 24310) == base  # "auto" is the default family
+    assert pipeline.key_for(bundle, NOVEMBER_2025, {"M1": "lifecycle"}) != base
+    assert pipeline.key_for(bundle, NOVEMBER_2025) == base  # "auto" is the default family
     for name in (*COMPANY_FILES, *MARKET_FILES):
         path = data_copy / name
         original = path.read_bytes()
@@ -107,26 +116,28 @@ def test_any_data_file_as_of_families_or_version_changes_the_key(
     assert _key(data_copy) != base
 
 
-def test_the_family_of_a_line_not_yet_launched_is_the_same_fit() -> None:
-    bundle = load_bundle()
-    before_yu7 = 24300  # 2025-01: YU7's first month is 2025-06
-    key = pipeline.key_for(bundle, before_yu7)
-    assert pipeline.key_for(bundle, before_yu7, {"YU7": "gompertz"}) == key
-    assert pipeline.key_for(bundle.cut(before_yu7), before_yu7) == key
+def test_the_family_of_a_line_not_yet_launched_is_the_same_fit(bundle) -> None:
+    before_m2 = parse_month("2025-07")  # M2's first month is 2025-08
+    key = pipeline.key_for(bundle, before_m2)
+    assert pipeline.key_for(bundle, before_m2, {"M2": "gompertz"}) == key
+    assert pipeline.key_for(bundle, before_m2, {"M1": "gompertz"}) != key
+    assert pipeline.key_for(bundle.cut(before_m2), before_m2) == key
 
 
-def test_an_edited_data_file_refits(data_copy: Path, cache_dir: Path) -> None:
-    scenario = load_scenario(BASELINE, overrides=[f'history.data="{data_copy}"'])
+def test_an_edited_data_file_refits(project_copy: Project, baseline: Path, cache_dir: Path) -> None:
+    data_copy = project_copy.data
+    scenario = load_scenario(baseline, overrides=[f'history.data="{data_copy}"'])
     fit_scenario(scenario)
+    fit_scenario(scenario)
+    assert len(_entries(cache_dir)) == 1
     with open(data_copy / "market.csv", "a", encoding="utf-8") as handle:
         handle.write("\n")
     fit_scenario(scenario)
     assert len(_entries(cache_dir)) == 2
 
 
-def test_the_memo_answers_without_the_folder(cache_dir: Path, scenario) -> None:
+def test_the_memo_answers_without_the_folder(cache_dir: Path, bundle, scenario) -> None:
     store = FitCache.on_disk()
-    bundle = load_bundle()
     first = pipeline.fit(bundle, scenario, cache=store)
     (entry,) = _entries(cache_dir)
     entry.unlink()
@@ -134,18 +145,16 @@ def test_the_memo_answers_without_the_folder(cache_dir: Path, scenario) -> None:
     assert _entries(cache_dir) == []
 
 
-def test_an_in_memory_cache_writes_nothing(cache_dir: Path, scenario) -> None:
+def test_an_in_memory_cache_writes_nothing(cache_dir: Path, bundle, scenario) -> None:
     store = FitCache.in_memory()
-    bundle = load_bundle()
     first = pipeline.fit(bundle, scenario, cache=store)
     assert pipeline.fit(bundle, scenario, cache=store) is first
     assert not cache_dir.exists() or _entries(cache_dir) == []
 
 
 def test_a_stored_fit_is_a_hit_only_for_the_months_its_table_covers(
-    cache_dir: Path, scenario
+    cache_dir: Path, bundle, scenario
 ) -> None:
-    bundle = load_bundle()
     pipeline.fit(bundle, scenario, cache=FitCache.on_disk())
     store = FitCache.on_disk()
     key = pipeline.scenario_key(bundle, scenario)
@@ -196,14 +205,17 @@ def _heavy_modules_after(args: list[str], cwd: Path) -> str:
     return out.stdout.strip()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "scenarios/baseline.toml"]])
-def test_light_commands_import_no_heavy_library(args: list[str]) -> None:
+@pytest.mark.parametrize("args", [["--help"], ["validate", "BASELINE"]])
+def test_light_commands_import_no_heavy_library(args: list[str], baseline: Path) -> None:
+    args = [str(baseline) if arg == "BASELINE" else arg for arg in args]
     assert _heavy_modules_after(args, REPO) == ""
 
 
-def test_a_warm_run_imports_no_heavy_library(tmp_path: Path, cache_dir: Path) -> None:
+def test_a_warm_run_imports_no_heavy_library(
+    tmp_path: Path, cache_dir: Path, baseline: Path
+) -> None:
     out = tmp_path / "out"
-    run = ["run", str(BASELINE), "--n-paths", "1000", "--quiet", "--out", str(out)]
+    run = ["run", str(baseline), "--n-paths", "1000", "--quiet", "--out", str(out)]
     _heavy_modules_after(run, REPO)  # cold: fits and fills the cache
     assert _entries(cache_dir)
     assert _heavy_modules_after(run, REPO) == ""
@@ -211,25 +223,24 @@ def test_a_warm_run_imports_no_heavy_library(tmp_path: Path, cache_dir: Path) ->
     assert "statsmodels" in cold
 
 
-def test_an_edited_company_refits(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edited_company_refits(
+    project_copy: Project, baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The make kept out of the reference class is an input of the fit: the fit cache must
     not answer for the old one."""
     import forecast.engine.pipeline
-    from forecast.engine.run import fit_scenario
-    from forecast.scenario.parse import load_scenario
 
+    data_copy = project_copy.data
     calls = []
     real = forecast.engine.pipeline.fit_model
     monkeypatch.setattr(
         forecast.engine.pipeline, "fit_model", lambda *a, **k: calls.append(1) or real(*a, **k)
     )
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(data_copy.parent / "cache"))
-    scenario = load_scenario(
-        REPO / "scenarios" / "baseline.toml", overrides=[f'history.data="{data_copy}"']
-    )
+    scenario = load_scenario(baseline, overrides=[f'history.data="{data_copy}"'])
     for _ in range(2):
         fit_scenario(scenario)
     assert len(calls) == 1  # the second from the cache
-    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Tesla,s\n")
+    (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Alpha,s\n")
     fit_scenario(scenario)
     assert len(calls) == 2

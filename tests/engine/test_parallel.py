@@ -9,9 +9,9 @@ from forecast.engine.parallel import map_ordered
 from forecast.errors import ConfigError
 from forecast.scenario.parse import load_scenario
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
-INVALID = REPO / "tests" / "scenarios_invalid"
+TESTS = Path(__file__).resolve().parents[1]
+VALID = TESTS / "scenarios_valid"
+INVALID = TESTS / "scenarios_invalid"
 
 
 def test_map_ordered_keeps_input_order_for_any_number_of_workers() -> None:
@@ -26,8 +26,8 @@ def _scenario_name(path: Path) -> str:
 
 
 def test_map_ordered_reraises_a_workers_error_with_one_line_per_problem() -> None:
-    paths = [SCENARIOS / "baseline.toml", INVALID / "bad_parameters.toml", Path("nope.toml")]
-    assert map_ordered(_scenario_name, paths[:1] * 2, 2) == ["baseline", "baseline"]
+    paths = [VALID / "base.toml", INVALID / "bad_parameters.toml", Path("nope.toml")]
+    assert map_ordered(_scenario_name, paths[:1] * 2, 2) == ["base", "base"]
     for workers in (1, 2):
         with pytest.raises(ConfigError) as error:
             map_ordered(_scenario_name, paths, workers)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,8 +15,6 @@ from forecast.fit.calibration import (
     error_walk_for,
     fit_error_walk,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_error_walk_for_takes_the_latest_row_at_or_before_as_of() -> None:

@@ -23,10 +23,9 @@ from forecast.fit.refclass import (
     load_bev_models,
     reference_series,
 )
-from forecast.load.company import load_company
+from forecast.load.bundle import DataBundle
 from forecast.months import parse_month
 
-BUNDLED = Path(__file__).resolve().parents[2] / "data" / "bev_models.csv"
 HEADER = "month,make,model,units,source\n"
 SRC = "https://example.org/list"
 
@@ -37,14 +36,14 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="module")
-def bundled() -> ModelSales:
-    return load_bev_models(BUNDLED)
+def lists(bundle: DataBundle) -> ModelSales:
+    """The hand-made best-seller lists (tests/factories.py): six launches that rise and fade."""
+    return bundle.launches
 
 
 @pytest.fixture(scope="module")
-def reference(bundled: ModelSales):
-    company = load_company(BUNDLED.parent / "company.csv")
-    return fit_reference_class(bundled, exclude_makes=company.own_makes)
+def reference(bundle: DataBundle):
+    return fit_reference_class(bundle.launches, exclude_makes=bundle.profile.own_makes)
 
 
 def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> str:
@@ -330,16 +329,13 @@ def test_fraction_is_vectorised_over_a_million_paths(reference, rng):
     assert np.all(np.median(out, axis=0) == pytest.approx(median, abs=0.02))
 
 
-# --------------------------------------------------------------------------- bundled data
-
-
 # --------------------------------------------------------------------------- backtest series
 
 
-def test_reference_series_reports_unknown_and_short_series(bundled):
+def test_reference_series_reports_unknown_and_short_series(lists):
     with pytest.raises(DataError) as caught:
-        reference_series(bundled, ["BYD|Seagul", "Xpeng|Mona M03"], min_months=12)
+        reference_series(lists, ["Alpha|Onee", "Acme|M2"], min_months=12)
     assert caught.value.problems == (
-        "reference series: 'BYD|Seagul': not in the lists (did you mean 'BYD|Seagull'?)",
-        "reference series: 'Xpeng|Mona M03': longest unbroken run is 8 months (need 12)",
+        "reference series: 'Alpha|Onee': not in the lists (did you mean 'Alpha|One'?)",
+        "reference series: 'Acme|M2': longest unbroken run is 5 months (need 12)",
     )

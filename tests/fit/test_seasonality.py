@@ -1,5 +1,4 @@
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from forecast.load.calendar import Calendar, CalendarYear
 from forecast.load.market import MarketSeries
 from forecast.months import month_ordinal, year_months
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 LNY = ["2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22"]
 LNY += ["2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13"]
 TRUE_MONTHS = np.array(

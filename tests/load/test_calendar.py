@@ -1,4 +1,4 @@
-from pathlib import Path
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -6,14 +6,15 @@ import pytest
 from forecast.errors import DataError
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.months import month_ordinal, year_months
+from tests.factories import Project
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 HEADER = "year,lny_date,holiday_start,holiday_end,status,source,note\n"
 
 
 @pytest.fixture
-def calendar():
-    return load_calendar(DATA / "calendar.csv")
+def calendar(project: Project):
+    """The hand-made calendar: 2025 and 2026 as published, the other years by the rule."""
+    return load_calendar(project.data / "calendar.csv")
 
 
 def write(tmp_path, monkeypatch, text, name="calendar.csv"):
@@ -105,4 +106,4 @@ def test_missing_column_and_impossible_date(tmp_path, monkeypatch):
 
 def test_hand_made_calendar_must_be_contiguous(calendar):
     with pytest.raises(ValueError, match="ascending and contiguous"):
-        Calendar(name="x", years=(calendar.entry(2018), calendar.entry(2020)))
+        Calendar(name="x", years=(calendar.entry(2021), calendar.entry(2023)))

@@ -10,9 +10,6 @@ from forecast.errors import DataError
 from forecast.load.company import Company, load_company
 from forecast.load.launches import load_reference_launches
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data"
-
 
 def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:
     # Run from tmp_path so messages name the file as a user would see it.

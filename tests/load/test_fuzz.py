@@ -1,16 +1,16 @@
-"""Fuzzing the loaders: every input either loads or fails with a ``ForecastError``.
+"""Fuzzing the CSV loaders: every data file either loads or fails with a ``ForecastError``.
 
-Each target starts from the real files (``scenarios/``, ``tests/scenarios_valid/``, ``data/``,
-``seeds/claims.csv``), mutates them (swapped types, deleted and duplicated keys and lines,
-NaN and infinity, huge and negative numbers, empty, very long and unicode strings, deep
-nesting, truncation, BOMs, wrong delimiters, stray bytes) and loads the result. A
-``ForecastError`` must list at least one problem, each a single non-empty line; any other
-exception is a bug.
+Each target starts from the hand-made data files and claims (``tests/factories.py``), mutates
+them (swapped columns, deleted and duplicated lines and columns, NaN and infinity, huge and
+negative numbers, empty, very long and unicode cells, truncation, BOMs, wrong delimiters,
+stray bytes) and loads the result. A ``ForecastError`` must list at least one problem, each a
+single non-empty line; any other exception is a bug. The scenario files are fuzzed in
+``tests/scenario/test_fuzz.py``.
 
 The number of examples comes from the hypothesis profile (``tests/conftest.py``): ``ci`` runs
 a few dozen per target, ``fuzz`` ten thousand::
 
-    HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py -q
+    HYPOTHESIS_PROFILE=fuzz python -m pytest tests -k fuzz -q
 
 Function-scoped pytest fixtures are not reset between hypothesis examples, so every example
 makes its own ``tempfile.TemporaryDirectory``.
@@ -37,11 +37,12 @@ from forecast.load.claims import check_claims, load_claims
 from forecast.load.history import load_history
 from forecast.load.market import load_market
 from forecast.load.reconcile import reconcile
+from tests import factories
+from tests.factories import Project
 from tests.fuzzing import loads_or_fails_cleanly
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data"
-CLAIMS = REPO / "seeds" / "claims.csv"
+DATA = {name: text.encode() for name, text in factories.data_files().items()}
+CLAIMS = factories.CLAIMS.encode()
 HISTORY_FILES = ("deliveries.csv", "totals.csv", "lines.csv", "targets.csv", "anomalies.csv")
 OTHER_FILES = ("calendar.csv", "market.csv", "bev_models.csv", "calibration.csv")
 
@@ -211,15 +212,14 @@ def _raw_csv_edit(data: st.DataObject, text: bytes) -> bytes:
 def _mutated_data(
     root: Path, data: st.DataObject, names: tuple[str, ...], *, raw: bool = True
 ) -> str:
-    """Copy ``data/`` to ``root`` with one of ``names`` mutated (or deleted); its name."""
+    """Write the data files to ``root`` with one of ``names`` mutated (or deleted); its name."""
     name = data.draw(st.sampled_from(names), label="file")
-    for path in DATA.glob("*.csv"):
-        if path.name in (*HISTORY_FILES, *OTHER_FILES):
-            (root / path.name).write_bytes(path.read_bytes())
+    for other in (*HISTORY_FILES, *OTHER_FILES):
+        (root / other).write_bytes(DATA[other])
     if data.draw(st.integers(0, 50), label="delete_file") == 0:
         (root / name).unlink()
     else:
-        (root / name).write_bytes(mutate_csv(data, (DATA / name).read_bytes(), raw=raw))
+        (root / name).write_bytes(mutate_csv(data, DATA[name], raw=raw))
     return name
 
 
@@ -269,20 +269,20 @@ def test_fuzz_calendar_market_models(data: st.DataObject) -> None:
 
 
 @functools.cache
-def _bundled() -> tuple:
-    history = load_history(DATA)
+def _reconciled(folder: Path) -> tuple:
+    history = load_history(folder)
     return history, reconcile(history)
 
 
 @given(data=st.data())
-def test_fuzz_claims(data: st.DataObject) -> None:
+def test_fuzz_claims(data: st.DataObject, project: Project) -> None:
     """Edited claim files load (and check against the history) or fail cleanly."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "claims.csv"
-        path.write_bytes(mutate_csv(data, CLAIMS.read_bytes()))
+        path.write_bytes(mutate_csv(data, CLAIMS))
         claims = loads_or_fails_cleanly(lambda: load_claims(path))
         if claims is not None:
-            verdicts = check_claims(claims, *_bundled())
+            verdicts = check_claims(claims, *_reconciled(project.data))
             assert len(verdicts) == len(claims)
 
 
@@ -300,7 +300,7 @@ def test_loads_or_fails_cleanly_rejects_multi_line_problems() -> None:
 
 def test_csv_fields_over_the_size_limit_are_a_data_error(tmp_path: Path) -> None:
     path = tmp_path / "calendar.csv"
-    lines = (DATA / "calendar.csv").read_text().splitlines()
+    lines = factories.calendar_csv().splitlines()
     lines[2] = lines[2] + ',"' + "x" * 200_000 + '"'
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(
@@ -320,9 +320,9 @@ def test_an_unclosed_quote_is_a_data_error(tmp_path: Path) -> None:
 
 def test_a_target_claim_needs_a_year(tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
-    path.write_text(CLAIMS.read_text().replace("target,2026,total", "target,2026-Q1,total", 1))
+    path.write_text(factories.CLAIMS.replace("target,2026,total", "target,2026-Q1,total", 1))
     with pytest.raises(
         ForecastError,
-        match=r"claims.csv:11: period: a target claim needs a year as YYYY, got '2026-Q1'",
+        match=r"claims.csv:8: period: a target claim needs a year as YYYY, got '2026-Q1'",
     ):
         load_claims(path)

@@ -11,6 +11,7 @@ from forecast.errors import DataError
 from forecast.load.history import load_history, parse_period
 from forecast.load.reconcile import reconcile
 from forecast.months import month_ordinal, parse_month
+from tests.factories import TARGET_2026, Project
 
 BAD = Path(__file__).parents[1] / "bad_history"
 
@@ -44,10 +45,10 @@ def test_corpus_covers_every_file() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_bad_csv_gets_its_exact_message(name: str, data_copy: Path) -> None:
-    shutil.copy(BAD / name, data_copy / "deliveries.csv")
+def test_bad_csv_gets_its_exact_message(name: str, project_copy: Project) -> None:
+    shutil.copy(BAD / name, project_copy.data / "deliveries.csv")
     with pytest.raises(DataError) as caught:
-        load_history(data_copy)
+        load_history(project_copy.data)
     assert list(caught.value.problems) == EXPECTED[name]
 
 
@@ -59,45 +60,51 @@ def test_periods() -> None:
         parse_period("2025-05..2025-01")
 
 
-def test_conflicting_exact_figures_name_the_rows(data_copy: Path) -> None:
-    with open(data_copy / "totals.csv", "a") as handle:
+def test_conflicting_exact_figures_name_the_rows(project_copy: Project) -> None:
+    with open(project_copy.data / "totals.csv", "a") as handle:
         handle.write(
-            "2024-07..2024-09,total,30000,exact,https://example.org/made-up,conflicts with Q3\n"
+            "2025-07..2025-09,total,30000,exact,https://example.org/made-up,conflicts with Q3\n"
         )
     with pytest.raises(DataError) as caught:
-        reconcile(load_history(data_copy))
+        reconcile(load_history(project_copy.data))
     problems = caught.value.problems
     assert (
-        "data/totals.csv:15: 2024-07..2024-09 total exact 30000: conflicts with the other figures"
+        "data/totals.csv:10: 2025-07..2025-09 total exact 30000: conflicts with the other figures"
         in problems
     )
     assert (
-        "data/totals.csv:3: 2024-Q3 total exact 39790: conflicts with the other figures" in problems
+        "data/totals.csv:4: 2025-Q3 total exact 34300: conflicts with the other figures" in problems
     )
 
 
-def test_cut_history_knows_nothing_later() -> None:
-    history = load_history().cut(parse_month("2025-05"))
-    assert history.lines == ("SU7",)
-    assert history.months[-1] == parse_month("2025-05")
-    assert all(o.last <= parse_month("2025-05") for o in history.monthly + history.totals)
+def test_cut_history_knows_nothing_later(project: Project) -> None:
+    whole = load_history(project.data)
+    history = whole.cut(parse_month("2025-07"))
+    assert history.lines == ("M1",)
+    assert history.months[-1] == parse_month("2025-07")
+    assert all(o.last <= parse_month("2025-07") for o in history.monthly + history.totals)
+    assert len(history.monthly) < len(whole.monthly) and len(history.totals) < len(whole.totals)
     rec = reconcile(history)
-    assert rec.value("total", *parse_period("2025-Q1")) == 75_869
+    assert rec.value("total", *parse_period("2025-Q1")) == 13_900
 
 
-def test_history_cut_is_the_bundles_cut() -> None:
+def test_history_cut_is_the_bundles_cut(project: Project) -> None:
     from forecast.load.bundle import load_bundle
 
-    may = parse_month("2025-05")
-    mine, bundled = load_history().cut(may), load_bundle().cut(may).company
+    july = parse_month("2025-07")
+    mine, bundled = (
+        load_history(project.data).cut(july),
+        load_bundle(project.data).cut(july).company,
+    )
     for field in dataclasses.fields(mine):
         a, b = getattr(mine, field.name), getattr(bundled, field.name)
         assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, field.name
 
 
-def test_cut_history_knows_no_later_target_or_anomaly() -> None:
-    history = load_history()
+def test_cut_history_knows_no_later_target_or_anomaly(project: Project) -> None:
+    history = load_history(project.data)
     cut = history.cut(parse_month("2025-12"))
     assert [t.units for t in cut.targets if t.year == 2026] == []
-    assert [t.units for t in history.targets if t.year == 2026] == [550_000]
+    assert [t.units for t in history.targets if t.year == 2026] == [TARGET_2026]
+    assert parse_month("2026-01") in {month for month, _ in history.anomalies}
     assert parse_month("2026-01") not in {month for month, _ in cut.anomalies}

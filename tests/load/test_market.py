@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -7,7 +5,6 @@ from forecast.errors import DataError
 from forecast.load.market import MarketSeries, load_market
 from forecast.months import parse_month
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 HEADER = "month,all_passenger_cars,bev_total,source\n"
 
 

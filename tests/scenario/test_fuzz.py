@@ -1,16 +1,18 @@
-"""Fuzzing the loaders: every input either loads or fails with a ``ForecastError``.
+"""Fuzzing the scenario loader: every scenario file, ``--set`` string and typed change either
+loads or fails with a ``ForecastError``.
 
-Each target starts from the real files (``scenarios/``, ``tests/scenarios_valid/``, ``data/``,
-``seeds/claims.csv``), mutates them (swapped types, deleted and duplicated keys and lines,
-NaN and infinity, huge and negative numbers, empty, very long and unicode strings, deep
-nesting, truncation, BOMs, wrong delimiters, stray bytes) and loads the result. A
-``ForecastError`` must list at least one problem, each a single non-empty line; any other
-exception is a bug.
+Each target starts from the test scenarios (``tests/scenarios_valid/``) and the hand-made
+project's (``tests/factories.py``: every kind of event, chains of ``extends``), mutates them
+(swapped types, deleted and duplicated keys and lines, NaN and infinity, huge and negative
+numbers, empty, very long and unicode strings, deep nesting, truncation, BOMs, stray bytes)
+and loads the result. A ``ForecastError`` must list at least one problem, each a single
+non-empty line; any other exception is a bug. The CSV files are fuzzed in
+``tests/load/test_fuzz.py``.
 
 The number of examples comes from the hypothesis profile (``tests/conftest.py``): ``ci`` runs
 a few dozen per target, ``fuzz`` ten thousand::
 
-    HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py -q
+    HYPOTHESIS_PROFILE=fuzz python -m pytest tests -k fuzz -q
 
 Function-scoped pytest fixtures are not reset between hypothesis examples, so every example
 makes its own ``tempfile.TemporaryDirectory``.
@@ -33,18 +35,19 @@ from forecast.errors import ForecastError
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.table import dump_toml, toml_value
 from forecast.scenario.types import Scenario
+from tests import factories
 from tests.fuzzing import loads_or_fails_cleanly
 
-REPO = Path(__file__).resolve().parents[2]
-
-SCENARIO_DIRS = ("scenarios", "tests/scenarios_valid")
-
-
-SCENARIO_FILES = tuple(
-    str(path.relative_to(REPO))
-    for folder in SCENARIO_DIRS
-    for path in sorted((REPO / folder).glob("*.toml"))
-)
+TESTS = Path(__file__).resolve().parents[1]
+# The seeds by their path in a fuzzing folder: the hand-made scenarios read ``../data``.
+SOURCES = {
+    **{
+        f"scenarios_valid/{path.name}": path.read_bytes()
+        for path in sorted((TESTS / "scenarios_valid").glob("*.toml"))
+    },
+    **{f"scenarios/{name}.toml": text.encode() for name, text in factories.SCENARIOS.items()},
+}
+SCENARIO_FILES = tuple(SOURCES)
 
 
 NASTY_NUMBERS = (
@@ -284,10 +287,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _copy_scenarios(root: Path) -> None:
-    for folder in SCENARIO_DIRS:
-        (root / folder).mkdir(parents=True)
-        for path in (REPO / folder).glob("*.toml"):
-            (root / folder / path.name).write_bytes(path.read_bytes())
+    (root / "data").mkdir()  # the hand-made scenarios' history.data must be a folder
+    for name, text in SOURCES.items():
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_bytes(text)
+
+
+@pytest.fixture(scope="module")
+def scenario_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with every seed scenario, for the targets that do not edit them."""
+    root = tmp_path_factory.mktemp("scenarios")
+    _copy_scenarios(root)
+    return root
 
 
 def _load_folder(root: Path, folder: str, overrides: tuple[str, ...] = ()) -> None:
@@ -311,7 +322,7 @@ def _check_resolved(scenario: Scenario, folder: Path) -> None:
 @given(data=st.data(), name=st.sampled_from(SCENARIO_FILES))
 def test_fuzz_scenario_tables(data: st.DataObject, name: str) -> None:
     """Edited scenario tables load or fail with one-line problems."""
-    table = mutate_table(data, tomllib.loads((REPO / name).read_text(encoding="utf-8")))
+    table = mutate_table(data, tomllib.loads(SOURCES[name].decode()))
     text = dump_toml(table)
     assert _same(tomllib.loads(text), table), "dump_toml does not round-trip"
     with tempfile.TemporaryDirectory() as tmp:
@@ -377,9 +388,9 @@ def test_fuzz_scenario_text(data: st.DataObject | None, name: str) -> None:
         if data is None:  # a regression example
             value = b"[" * 2000 + b"]" * 2000 if name == "deep" else b"9" * 5000
             name = "scenarios/baseline.toml"
-            (root / name).write_bytes((REPO / name).read_bytes() + b"\nz = " + value + b"\n")
+            (root / name).write_bytes(SOURCES[name] + b"\nz = " + value + b"\n")
         else:
-            (root / name).write_bytes(mutate_bytes(data, (REPO / name).read_bytes()))
+            (root / name).write_bytes(mutate_bytes(data, SOURCES[name]))
         _load_folder(root, str(Path(name).parent))
 
 
@@ -426,9 +437,10 @@ def overrides(draw: st.DrawFn) -> str:
 @given(sets=st.lists(overrides(), min_size=1, max_size=3), name=st.sampled_from(SCENARIO_FILES))
 @example(sets=["target.units=" + "9" * 5000], name="scenarios/baseline.toml")
 @example(sets=["target.units=" + "[" * 2000], name="scenarios/baseline.toml")
-def test_fuzz_set_overrides(sets: list[str], name: str) -> None:
+def test_fuzz_set_overrides(sets: list[str], name: str, scenario_root: Path) -> None:
     """``--set`` strings load or fail cleanly."""
-    scenario = loads_or_fails_cleanly(lambda: load_scenario(REPO / name, overrides=tuple(sets)))
+    path = scenario_root / name
+    scenario = loads_or_fails_cleanly(lambda: load_scenario(path, overrides=tuple(sets)))
     if scenario is not None:
         with tempfile.TemporaryDirectory() as tmp:
             _check_resolved(scenario, Path(tmp))
@@ -450,13 +462,16 @@ def _toml_int(value: Any) -> bool:
     ),
     name=st.sampled_from(SCENARIO_FILES),
 )
-def test_fuzz_with_changes_agrees_with_set(changes: dict[str, Any], name: str) -> None:
+def test_fuzz_with_changes_agrees_with_set(
+    changes: dict[str, Any], name: str, scenario_root: Path
+) -> None:
     """``Scenario.with_changes`` gives what ``--set`` gives: the scenario or the problems."""
     sets = tuple(f"{key}={toml_value(value)}" for key, value in changes.items())
-    loaded = load_scenario(REPO / name)
+    path = scenario_root / name
+    loaded = load_scenario(path)
     outcomes = []
     for call in (
-        lambda: load_scenario(REPO / name, overrides=sets),
+        lambda: load_scenario(path, overrides=sets),
         lambda: loaded.with_changes(changes),
     ):
         scenario = loads_or_fails_cleanly(call)
@@ -471,9 +486,7 @@ def test_fuzz_with_changes_agrees_with_set(changes: dict[str, Any], name: str) -
 
 def _scenario_problems(tmp_path: Path, extra: str, overrides: tuple[str, ...] = ()) -> list[str]:
     path = tmp_path / "s.toml"
-    path.write_text(
-        (REPO / "tests/scenarios_valid/base.toml").read_text() + extra, encoding="utf-8"
-    )
+    path.write_text((TESTS / "scenarios_valid" / "base.toml").read_text() + extra, encoding="utf-8")
     with pytest.raises(ForecastError) as caught:
         load_scenario(path, overrides=overrides)
     for problem in caught.value.problems:
@@ -529,4 +542,6 @@ def test_deeply_nested_arrays_are_invalid_toml(tmp_path: Path) -> None:
     ):
         load_scenario(path)
     with pytest.raises(ForecastError, match="nested too deeply"):
-        load_scenario(REPO / "scenarios/baseline.toml", overrides=("target.units=" + "[" * 2000,))
+        load_scenario(
+            TESTS / "scenarios_valid" / "base.toml", overrides=("target.units=" + "[" * 2000,)
+        )

@@ -23,35 +23,40 @@ from forecast.sweeps.compare import (
     rank_runs,
     sparsity,
 )
+from tests.factories import Project
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
-INVALID = REPO / "tests" / "scenarios_invalid"
 N = 4000
-THREE = [str(SCENARIOS / f"{name}.toml") for name in ("su7_retool", "baseline", "capacity_phase3")]
 
 
-# ---------------------------------------------------------------- map_ordered
+@pytest.fixture(scope="module")
+def scenarios(project: Project) -> Path:
+    """The hand-made scenarios (tests/factories.py)."""
+    return project.root / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def three_paths(scenarios: Path) -> list[str]:
+    return [str(scenarios / f"{name}.toml") for name in ("retool", "baseline", "capacity")]
 
 
 # ---------------------------------------------------------------- inputs
 
 
-def test_patterns_are_expanded_sorted_and_deduplicated() -> None:
-    found = expand_patterns([str(SCENARIOS / "su7_retool.toml"), str(SCENARIOS / "[bc]*.toml")])
-    assert [p.stem for p in found] == ["su7_retool", "baseline", "capacity_phase3", "combined"]
+def test_patterns_are_expanded_sorted_and_deduplicated(scenarios) -> None:
+    found = expand_patterns([str(scenarios / "retool.toml"), str(scenarios / "[bc]*.toml")])
+    assert [p.stem for p in found] == ["retool", "baseline", "capacity", "combined"]
 
 
-def test_a_pattern_matching_nothing_is_an_error() -> None:
+def test_a_pattern_matching_nothing_is_an_error(scenarios) -> None:
     with pytest.raises(ConfigError, match=r"nothing\*\.toml: no file matches this pattern"):
-        expand_patterns([str(SCENARIOS / "baseline.toml"), "nothing*.toml"])
+        expand_patterns([str(scenarios / "baseline.toml"), "nothing*.toml"])
 
 
-def test_duplicate_names_are_reported(tmp_path: Path) -> None:
+def test_duplicate_names_are_reported(scenarios, tmp_path: Path) -> None:
     copy = tmp_path / "copy.toml"
-    copy.write_text(f'[scenario]\nname = "baseline"\nextends = "{SCENARIOS / "baseline.toml"}"\n')
+    copy.write_text(f'[scenario]\nname = "baseline"\nextends = "{scenarios / "baseline.toml"}"\n')
     with pytest.raises(ConfigError, match="'baseline' is also the name of"):
-        load_all([SCENARIOS / "baseline.toml", copy])
+        load_all([scenarios / "baseline.toml", copy])
 
 
 def test_baseline_defaults_to_the_one_named_baseline_else_the_first() -> None:
@@ -120,8 +125,8 @@ def test_ranks_by_p_hit_then_median_then_input_order() -> None:
 
 
 @pytest.fixture(scope="module")
-def three():
-    return compare_scenarios(THREE, n_paths=N)
+def three(three_paths):
+    return compare_scenarios(three_paths, n_paths=N)
 
 
 def test_rows_are_ranked_and_the_baseline_is_the_one_named_baseline(three) -> None:
@@ -133,10 +138,10 @@ def test_rows_are_ranked_and_the_baseline_is_the_one_named_baseline(three) -> No
     assert (base.d_p_hit, base.d_p_hit_se, base.d_median, base.d_median_se) == (0, 0, 0, 0)
 
 
-def test_every_scenario_runs_with_the_first_scenarios_seed_as_run_would(three) -> None:
-    retool = next(row.run for row in three.rows if row.run.summary.scenario == "su7_retool")
+def test_every_scenario_runs_with_the_first_scenarios_seed_as_run_would(scenarios, three) -> None:
+    retool = next(row.run for row in three.rows if row.run.summary.scenario == "retool")
     # what 'forecast run' does on its own, with its own fit: compare must give the same answer
-    alone = run_scenario(SCENARIOS / "su7_retool.toml", n_paths=N)
+    alone = run_scenario(scenarios / "retool.toml", n_paths=N)
     assert {row.run.record.seed for row in three.rows} == {alone.record.seed}
     assert np.array_equal(retool.totals, alone.paths.sum(axis=1))
     assert retool.summary == alone.summary
@@ -144,7 +149,7 @@ def test_every_scenario_runs_with_the_first_scenarios_seed_as_run_would(three) -
 
 def test_paired_error_is_smaller_than_either_scenarios_own(three) -> None:
     rows = {row.run.summary.scenario: row for row in three.rows}
-    retool, base = rows["su7_retool"], rows["baseline"]
+    retool, base = rows["retool"], rows["baseline"]
     assert 0 < retool.d_p_hit_se < min(retool.run.summary.p_hit_se, base.run.summary.p_hit_se)
 
 
@@ -156,7 +161,9 @@ def test_csv_has_the_summary_columns_then_the_differences(three) -> None:
     assert all(r[COMPARISON_COLUMNS.index("n_paths")] == str(N) for r in rows[1:])
 
 
-def test_scenarios_with_the_same_fit_key_are_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scenarios_with_the_same_fit_key_are_fitted_once(
+    three_paths, scenarios, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from forecast.sweeps import compare
 
     fitted: list[str] = []
@@ -164,11 +171,11 @@ def test_scenarios_with_the_same_fit_key_are_fitted_once(monkeypatch: pytest.Mon
     monkeypatch.setattr(
         compare, "fit_scenario", lambda scenario: fitted.append(scenario.name) or fit(scenario)
     )
-    dip = str(SCENARIOS / "january_dip.toml")  # as of 2025-12: a fit of its own
-    compare_scenarios([*THREE, dip], n_paths=200)
-    assert fitted == ["su7_retool", "january_dip"]
+    dip = str(scenarios / "dip.toml")  # as of 2025-12: a fit of its own
+    compare_scenarios([*three_paths, dip], n_paths=200)
+    assert fitted == ["retool", "dip"]
 
 
-def test_two_workers_give_identical_results(three) -> None:
-    again = compare_scenarios(THREE[:2], n_paths=N, workers=2)
-    assert comparison_csv(again) == comparison_csv(compare_scenarios(THREE[:2], n_paths=N))
+def test_two_workers_give_identical_results(three_paths, three) -> None:
+    again = compare_scenarios(three_paths[:2], n_paths=N, workers=2)
+    assert comparison_csv(again) == comparison_csv(compare_scenarios(three_paths[:2], n_paths=N))

@@ -18,15 +18,19 @@ from forecast.sweeps.sensitivity import (
     rank_correlation,
     sensitivity_rows,
 )
+from tests.factories import Project
 
-REPO = Path(__file__).resolve().parents[2]
-RETOOL = REPO / "scenarios" / "su7_retool.toml"
 N = 3000
 
 
 @pytest.fixture(scope="module")
-def prepared() -> tuple[Scenario, object]:
-    return prepare_sensitivity(RETOOL, n_paths=N, seed=7)
+def retool_path(project: Project) -> Path:
+    return project.scenario("retool")
+
+
+@pytest.fixture(scope="module")
+def prepared(retool_path) -> tuple[Scenario, object]:
+    return prepare_sensitivity(retool_path, n_paths=N, seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,7 @@ def result(prepared):
 def test_every_uncertain_input_has_one_row(prepared, result) -> None:
     _, plan = prepared
     assert sorted(e.input for e in result.effects) == sorted(input_keys(plan))
-    assert {"model.params", "model.noise", "events.su7_retool.weeks"} <= {
+    assert {"model.params", "model.noise", "events.m1_retool.weeks"} <= {
         e.input for e in result.effects
     }
 
@@ -50,7 +54,7 @@ def test_rows_are_sorted_by_p_hit_swing_then_median_swing(result) -> None:
 
 def test_a_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, result) -> None:
     _, plan = prepared
-    effect = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    effect = next(e for e in result.effects if e.input == "events.m1_retool.weeks")
     for u, p_hit, median in (
         (LOW, effect.p_hit_low, effect.median_low),
         (HIGH, effect.p_hit_high, effect.median_high),
@@ -61,7 +65,7 @@ def test_a_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, res
 
 
 def test_pinned_values_are_the_input_quantiles(result) -> None:
-    weeks = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    weeks = next(e for e in result.effects if e.input == "events.m1_retool.weeks")
     # triangular(6, 9, 13): F(9) = 3/7, so both quantiles have closed forms
     assert weeks.low_value == pytest.approx(6 + np.sqrt(LOW * 7 * 3))
     assert weeks.high_value == pytest.approx(13 - np.sqrt((1 - HIGH) * 7 * 4))
@@ -70,12 +74,17 @@ def test_pinned_values_are_the_input_quantiles(result) -> None:
 
 
 def test_longer_gap_lowers_the_median_and_correlates_negatively(result) -> None:
-    weeks = next(e for e in result.effects if e.input == "events.su7_retool.weeks")
+    weeks = next(e for e in result.effects if e.input == "events.m1_retool.weeks")
     assert weeks.median_high < weeks.median_low
     assert weeks.p_hit_high <= weeks.p_hit_low
     assert weeks.rank_correlation is not None and weeks.rank_correlation < 0
+    # Higher growth-parameter draws give higher totals. On the hand-made history the model
+    # error walk dominates (a young series), so the parameters' rank correlation is modest:
+    # 0.17 here, against a standard error of 1 / sqrt(N) = 0.018 for no correlation at all.
     params = next(e for e in result.effects if e.input == "model.params")
-    assert params.rank_correlation is not None and params.rank_correlation > 0.5
+    assert params.rank_correlation is not None and params.rank_correlation > 0.1
+    walk = next(e for e in result.effects if e.input == "model.error_walk")
+    assert walk is result.effects[0] and walk.rank_correlation > 0.5  # type: ignore[operator]
 
 
 def test_workers_do_not_change_the_result(prepared, result) -> None:
@@ -108,7 +117,7 @@ def test_table_and_rows_follow_the_columns(result) -> None:
     assert [row[0] for row in rows] == [e.input for e in result.effects]
     text = format_sensitivity(result)
     lines = text.splitlines()
-    assert lines[0].startswith(f"su7_retool: P(550,000 in 2026) = {result.p_hit:.1%}")
+    assert lines[0].startswith(f"retool: P(280,000 in 2026) = {result.p_hit:.1%}")
     assert lines[2].split()[:2] == ["input", "low"]
     assert len(lines[3]) == len(lines[2]) and set(lines[3]) == {"-", " "}
     assert lines[4].split()[0] == result.effects[0].input

@@ -24,9 +24,8 @@ from forecast.write.charts import (
     require_matplotlib,
 )
 from forecast.write.files import MONTHLY_COLUMNS, monthly_rows
+from tests.factories import Project
 
-REPO = Path(__file__).resolve().parents[2]
-RETOOL = REPO / "scenarios" / "su7_retool.toml"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -45,8 +44,13 @@ def mpl() -> None:
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_scenario(RETOOL, n_paths=2000, seed=5)
+def retool_path(project: Project) -> Path:
+    return project.scenario("retool")
+
+
+@pytest.fixture(scope="module")
+def result(retool_path):
+    return run_scenario(retool_path, n_paths=2000, seed=5)
 
 
 def assert_charts(paths: list[Path], stems: list[str]) -> None:
@@ -137,9 +141,9 @@ def test_svg_is_byte_stable(mpl, tmp_path: Path) -> None:
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_plot_compare_takes_summary_csv_rows(mpl, result, tmp_path: Path) -> None:
+def test_plot_compare_takes_summary_csv_rows(retool_path, mpl, result, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    CliRunner().invoke(cli, ["run", str(RETOOL), "--n-paths", "300", "--out", str(run_dir)])
+    CliRunner().invoke(cli, ["run", str(retool_path), "--n-paths", "300", "--out", str(run_dir)])
     with (run_dir / "summary.csv").open() as handle:
         row = next(csv.DictReader(handle))
     rows = [row, {**row, "scenario": "other", "p_hit": "0.7", "p50": "560000"}]
@@ -147,8 +151,17 @@ def test_plot_compare_takes_summary_csv_rows(mpl, result, tmp_path: Path) -> Non
     assert "other" in (tmp_path / "compare.svg").read_text()
 
 
-def test_run_plot_writes_charts_beside_the_csvs(mpl, tmp_path: Path) -> None:
-    args = ["run", str(RETOOL), "--n-paths", "300", "--out", str(tmp_path), "--plot", "--quiet"]
+def test_run_plot_writes_charts_beside_the_csvs(retool_path, mpl, tmp_path: Path) -> None:
+    args = [
+        "run",
+        str(retool_path),
+        "--n-paths",
+        "300",
+        "--out",
+        str(tmp_path),
+        "--plot",
+        "--quiet",
+    ]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     names = {p.name for p in tmp_path.iterdir()}
@@ -158,9 +171,11 @@ def test_run_plot_writes_charts_beside_the_csvs(mpl, tmp_path: Path) -> None:
     assert out.stderr == ""  # no progress bar when stderr is not a terminal
 
 
-def test_sensitivity_plot_writes_the_tornado_beside_the_csv(mpl, tmp_path: Path) -> None:
+def test_sensitivity_plot_writes_the_tornado_beside_the_csv(
+    retool_path, mpl, tmp_path: Path
+) -> None:
     out_csv = tmp_path / "sens.csv"
-    args = ["sensitivity", str(RETOOL), "--n-paths", "200", "--out", str(out_csv), "--plot"]
+    args = ["sensitivity", str(retool_path), "--n-paths", "200", "--out", str(out_csv), "--plot"]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     assert_charts([tmp_path / "sens.png", tmp_path / "sens.svg"], ["sens"])
@@ -168,12 +183,14 @@ def test_sensitivity_plot_writes_the_tornado_beside_the_csv(mpl, tmp_path: Path)
 
 @pytest.mark.parametrize("command", ["run", "sensitivity", "compare"])
 def test_plot_without_matplotlib_fails_in_one_line(
-    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    retool_path, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(ForecastError, match="pip install"):
         require_matplotlib()
-    out = CliRunner().invoke(cli, [command, str(RETOOL), "--plot", "--out", str(tmp_path / "x")])
+    out = CliRunner().invoke(
+        cli, [command, str(retool_path), "--plot", "--out", str(tmp_path / "x")]
+    )
     assert out.exit_code == 2
     assert out.stderr == f"error: {PLOT_HINT}\n"
     assert not (tmp_path / "x").exists()  # refused before any work
@@ -181,9 +198,12 @@ def test_plot_without_matplotlib_fails_in_one_line(
     assert not (tmp_path / "x").exists()  # failed before running anything
 
 
-def test_backtest_plot_draws_reliability_and_pit_in_the_format_named(mpl, tmp_path: Path) -> None:
+def test_backtest_plot_draws_reliability_and_pit_in_the_format_named(
+    mpl, tmp_path: Path, project: Project
+) -> None:
     image = tmp_path / "backtest.svg"
-    args = ["backtest", "--no-references", "--from", "2025-10", "--to", "2025-11"]
+    args = ["backtest", str(project.scenario("baseline")), "--no-references"]
+    args += ["--from", "2025-10", "--to", "2025-11"]
     args += ["--horizon", "1", "--n-paths", "100", "--plot", str(image)]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output

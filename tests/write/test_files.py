@@ -1,4 +1,4 @@
-"""Outputs are written whole or not at all, and the same seed gives the same bytes.
+"""Outputs are written whole or not at all (write_files, run_files).
 
 Every output file is first written to a temporary file in its own folder and renamed into
 place once all of a run's files are complete; a failure at any point leaves the old files as
@@ -23,8 +23,6 @@ from forecast.write.files import MONTHLY_COLUMNS, SUMMARY_COLUMNS, RunRecord, ru
 
 MONTHS = np.array(year_months(2026))
 
-REPO = Path(__file__).resolve().parents[2]
-BASELINE = REPO / "scenarios" / "baseline.toml"
 OLD = {
     "summary.csv": "old summary\n",
     "monthly.csv": "old monthly\n",
