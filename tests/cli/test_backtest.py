@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from click.testing import CliRunner
 
-from forecast.backtest import cases
+from forecast.backtest import cases, report
 from forecast.cli.main import cli
 from tests.factories import Project
 
@@ -46,3 +47,24 @@ def test_the_company_and_its_reference_launches_come_from_the_data(project_copy:
     }
     assert {r["series"] for r in rows if r["source"] == cases.REFERENCE} == {"Nu|One"}
     assert {r["source"] for r in rows} == {"zenith", cases.REFERENCE}
+
+
+def test_command_writes_one_row_per_cutoff_series_and_method(
+    tmp_path: Path, project: Project
+) -> None:
+    out = tmp_path / "bt.csv"
+    # from 2025-11 each line has three months to replay (M2's first is a partial month)
+    args = ["backtest", str(project.scenario("baseline")), "--from", "2025-11", "--to", "2025-12"]
+    args += ["--horizon", "2", "--n-paths", "300", "--no-references", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "coverage_80" in result.output and "Targets known" in result.output
+    rows = list(csv.DictReader(out.open()))
+    keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
+    assert len(keys) == len(rows) == 2 * 3 * len(report.REPORT_METHODS)  # total, M1, M2
+    assert {r["error_walk"] for r in rows if r["method"] == cases.FORECAST} == {"0"}  # < 20 errors
+    fixed = CliRunner().invoke(cli, [*args, "--set", "model.error_walk=0.3"])
+    assert fixed.exit_code == 0, fixed.output
+    assert {
+        r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == cases.FORECAST
+    } == {"0.3"}

@@ -1,3 +1,5 @@
+"""``forecast check`` on the hand-made history and claims: passes, and names a failing claim."""
+
 from __future__ import annotations
 
 from click.testing import CliRunner

@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from forecast.cli.main import cli
+from forecast.sweeps.compare import COMPARISON_COLUMNS
 from tests.factories import Project
 
 
@@ -45,3 +46,17 @@ def test_cli_errors_are_one_line_each_and_exit_2(tmp_path: Path, project: Projec
         2,
         "error: no*.toml: no file matches this pattern\n",
     )
+
+
+def test_cli_prints_an_aligned_table_and_writes_the_csv(tmp_path: Path, project: Project) -> None:
+    out = tmp_path / "cmp" / "comparison.csv"
+    pattern, retool = str(project.root / "scenarios" / "b*.toml"), str(project.scenario("retool"))
+    args = ["compare", pattern, retool, "--n-paths", "2000", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "2 scenarios, 2,000 paths each, seed 20260201"
+    assert lines[1].split()[:4] == ["rank", "scenario", "P(hit)", "±"]
+    assert len({len(line) for line in lines[1:3]}) == 1  # header and rule line up
+    assert lines[-1] == f"  wrote {out}"
+    assert out.read_text().splitlines()[0] == ",".join(COMPARISON_COLUMNS)

@@ -1,3 +1,5 @@
+"""The command group: help everywhere, shared options alike, one default seed."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,3 +1,5 @@
+"""The progress bar: only on a terminal, only after a delay, never when quiet."""
+
 from __future__ import annotations
 
 import io

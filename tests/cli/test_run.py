@@ -153,3 +153,18 @@ def test_complete_year_through_the_cli(tmp_path, baseline) -> None:
     row = next(csv.DictReader((out / "summary.csv").open()))
     assert (row["p_hit"], row["p_hit_se"], row["required_monthly"]) == ("1", "0", "0")
     assert row["p05"] == row["p95"] == row["ytd_actual"]
+
+
+def test_run_command_writes_three_files_byte_identical_twice(
+    tmp_path: Path, project: Project
+) -> None:
+    args = ["run", str(project.scenario("retool")), "--n-paths", "3000"]
+    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")])
+    second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b")])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert first.output.startswith("retool: P(280,000 in 2026) = ")
+    assert "90% range" in first.output and "a month from 2026-02 to December" in first.output
+    for name in ("summary.csv", "monthly.csv", "scenario.resolved.toml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    resolved = (tmp_path / "a" / "scenario.resolved.toml").read_text()
+    assert "n_paths = 3000" in resolved and 'name = "retool"' in resolved

@@ -1,3 +1,5 @@
+"""``forecast solve``: what it prints, and its usage mistakes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,3 +63,12 @@ def test_cli_usage_mistakes_exit_2(retool_path, args: list[str], message: str) -
     result = CliRunner().invoke(cli, ["solve", str(retool_path), "--n-paths", "100", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_cli_quantile(retool_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["solve", str(retool_path), "--quantile", "0.8", "--n-paths", "2000"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the largest 2026 total reached with probability 80% is " in result.output
+    assert "(the 20% quantile of the annual total; 2,000 paths" in result.output

@@ -1,4 +1,4 @@
-"""Scenario loading: valid files, the invalid corpus, extends, --set, TOML writing, the CLI."""
+"""``forecast validate``: ok per file, every problem of the others, exit 2."""
 
 from __future__ import annotations
 

@@ -1,3 +1,6 @@
+"""The bundled data/ loads and holds what it says: calibration table, seasonality, reference
+class, calendar, market, company and launches. Facts of that data, so tests/e2e."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.fit.calibration import (
-    MIN_ERRORS,
-)
+from forecast.fit.calibration import MIN_ERRORS
 from forecast.fit.refclass import (
     ModelSales,
     fit_reference_class,

@@ -1,3 +1,5 @@
+"""The bundled delivery history, loaded and reconciled: its published figures hold."""
+
 from __future__ import annotations
 
 import numpy as np

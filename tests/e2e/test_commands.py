@@ -1,3 +1,5 @@
+"""Each command once, end to end, on the bundled data and the shipped scenarios."""
+
 from __future__ import annotations
 
 import csv
@@ -9,9 +11,7 @@ from click.testing import CliRunner
 
 from forecast.backtest import cases, report
 from forecast.cli.main import cli
-from forecast.sweeps.compare import (
-    COMPARISON_COLUMNS,
-)
+from forecast.sweeps.compare import COMPARISON_COLUMNS
 from forecast.sweeps.sensitivity import (
     COLUMNS,
     LOW,

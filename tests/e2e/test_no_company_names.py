@@ -3,7 +3,8 @@
 Company-specific facts are data (``data/company.csv``, ``lines.csv``, ``bev_models.csv``,
 ``reference_launches.csv``), so the names looked for are read from the bundled data too:
 adding a company or a line to the data extends this check without editing it. Comments and
-docstrings may name them (to explain a number, say); code may not.
+docstrings may name them (to explain a number, say); code may not. It reads the bundled data,
+so it lives in tests/e2e.
 """
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+"""Every scenario shipped in scenarios/ loads and runs on the bundled data."""
+
 from __future__ import annotations
 
 from pathlib import Path

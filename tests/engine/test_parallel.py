@@ -1,3 +1,5 @@
+"""``map_ordered``: results in input order for any number of workers, a worker's error intact."""
+
 from __future__ import annotations
 
 from pathlib import Path

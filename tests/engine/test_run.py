@@ -28,9 +28,7 @@ import pytest
 
 from forecast.engine.run import Fitted, RunResult, fit_scenario, run_scenario
 from forecast.errors import ConfigError, ForecastError
-from forecast.fit.calibration import (
-    error_walk_for,
-)
+from forecast.fit.calibration import error_walk_for
 from forecast.load.calibration import load_calibration
 from forecast.load.history import load_history
 from forecast.load.reconcile import reconcile

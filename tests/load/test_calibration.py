@@ -1,3 +1,5 @@
+"""``calibration.csv``: written and read back, every bad row reported."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Scenario loading: valid files, the invalid corpus, extends, --set, TOML writing, the CLI."""
+"""Scenario loading: valid files, the invalid corpus, extends, ``--set``, the documented keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scenario loading: valid files, the invalid corpus, extends, --set, TOML writing, the CLI."""
+"""The resolved scenario table: TOML writing and the scenario hash."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.scenario.parse import (
-    load_scenario,
-)
+from forecast.scenario.parse import load_scenario
 from forecast.scenario.table import dump_toml, scenario_hash
 
 VALID = Path(__file__).resolve().parents[1] / "scenarios_valid"

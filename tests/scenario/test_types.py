@@ -1,4 +1,4 @@
-"""Scenario loading: valid files, the invalid corpus, extends, --set, TOML writing, the CLI."""
+"""``Scenario.with_changes``: typed changes meet every rule ``--set`` does."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import pytest
 from forecast.errors import ConfigError
 from forecast.months import month_ordinal
 from forecast.scenario.distributions import Fixed, Triangular, Uniform
-from forecast.scenario.parse import (
-    load_scenario,
-)
+from forecast.scenario.parse import load_scenario
 from forecast.scenario.table import dump_toml, scenario_hash, toml_value
 from forecast.scenario.types import (
     DEFAULT_DATA_DIR,
