@@ -632,13 +632,13 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
     _unknown_keys(table, tuple(SECTION_KEYS), (), out)
     meta = _scenario_section(table, path, out)
     year, units = _target_section(table, out)
-    before = len(out.lines)
     data_dir, company, as_of = _history_section(table, year, out)
     statement = None
     section = table.get("target")
-    # the default needs the company's targets: not when the history section named no valid one
+    # the default reads the company's targets: not for a table already found wrong (a
+    # misspelt key, no valid company), which would only add a spurious second problem
     if units is None and isinstance(section, dict) and "units" not in section:
-        if len(out.lines) == before:
+        if not out.lines:
             units, statement = _default_units(data_dir, company, year, as_of, out)
     model = _model_section(table, out)
     lines = _lines_section(table, out)

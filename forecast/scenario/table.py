@@ -33,8 +33,8 @@ def scenario_table(scenario: Scenario) -> Table:
     s = scenario
     if s.company is not None:
         history: Table = {"company": s.company}
-    elif s.data_dir == paths.default_company_dir():
-        history = {}
+    elif s.data_dir.parent == paths.COMPANIES and s.data_dir.name == paths.default_company():
+        history = {}  # (the bundled default is looked up only for a bundled folder)
     else:
         history = {"data": str(s.data_dir)}
     table: Table = {

@@ -1,0 +1,49 @@
+"""``forecast fit``: its tables and JSON, and a bad ``--as-of`` in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli.main import cli
+from tests.factories import Project
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2024-12", "error: --as-of: 2024-12 is outside the history (2025-01 to 2026-01)"),
+        ("2026-07", "error: --as-of: 2026-07 is outside the history (2025-01 to 2026-01)"),
+        ("june", "error: --as-of: expected a month as YYYY-MM, got 'june'"),
+    ],
+)
+def test_bad_as_of_is_one_line_exit_2(project: Project, value: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["fit", "--data", str(project.data), "--as-of", value])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+
+
+def test_fit_command_prints_and_writes_json(tmp_path: Path, project: Project) -> None:
+    out = tmp_path / "fit.json"
+    result = CliRunner().invoke(cli, ["fit", "--data", str(project.data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for title in (
+        "Candidates by rolling-origin",
+        "Chosen model per line",
+        "Parameters",
+        "Reference class",
+        "with and without the reference-class prior",
+        "ramp",
+        "Seasonal factors for 2026",
+    ):
+        assert title in result.output
+    body = json.loads(out.read_text())
+    assert body["as_of"] == "2026-01"
+    assert len(body["seasonal"]) == 12
+    assert {row["line"] for row in body["choice"]} == {"M1", "M2"}
+    assert (
+        body["seasonal"][1]["holiday_days"] == 9
+    )  # 2026: the whole nine-day holiday falls in February

@@ -1,0 +1,43 @@
+"""``map_ordered``: results in input order for any number of workers, a worker's error intact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast.engine.parallel import map_ordered
+from forecast.errors import ConfigError
+from forecast.scenario.parse import load_scenario
+
+TESTS = Path(__file__).resolve().parents[1]
+VALID = TESTS / "scenarios_valid"
+INVALID = TESTS / "scenarios_invalid"
+
+
+def test_map_ordered_keeps_input_order_for_any_number_of_workers() -> None:
+    items = [9.0, 4.0, 1.0, 16.0, 25.0]
+    assert map_ordered(np.sqrt, items, 1) == [3.0, 2.0, 1.0, 4.0, 5.0]
+    assert map_ordered(np.sqrt, items, 3) == [3.0, 2.0, 1.0, 4.0, 5.0]
+    assert map_ordered(np.sqrt, [], 3) == []
+
+
+def _scenario_name(path: Path) -> str:
+    return load_scenario(path).name
+
+
+def test_map_ordered_reraises_a_workers_error_with_one_line_per_problem() -> None:
+    paths = [VALID / "base.toml", INVALID / "bad_parameters.toml", Path("nope.toml")]
+    assert map_ordered(_scenario_name, paths[:1] * 2, 2) == ["base", "base"]
+    for workers in (1, 2):
+        with pytest.raises(ConfigError) as error:
+            map_ordered(_scenario_name, paths, workers)
+        assert len(error.value.problems) == 7  # the first failure in input order, intact
+        assert error.value.problems[0].startswith(str(INVALID / "bad_parameters.toml"))
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_map_ordered_rejects_bad_worker_counts(workers: object) -> None:
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        map_ordered(abs, [1], workers)  # type: ignore[arg-type]
