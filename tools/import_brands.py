@@ -1,7 +1,11 @@
-"""Copy ../shared/data/brands into per-company folders (run once; the product never reads shared/).
+"""Copy ../shared/data/brands into per-company folders (the product never reads shared/).
 
-History starts at the first month from which every month is known (earlier years have gaps):
-that is the "start the fit after the gap" choice of issue 12.
+    python tools/import_brands.py ../shared/data/brands forecast/data/companies
+
+reproduces the bundled folders of the eight imported companies byte for byte. History starts
+at the first month from which every month is known (earlier years have gaps): the "start the
+fit after the gap" choice of issue 12. A target whose scope covers only part of the sales
+("overseas sales only") is of kind `partial`, never a scenario's default target.
 """
 
 import collections
@@ -9,9 +13,33 @@ import csv
 import sys
 from pathlib import Path
 
+from forecast.load.targets import COLUMNS as TARGET_COLUMNS
+
 SRC = Path(sys.argv[1])
 OUT = Path(sys.argv[2])
-BRANDS = ("byd", "nio", "xpeng", "li_auto", "zeekr", "leapmotor", "huawei_hima", "tesla_china")
+PARTIAL_NOTE = (
+    "overseas only: no 2026 target for all NEV sales was found (kind partial: never the default)"
+)
+# label -> (name, make as spelled in bev_models.csv or "", scope)
+BRANDS = {
+    "byd": ("BYD", "BYD", "all NEV sales including commercial vehicles"),
+    "nio": ("NIO", "Nio", "NIO Inc. group deliveries (NIO, ONVO, firefly)"),
+    "xpeng": ("XPeng", "Xpeng", "deliveries"),
+    "li_auto": ("Li Auto", "", "deliveries; the best-seller lists carry no Li Auto BEV"),
+    "zeekr": ("Zeekr", "Zeekr", "Zeekr brand deliveries"),
+    "leapmotor": ("Leapmotor", "Leapmotor", "deliveries"),
+    "huawei_hima": (
+        "HIMA",
+        "",
+        "all HIMA brands (AITO, Luxeed, Stelato, Maextro, ...); the best-seller lists name none"
+        " of them",
+    ),
+    "tesla_china": (
+        "Tesla China",
+        "Tesla",
+        "China-made wholesale including exports (no announced target matches this scope)",
+    ),
+}
 monthly = collections.defaultdict(dict)
 for r in csv.DictReader(open(SRC / "monthly.csv", newline="")):
     monthly[r["brand"]][r["month"]] = r
@@ -79,33 +107,31 @@ for b in BRANDS:
         f.write("line,first_month,source,note\n")
     with open(d / "targets.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(
-            [
-                "year",
-                "units",
-                "units_high",
-                "kind",
-                "announced",
-                "reliability",
-                "scope",
-                "actual",
-                "source",
-                "note",
-            ]
-        )
+        w.writerow(TARGET_COLUMNS)
         for t in targets[b]:
+            partial = "only" in t["scope"]  # e.g. "overseas sales only"
             w.writerow(
                 [
                     t["year"],
                     t["units"],
                     t["units_high"],
-                    t["kind"],
+                    "partial" if partial else t["kind"],
                     t["announced"],
                     t["reliability"],
                     t["scope"],
                     t["actual"],
                     t["source"],
-                    "",
+                    PARTIAL_NOTE if partial else "",
                 ]
             )
+    name, make, scope = BRANDS[b]
+    with open(d / "company.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["label", "name", "make", "source", "note"])
+        source = monthly[b][label(first)]["source"]
+        note = (
+            f"scope: {scope}; monthly figures as tabulated by CnEVPost's brand pages "
+            "(shared brands/README.md)"
+        )
+        w.writerow([b, name, make, source, note])
     print(b, label(first), label(last), years)
