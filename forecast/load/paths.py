@@ -10,6 +10,7 @@ the user's own (``history.data``) may carry its own market files; else the bundl
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def market_dir(company_folder: Path) -> Path:
     return company_folder if (company_folder / MARKET_FILE).is_file() else MARKET
 
 
+@functools.cache
 def default_company() -> str:
     """The company of the bundled baseline scenario: what ``history``, ``check`` and ``fit``
     show, and a scenario that names neither ``history.company`` nor ``history.data`` uses.

@@ -238,9 +238,6 @@ def no_target_text(statements: tuple[TargetStatement, ...], year: int, as_of: in
     return f"no target for {year} announced by the end of {format_month(as_of)} ({why})"
 
 
-OUTCOMES = ("hit", "missed", "open", "unknown")
-
-
 LIST_COLUMNS = (
     "company",
     "year",

@@ -30,7 +30,7 @@ same fit cache key (``forecast.engine.pipeline.key_for``) and are fitted once (`
 from __future__ import annotations
 
 import glob
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
 from forecast.load import paths
-from forecast.load.bundle import load_bundle
+from forecast.load.bundle import DataBundle, load_bundle
 from forecast.months import format_month
 from forecast.scenario.parse import load_scenario
 from forecast.scenario.types import Scenario
@@ -192,27 +192,47 @@ def pick_baseline(names: Sequence[str], baseline: str | None) -> str:
 # ---------------------------------------------------------------- running
 
 
-def fit_all(scenarios: Sequence[Scenario], workers: int = 1) -> list[Fitted]:
+def load_bundles(scenarios: Sequence[Scenario]) -> dict[Path, DataBundle]:
+    """Each data folder the scenarios use, loaded once."""
+    return {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
+
+
+def fit_all(
+    scenarios: Sequence[Scenario],
+    workers: int = 1,
+    bundles: Mapping[Path, DataBundle] | None = None,
+) -> list[Fitted]:
     """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``).
 
     Scenarios share a fit when the engine's fit cache key says so; each distinct fit goes
-    through the engine and the fit cache on disk (``fit_scenario``), in the process that
-    computes it. The loaded scenarios travel to the workers, so no file is read twice.
+    through the engine and the fit cache on disk (``fit_scenario``). In this process the
+    loaded ``bundles`` serve; a worker process loads the data it fits (a bundle does not
+    pickle).
     """
-    bundles = {d: load_bundle(d) for d in dict.fromkeys(s.data_dir for s in scenarios)}
+    bundles = load_bundles(scenarios) if bundles is None else bundles
     keys = [pipeline.scenario_key(bundles[s.data_dir], s) for s in scenarios]
     todo: dict[str, Scenario] = {}  # each key's first scenario
     for key, scenario in zip(keys, scenarios, strict=True):
         todo.setdefault(key, scenario)
-    fits = dict(zip(todo, map_ordered(fit_scenario, todo.values(), workers), strict=True))
+    if workers == 1:
+        fitted = [fit_scenario(s, bundle=bundles[s.data_dir]) for s in todo.values()]
+    else:
+        fitted = map_ordered(fit_scenario, todo.values(), workers)
+    fits = dict(zip(todo, fitted, strict=True))
     return [fits[key] for key in keys]
 
 
 def run_one(
-    scenario: Scenario, *, n_paths: int, seed: int, fitted: Fitted | None = None
+    scenario: Scenario,
+    *,
+    n_paths: int,
+    seed: int,
+    fitted: Fitted | None = None,
+    bundle: DataBundle | None = None,
 ) -> ScenarioRun:
-    """Run one scenario with the given ``n_paths`` and ``seed`` (a worker's job)."""
-    bundle = load_bundle(scenario.data_dir)
+    """Run one scenario with the given ``n_paths`` and ``seed`` (a worker's job; ``bundle``:
+    the scenario's data if already loaded)."""
+    bundle = load_bundle(scenario.data_dir) if bundle is None else bundle
     result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fitted, bundle=bundle)
     return ScenarioRun(
         summary=result.summary,
@@ -345,9 +365,16 @@ def compare_scenarios(
     base_name = pick_baseline(names, baseline)
     n_paths = scenarios[0].n_paths if n_paths is None else n_paths
     seed = scenarios[0].seed if seed is None else seed
-    fits = fit_all(scenarios, workers)
-    items = [(s, n_paths, seed, f) for s, f in zip(scenarios, fits, strict=True)]
-    runs = map_ordered(_run_job, items, workers)
+    bundles = load_bundles(scenarios)
+    fits = fit_all(scenarios, workers, bundles)
+    if workers == 1:
+        runs = [
+            run_one(s, n_paths=n_paths, seed=seed, fitted=f, bundle=bundles[s.data_dir])
+            for s, f in zip(scenarios, fits, strict=True)
+        ]
+    else:
+        items = [(s, n_paths, seed, f) for s, f in zip(scenarios, fits, strict=True)]
+        runs = map_ordered(_run_job, items, workers)
     rows = compare_runs(runs, names.index(base_name))
     return Comparison(baseline=base_name, rows=rows)
 

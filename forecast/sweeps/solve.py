@@ -44,6 +44,7 @@ import numpy as np
 from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
+from forecast.load.bundle import DataBundle, load_bundle
 from forecast.scenario.distributions import AnyDist, did_you_mean, format_number
 from forecast.scenario.parse import load_scenario, value_range
 from forecast.scenario.types import Scenario
@@ -173,10 +174,18 @@ def _limits(scenario: Scenario, key: str) -> tuple[float, float]:
 # ---------------------------------------------------------------- one evaluation
 
 
-def p_hit_at(value: float, *, scenario: Scenario, key: str, fitted: Fitted) -> tuple[float, float]:
-    """P(hit) and its standard error with ``key`` fixed at ``value`` (a worker's job)."""
+def p_hit_at(
+    value: float,
+    *,
+    scenario: Scenario,
+    key: str,
+    fitted: Fitted,
+    bundle: DataBundle | None = None,
+) -> tuple[float, float]:
+    """P(hit) and its standard error with ``key`` fixed at ``value`` (a worker's job;
+    ``bundle``: the data if already loaded in this process)."""
     variant = scenario.with_changes({key: float(value)}, label="--vary")
-    result = run_scenario(variant, fitted=fitted)
+    result = run_scenario(variant, fitted=fitted, bundle=bundle)
     return result.summary.p_hit, result.summary.p_hit_se
 
 
@@ -227,10 +236,14 @@ def solve_p_hit(
     scenario = load_scenario_overrides(load_scenario(path, overrides=overrides), n_paths, seed)
     _check_level(level)
     bracket = _bracket(scenario, key, low, high)
-    evaluate = functools.partial(
-        p_hit_at, scenario=scenario, key=key, fitted=fit_scenario(scenario)
+    bundle = load_bundle(scenario.data_dir)
+    job = functools.partial(
+        p_hit_at, scenario=scenario, key=key, fitted=fit_scenario(scenario, bundle=bundle)
     )
-    at_low, at_high = map_ordered(evaluate, bracket, workers)
+    # in this process the data are loaded once; a worker loads its own (a bundle does not
+    # pickle)
+    evaluate = functools.partial(job, bundle=bundle)
+    at_low, at_high = map_ordered(job if workers > 1 else evaluate, bracket, workers)
     if (at_low[0] >= level) == (at_high[0] >= level):
         raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0]))
     tol = (bracket[1] - bracket[0]) / 1000 if tol is None else tol
@@ -348,8 +361,9 @@ def solve_quantile(
     """
     if not 0.0 < q < 1.0:
         raise ConfigError(f"--quantile: must be strictly between 0 and 1, got {q:g}")
-    scenario = load_scenario(path, overrides=overrides)
-    result = run_scenario(scenario, n_paths=n_paths, seed=seed, fitted=fit_scenario(scenario))
+    scenario = load_scenario_overrides(load_scenario(path, overrides=overrides), n_paths, seed)
+    bundle = load_bundle(scenario.data_dir)
+    result = run_scenario(scenario, fitted=fit_scenario(scenario, bundle=bundle), bundle=bundle)
     units, units_se = quantile_with_se(result.paths.sum(axis=1), q)
     s = result.summary
     return QuantileAnswer(

@@ -45,7 +45,7 @@ CELLS = [(company, as_of) for company in paths.companies() for as_of in AS_OF]
 
 def _run(company: str, as_of: str, out: Path, *extra: str):
     year = as_of[:4]
-    args = ["run", "scenarios/baseline.toml", "--set", f"history.company={company}"]
+    args = ["run", str(paths.scenario_path("baseline")), "--set", f"history.company={company}"]
     args += ["--set", f"target.year={year}", "--set", f'history.as_of="{as_of}"']
     args += ["--n-paths", "1000", "--quiet", "--out", str(out), *extra]
     return CliRunner().invoke(cli, args)

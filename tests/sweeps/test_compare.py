@@ -170,13 +170,18 @@ def test_scenarios_with_the_same_fit_key_are_fitted_once(
     from forecast.sweeps import compare
 
     fitted: list[str] = []
-    fit = compare.fit_scenario
+    loaded: list[object] = []
+    fit, load = compare.fit_scenario, compare.load_bundle
     monkeypatch.setattr(
-        compare, "fit_scenario", lambda scenario: fitted.append(scenario.name) or fit(scenario)
+        compare,
+        "fit_scenario",
+        lambda scenario, **kw: fitted.append(scenario.name) or fit(scenario, **kw),
     )
+    monkeypatch.setattr(compare, "load_bundle", lambda d: loaded.append(d) or load(d))
     dip = str(scenarios / "dip.toml")  # as of 2025-12: a fit of its own
     compare_scenarios([*three_paths, dip], n_paths=200)
     assert fitted == ["retool", "dip"]
+    assert len(loaded) == 1  # one data folder, read once for the fits and the runs
 
 
 def test_two_workers_give_identical_results(three_paths, three) -> None:
