@@ -8,17 +8,23 @@ Deliveries are at most what can be built. A company's monthly ceiling comes from
 2. **else inferred** from the demonstrated output ``D`` (the highest monthly total up to
    ``as_of``) and from how fast carmakers have added output (``output_growth.csv``: samples
    of the highest month up to ``start + h`` over the highest up to ``start``, known at
-   ``as_of``): ``D * Q_h(FLOOR + (1 - FLOOR) * u)`` with ``Q_h`` the samples' quantile
-   function at horizon ``h = month - as_of``.
+   ``as_of``): ``D * exp(m_h + s_h * z(q))``, ``m_h`` and ``s_h`` the mean and sd of the
+   samples' log growth at horizon ``h = month - as_of``, ``z`` the standard normal quantile
+   and ``q = LOW + (HIGH - LOW) * u``.
 
 ``u`` is one uniform per path (the simulation's ``supply.ceiling`` input), so a path's
-ceiling is one quantile throughout: it never falls with the horizon (``Q_h`` is made
-non-decreasing in ``h``) and pinning ``u`` moves it everywhere at once. Output growth
-mixes capacity with demand (a maker that sold less than it could build shows little
-growth), so the ceiling takes the samples' upper part: ``FLOOR`` = 0.5 puts the lowest
-ceiling at the median growth. A horizon with fewer than ``MIN_SAMPLES`` samples takes the
-shorter horizon's quantiles; with none at one month ahead (or nothing delivered yet) there
-is no inferred ceiling (``inf``).
+ceiling is one quantile throughout: it never falls with the horizon (the table is made
+non-decreasing in ``h``) and pinning ``u`` moves it everywhere at once.
+
+Why the far tail (``LOW`` = 0.975, ``HIGH`` = 0.99999): a ceiling must sit above what a
+carmaker can deliver, and output growth mixes capacity with demand (a maker that sold less
+than it could build shows little growth), while the samples known at a cut-off come from
+the makers and years before it. Measured on the bundled companies (cut-offs 2024-06 to
+2025-11, horizons 3, 6, 9 and 12 months, 287 cases), the growth that followed exceeded the
+lowest ceiling in 17% of cases and the highest in 0.7%; with the samples' own quantiles
+from the median up (no lognormal tail) it exceeded the highest in 16%. A horizon with fewer
+than ``MIN_SAMPLES`` samples takes the shorter horizon's row; with none at one month ahead
+(or nothing delivered yet) there is no inferred ceiling (``inf``).
 """
 
 from __future__ import annotations
@@ -30,11 +36,11 @@ import numpy as np
 
 from forecast.load.capacity import GrowthSample, StatedCapacity
 
-__all__ = ["FLOOR", "LEVELS", "MIN_SAMPLES", "SupplyFit", "fit_supply"]
+__all__ = ["HIGH", "LEVELS", "LOW", "MIN_SAMPLES", "SupplyFit", "fit_supply"]
 
 LEVELS = np.linspace(0.0, 1.0, 41)
 """The ceiling draw ``u`` at which the growth quantiles are tabled (linear in between)."""
-FLOOR = 0.5
+LOW, HIGH = 0.975, 0.99999  # the growth quantiles at u = 0 and u = 1
 MIN_SAMPLES = 20
 
 
@@ -126,22 +132,23 @@ def fit_supply(
 
 
 def _growth_table(samples: Sequence[GrowthSample]) -> np.ndarray:
-    """Quantiles of the growth ratio by horizon at ``FLOOR + (1 - FLOOR) * LEVELS``."""
+    """The ceiling ratio by horizon (rows) at ``LOW + (HIGH - LOW) * LEVELS`` (columns): the
+    lognormal of each horizon's samples, at least 1, non-decreasing down the rows."""
+    from scipy.special import ndtri  # scipy: only when fitting
+
     by_horizon: dict[int, list[float]] = {}
     for sample in samples:
         by_horizon.setdefault(sample.horizon, []).append(sample.ratio)
-    n_horizons = max(by_horizon, default=0)
+    z = ndtri(LOW + (HIGH - LOW) * LEVELS)
     rows: list[np.ndarray] = []
-    levels = FLOOR + (1.0 - FLOOR) * LEVELS
-    for h in range(1, n_horizons + 1):
-        ratios = by_horizon.get(h, [])
-        if len(ratios) >= MIN_SAMPLES:
-            rows.append(np.quantile(np.sort(ratios), levels))
+    for h in range(1, max(by_horizon, default=0) + 1):
+        logs = np.log(np.sort(by_horizon.get(h, [])))
+        if logs.size >= MIN_SAMPLES:
+            rows.append(np.exp(logs.mean() + logs.std(ddof=1) * z))
         elif rows:
             rows.append(rows[-1])
         else:
-            return np.zeros((0, LEVELS.size))
+            break
     if not rows:
         return np.zeros((0, LEVELS.size))
-    table = np.maximum(np.maximum.accumulate(np.array(rows), axis=0), 1.0)
-    return table
+    return np.maximum(np.maximum.accumulate(np.array(rows), axis=0), 1.0)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import ndtri
 
 from forecast.engine.cache import FitCache
 from forecast.engine.pipeline import fit_at
-from forecast.fit.supply import FLOOR, LEVELS, MIN_SAMPLES, fit_supply
+from forecast.fit.supply import HIGH, LEVELS, LOW, MIN_SAMPLES, fit_supply
 from forecast.load.bundle import load_bundle
 from forecast.load.capacity import CAPACITY_FILE, GROWTH_FILE, GrowthSample, StatedCapacity
 from forecast.months import format_month, parse_month
@@ -53,14 +54,15 @@ def test_a_statement_not_yet_announced_does_not_count() -> None:
     assert not supply.bounded(np.array([AS_OF + 1]))
 
 
-def test_inferred_ceiling_is_demonstrated_output_times_the_upper_growth_quantiles() -> None:
-    ratios = np.linspace(1.0, 2.0, 41)  # quantile q of these is 1 + q
-    growth = samples(1, ratios) + samples(2, ratios + 1.0)
+def test_inferred_ceiling_is_demonstrated_output_times_the_far_tail_of_growth() -> None:
+    logs = np.linspace(0.0, 0.4, 41)  # log growth: mean 0.2 at one month ahead
+    growth = samples(1, np.exp(logs)) + samples(2, np.exp(logs + 0.3))
     supply = fit(growth=growth)
     got = supply.ceiling(np.array([AS_OF + 1, AS_OF + 2, AS_OF + 9]), np.array([0.0, 1.0]))
-    low, high = 400.0 * (1.0 + FLOOR), 400.0 * 2.0
-    assert got[:, 0] == pytest.approx([low, high])
-    assert got[:, 1] == pytest.approx([low + 400.0, high + 400.0])
+    sd = float(np.std(logs, ddof=1))
+    want = 400.0 * np.exp(0.2 + sd * ndtri(np.array([LOW, HIGH])))
+    assert got[:, 0] == pytest.approx(want, rel=1e-12)
+    assert got[:, 1] == pytest.approx(want * np.exp(0.3), rel=1e-12)
     assert got[:, 2] == pytest.approx(got[:, 1])  # beyond the table: its last horizon
 
 
