@@ -9,7 +9,9 @@ front of ``<folder>/fit-<key>.json`` files, each holding
 - the seasonal log factors of every month a run may ask for, as a table
   (``CachedSeasonality``): ``as_of - 24`` to ``as_of + 36`` and the target year;
 - the reference ramp's arrays (``ReferenceRamp(levels, table)``);
-- the reconciled months and totals up to ``as_of``.
+- the reconciled months and totals up to ``as_of``;
+- the supply ceiling (``SupplyFit``'s arrays; null for none), a required key, so a file
+  written before it existed is a miss.
 
 The key (:func:`fit_key`) is the SHA-256 of the data's content hash
 (``DataBundle.content_hash``: every data file's name and bytes), ``as_of``, the families
@@ -35,6 +37,7 @@ import numpy as np
 from forecast import __version__
 from forecast.engine.fitted import Fitted
 from forecast.fit.refclass import ReferenceRamp
+from forecast.fit.supply import LEVELS, SupplyFit
 from forecast.fit.types import FittedModel, LineFit
 from forecast.write.atomic import atomic_open
 
@@ -51,6 +54,7 @@ __all__ = [
 CACHE_SCHEMA = 1
 """Bump when the stored layout or the meaning of a stored field changes."""
 
+LEVELS_SIZE = LEVELS.size  # columns of a stored supply growth table
 SEASON_BEFORE, SEASON_AFTER = 24, 36  # months of seasonal factors kept around as_of
 
 
@@ -178,6 +182,7 @@ def save_fit(
         "ramp": {"levels": _floats(ramp.levels), "table": np.asarray(ramp.table).tolist()},
         "months": [int(m) for m in fitted.months],
         "totals": _floats(fitted.totals),
+        "supply": _supply_to_json(model.supply),
     }
     try:
         with atomic_open(_path(key, folder)) as handle:
@@ -218,6 +223,7 @@ def _from_json(data: dict) -> Fitted:
         seasonality=season,
         ramp=ramp,
         as_of=int(data["as_of"]),
+        supply=_supply_from_json(data["supply"]),
     )
     months = np.array(data["months"], dtype=np.int64)
     totals = np.array(data["totals"], dtype=float)
@@ -259,4 +265,31 @@ def _line_from_json(d: dict) -> LineFit:
         phi=float(d["phi"]),
         last_resid=float(d["last_resid"]),
         last_month=int(d["last_month"]),
+    )
+
+
+def _supply_to_json(supply: SupplyFit | None) -> dict | None:
+    if supply is None:
+        return None
+    return {
+        "as_of": int(supply.as_of),
+        "demonstrated": float(supply.demonstrated),
+        "stated_start": [int(m) for m in supply.stated_start],
+        "stated_low": _floats(supply.stated_low),
+        "stated_high": _floats(supply.stated_high),
+        "growth": np.asarray(supply.growth, dtype=float).tolist(),
+    }
+
+
+def _supply_from_json(d: dict | None) -> SupplyFit | None:
+    if d is None:
+        return None
+    growth = np.array(d["growth"], dtype=float).reshape(-1, LEVELS_SIZE)
+    return SupplyFit(
+        as_of=int(d["as_of"]),
+        demonstrated=float(d["demonstrated"]),
+        stated_start=np.array(d["stated_start"], dtype=np.int64),
+        stated_low=np.array(d["stated_low"], dtype=float),
+        stated_high=np.array(d["stated_high"], dtype=float),
+        growth=growth,
     )

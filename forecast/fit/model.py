@@ -10,6 +10,8 @@
    reference class as a prior, which matters most for a line with a few months of history.
 4. The lines' residuals adjust the market seasonality, shrunk toward it, and step 3 is
    repeated once with the adjusted factors.
+5. The company's monthly supply ceiling (``forecast.fit.supply``): stated capacity known at
+   ``as_of``, else demonstrated output grown as carmakers' output has grown.
 
 Months listed as anomalies (``data/anomalies.csv``: a retooling stop) are left out of the
 fits. Nothing here reads a file: the data comes in a ``DataBundle``.
@@ -17,6 +19,7 @@ fits. Nothing here reads a file: the data comes in a ``DataBundle``.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from forecast.fit.seasonality import (
     shrink_seasonality,
 )
 from forecast.fit.select import CVResult, cross_validate
+from forecast.fit.supply import fit_supply
 from forecast.fit.types import FittedModel, LineFit
 from forecast.load.bundle import DataBundle
 from forecast.load.reconcile import Reconciled, reconcile
@@ -97,14 +101,23 @@ def fit_model(
     families = dict(families or {})
     check_families(families)
     cut = bundle.cut(as_of)
-    return fit_reconciled(
-        reconcile(cut.company) if reconciled is None else reconciled,
+    reconciled = reconcile(cut.company) if reconciled is None else reconciled
+    report = fit_reconciled(
+        reconciled,
         market=fit_market_seasonality(cut.market, cut.calendar),
         reference=fit_reference_class(cut.launches, exclude_makes=cut.profile.own_makes),
         anomalies=cut.company.anomalies,
         families=families,
         as_of=as_of,
     )
+    supply = fit_supply(
+        months=reconciled.months,
+        totals=reconciled.total,
+        capacity=cut.capacity,
+        samples=cut.output_growth,
+        as_of=as_of,
+    )
+    return dataclasses.replace(report, model=dataclasses.replace(report.model, supply=supply))
 
 
 def fit_reconciled(

@@ -7,9 +7,12 @@ without importing the fitting machinery (statsmodels, scipy.optimize).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from forecast.fit.supply import SupplyFit
 
 
 class Seasonality(Protocol):
@@ -64,3 +67,5 @@ class FittedModel:
     seasonality: Seasonality
     ramp: RampShape
     as_of: int
+    # the company's monthly supply ceiling (forecast.fit.supply); None: no ceiling
+    supply: SupplyFit | None = None

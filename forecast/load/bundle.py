@@ -6,11 +6,13 @@ no file. Today both folders are the bundled ``data/``.
 
 - company (``company_dir``): ``company.csv`` -> ``Company`` (its label, name and make);
   ``lines.csv``, ``deliveries.csv``, ``totals.csv``, ``targets.csv``, ``anomalies.csv``
-  (optional) -> ``History``; ``context.csv`` (optional) -> ``ContextNote`` s.
+  (optional) -> ``History``; ``context.csv`` (optional) -> ``ContextNote`` s;
+  ``capacity.csv`` (optional) -> ``StatedCapacity`` s.
 - market (``market_dir``): ``market.csv`` -> ``MarketSeries``, ``calendar.csv`` ->
   ``Calendar``, ``bev_models.csv`` (the reference launches) -> ``ModelSales``,
   ``calibration.csv`` (optional) -> ``CalibrationRow`` s, ``reference_launches.csv``
-  (optional) -> the launches a backtest replays by default.
+  (optional) -> the launches a backtest replays by default, ``output_growth.csv``
+  (optional) -> ``GrowthSample`` s (``forecast.load.capacity``: both feed the supply ceiling).
 
 ``DataBundle.cut(as_of)`` is the only place that slices data by date: the data as it stood at
 the end of month ``as_of``, for a fit or a replayed past forecast. It is driven by
@@ -40,6 +42,14 @@ from forecast.load import paths
 from forecast.load.bev_models import ModelSales, load_bev_models
 from forecast.load.calendar import Calendar, load_calendar
 from forecast.load.calibration import CalibrationRow, load_calibration
+from forecast.load.capacity import (
+    CAPACITY_FILE,
+    GROWTH_FILE,
+    GrowthSample,
+    StatedCapacity,
+    load_capacity,
+    load_output_growth,
+)
 from forecast.load.company import Company, load_company
 from forecast.load.context import ContextNote, load_context
 from forecast.load.history import History, load_history
@@ -79,7 +89,9 @@ class DataBundle:
     monthly sales, for seasonality. ``calendar``: Lunar New Year windows. ``launches``: the
     best-seller lists behind the reference class of launches. ``calibration``: the model
     error by month. ``context``: dated notes. ``reference_launches``: the launches (``Make|Model``)
-    a backtest replays by default. ``content_hash``: see the module notes.
+    a backtest replays by default. ``content_hash``: see the module notes. ``capacity``:
+    the company's stated capacities; ``output_growth``: carmakers' output growth samples
+    (``forecast.load.capacity``; both feed ``forecast.fit.supply``).
     """
 
     profile: Company
@@ -92,6 +104,8 @@ class DataBundle:
     reference_launches: tuple[str, ...]
     content_hash: str
     as_of: int | None = None
+    capacity: tuple[StatedCapacity, ...] = ()
+    output_growth: tuple[GrowthSample, ...] = ()
 
     def cut(self, as_of: int) -> DataBundle:
         """The data as it stood at the end of month ``as_of``: nothing later survives."""
@@ -147,13 +161,17 @@ def load_bundle(
     references = read(
         lambda: load_reference_launches(references_path) if references_path.exists() else ()
     )
+    capacity = read(lambda: load_capacity(company_dir / CAPACITY_FILE))
+    growth = read(lambda: load_output_growth(market_dir / GROWTH_FILE))
     if problems:
         raise DataError(problems)
+    assert capacity is not None and growth is not None
     assert company is not None and context is not None and market is not None
     assert calendar is not None and launches is not None and calibration is not None
     assert profile is not None and references is not None
     files = [company_dir / name for name in COMPANY_FILES]
     files += [market_dir / name for name in MARKET_FILES]
+    files += [company_dir / CAPACITY_FILE, market_dir / GROWTH_FILE]
     return DataBundle(
         profile=profile,
         company=company,
@@ -163,6 +181,8 @@ def load_bundle(
         calibration=calibration,
         context=context,
         reference_launches=references,
+        capacity=capacity,
+        output_growth=growth,
         content_hash=_content_hash([path for path in files if path.exists()]),
     )
 
@@ -266,6 +286,10 @@ CUT_RULES: Mapping[type, Mapping[str, Rule]] = MappingProxyType(
             "reference_launches": keep,  # a list of names; their sales are cut in launches
             "content_hash": keep,  # the source files' hash; the cache key adds as_of
             "as_of": _bundle_as_of,
+            # a stated capacity counts from its announcement; a growth sample from the
+            # month its horizon ended (forecast.load.capacity)
+            "capacity": items_until(lambda row: row.announced),
+            "output_growth": items_until(lambda sample: sample.known),
         },
     }
 )

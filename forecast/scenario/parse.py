@@ -61,6 +61,7 @@ from forecast.scenario.types import (
     MultiplierEvent,
     Scenario,
     ShockEvent,
+    SupplySettings,
 )
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "LINE_RANGES",
     "MODEL_RANGES",
     "SECTION_KEYS",
+    "SUPPLY_RANGES",
     "ValueRange",
     "apply_overrides",
     "change_scenario",
@@ -80,6 +82,7 @@ __all__ = [
 
 FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle")
 OVERFLOWS = ("lost", "backlog")
+CEILINGS = ("auto", "none")
 EVENTS_MODES = ("append", "replace")
 
 # The schema: the loader accepts exactly these keys (docs/scenarios.md documents each one).
@@ -89,6 +92,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "history": ("company", "data", "as_of"),
     "model": ("family", "parameter_uncertainty", "noise_scale", "error_walk"),
     "simulation": ("n_paths", "seed"),
+    "supply": ("ceiling", "cancel"),
     "lines": (),  # a table of [lines.NAME] tables, see LINE_KEYS
     "events": (),  # an array of [[events]] tables, see EVENT_KEYS
 }
@@ -170,6 +174,8 @@ def value_range(scenario: Scenario, key: str) -> ValueRange:
             ranges = LINE_RANGES
         case ("model", str()):
             ranges = MODEL_RANGES
+        case ("supply", str()):
+            ranges = SUPPLY_RANGES
     if key_path[-1] not in ranges:
         raise ValueError(f"{key}: not a number with a range in the scenario")
     return ranges[str(key_path[-1])]
@@ -643,6 +649,7 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
     model = _model_section(table, out)
     lines = _lines_section(table, out)
     simulation = _simulation_section(table, out)
+    supply = _supply_section(table, out)
     events = _events_section(table, year, out)
     if out.lines:
         return None
@@ -656,6 +663,7 @@ def _build_scenario(table: Table, path: Path | None, out: _Problems) -> Scenario
         as_of=as_of,
         lines=MappingProxyType(lines),
         events=events,
+        supply=supply,
         origins=MappingProxyType(dict(out.origins)),
         **meta,
         **model,
@@ -790,6 +798,15 @@ def _lines_section(table: Table, out: _Problems) -> dict[str, LineSettings]:
     return settings
 
 
+def _supply_section(table: Table, out: _Problems) -> SupplySettings:
+    """``[supply]``: ``ceiling = "auto" | "none"`` and ``cancel``, a share a month."""
+    section = _section(table, "supply", out)
+    path = ("supply",)
+    none = _choice(section, "ceiling", path, CEILINGS, out) == "none"
+    cancel = _dist_field(section, "cancel", path, SUPPLY_RANGES["cancel"], out)
+    return SupplySettings(ceiling="none" if none else "auto", cancel=cancel)
+
+
 def _simulation_section(table: Table, out: _Problems) -> dict[str, Any]:
     section = _section(table, "simulation", out)
     path = ("simulation",)
@@ -855,6 +872,7 @@ EVENT_RANGES: Mapping[str, Mapping[str, ValueRange]] = MappingProxyType(
 )
 LINE_RANGES: Mapping[str, ValueRange] = MappingProxyType({"multiplier": _AT_LEAST_0})
 MODEL_RANGES: Mapping[str, ValueRange] = MappingProxyType({"noise_scale": _AT_LEAST_0})
+SUPPLY_RANGES: Mapping[str, ValueRange] = MappingProxyType({"cancel": _FRACTION})
 
 
 def _dist_field(

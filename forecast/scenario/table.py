@@ -29,7 +29,7 @@ Table = dict[str, Any]
 
 def scenario_table(scenario: Scenario) -> Table:
     """The resolved table of ``scenario``: ``[scenario]``, ``[target]``, ``[history]``,
-    ``[model]``, ``[simulation]``, then ``[lines.NAME]`` and ``[[events]]`` if any."""
+    ``[model]``, ``[simulation]``, ``[supply]``, then ``[lines.NAME]`` and ``[[events]]`` if any."""
     s = scenario
     if s.company is not None:
         history: Table = {"company": s.company}
@@ -51,6 +51,8 @@ def scenario_table(scenario: Scenario) -> Table:
             "error_walk": "auto" if s.error_walk is None else s.error_walk,
         },
         "simulation": {"n_paths": s.n_paths, "seed": s.seed},
+        "supply": {"ceiling": s.supply.ceiling}
+        | ({} if s.supply.cancel is None else {"cancel": dist_value(s.supply.cancel)}),  # type: ignore[arg-type]
     }
     if s.lines:
         table["lines"] = {name: _line_table(settings) for name, settings in s.lines.items()}

@@ -57,9 +57,38 @@ def _ramp_speed() -> Uniform:
     return Uniform(low=0.0, high=1.0)
 
 
+def default_cancel() -> Dist:
+    """The share of the waiting backlog cancelled each month when a scenario sets none.
+
+    An assumption: buyers waiting for a car (a locked order, a deposit) mostly stay for a
+    few months; from 2% to 20% of them leave a month, most likely 8%.
+    """
+    from forecast.scenario.distributions import parse_dist  # scipy: only when simulating
+
+    return parse_dist(DEFAULT_CANCEL, "supply.cancel")
+
+
+DEFAULT_CANCEL = {"dist": "triangular", "low": 0.02, "mode": 0.08, "high": 0.2}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplySettings:
+    """``[supply]``: the company's monthly ceiling, ``"auto"`` (from its data:
+    ``forecast.fit.supply``) or ``"none"``, and the share of waiting (unmet) demand cancelled
+    each month (None: ``default_cancel()``)."""
+
+    ceiling: Literal["auto", "none"] = "auto"
+    cancel: Dist | None = None
+
+    @property
+    def cancel_dist(self) -> Dist:
+        return default_cancel() if self.cancel is None else self.cancel
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GapEvent:
-    """A line stops (or falls to ``level``) from ``start`` for ``weeks``, then ramps back.
+    """A line (or the whole plant) stops (or falls to ``level``) from ``start`` for
+    ``weeks``, then ramps back: its production, not its demand, whose unmet part waits.
 
     ``ramp``: the speed of the fitted ramp, uncertain when ``ramp_weeks`` is not given.
     """
@@ -198,6 +227,7 @@ class Scenario:
     error_walk: float | None = None  # None: "auto", calibrated for as_of (forecast.fit.calibration)
     parameter_uncertainty: bool = True
     events: tuple[Event, ...] = ()
+    supply: SupplySettings = field(default_factory=SupplySettings)
     # Which file (or "--set") set each key path, so that problems found by ``with_changes``
     # name the file to edit, as when loading. Messages only: no part of the assumptions.
     origins: Mapping[tuple[str | int, ...], str] = field(

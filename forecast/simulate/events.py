@@ -27,6 +27,8 @@ __all__ = [
     "linear_ramp_mass",
     "month_coverage",
     "multiplier_factor",
+    "production_ceiling",
+    "room",
     "shaped_ramp_mass",
     "share_capacity",
     "shock_factor",
@@ -256,18 +258,25 @@ def capacity_limit(
 
 
 def apply_capacity(
-    volume: np.ndarray, cap: np.ndarray, overflow: Literal["lost", "backlog"]
+    volume: np.ndarray,
+    cap: np.ndarray,
+    overflow: Literal["lost", "backlog"],
+    *,
+    cancel: np.ndarray | None = None,
 ) -> np.ndarray:
     """Output under a monthly ceiling.
 
     ``lost``: ``min(volume, cap)``. ``backlog``: what exceeds the ceiling is carried into the
-    next month and delivered as soon as there is room; what is still waiting after the last
-    month is not delivered in this window.
+    next month and delivered as soon as there is room, less the share ``cancel`` of it that
+    is cancelled each month it waits; what is still waiting after the last month is not
+    delivered in this window.
 
     Parameters
     ----------
     volume, cap : ndarray, shape (n, m)
     overflow : "lost" or "backlog"
+    cancel : ndarray, shape (n,), optional
+        Share of the waiting volume cancelled each month, in [0, 1] (default none).
 
     Returns
     -------
@@ -276,48 +285,94 @@ def apply_capacity(
     """
     if overflow == "lost":
         return np.minimum(volume, cap)
+    keep = None if cancel is None else 1.0 - cancel
     out = np.empty_like(volume)
     waiting = np.zeros(volume.shape[0])
     for j in range(volume.shape[1]):  # the backlog is a recursion over months
         due = volume[:, j] + waiting
         out[:, j] = np.minimum(due, cap[:, j])
         waiting = due - out[:, j]
+        if keep is not None:
+            waiting *= keep
     return out
 
 
 def share_capacity(
-    lines: np.ndarray, cap: np.ndarray, overflow: Literal["lost", "backlog"]
+    lines: np.ndarray,
+    cap: np.ndarray,
+    overflow: Literal["lost", "backlog"],
+    *,
+    cancel: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each line's output under a ceiling on the lines' total.
 
     Output is shared in proportion to what each line has due (its demand plus, with
-    ``backlog``, its own waiting volume), so every line keeps its own queue and the total
-    equals ``apply_capacity`` on the summed volume (up to round-off).
+    ``backlog``, its own waiting volume, less ``cancel`` as in ``apply_capacity``), so every
+    line keeps its own queue and the total equals ``apply_capacity`` on the summed volume
+    (up to round-off).
 
     Parameters
     ----------
     lines : ndarray, shape (k, n, m)
     cap : ndarray, shape (n, m)
     overflow : "lost" or "backlog"
+    cancel : ndarray, shape (n,), optional
 
     Returns
     -------
     ndarray, shape (k, n, m)
     """
     if overflow == "lost":
-        return lines * _room(lines.sum(axis=0), cap)
+        return lines * room(lines.sum(axis=0), cap)
+    keep = None if cancel is None else 1.0 - cancel
     out = np.empty_like(lines)
     waiting = np.zeros(lines.shape[:2])
     for j in range(lines.shape[2]):
         due = lines[:, :, j] + waiting
-        out[:, :, j] = due * _room(due.sum(axis=0), cap[:, j])
+        out[:, :, j] = due * room(due.sum(axis=0), cap[:, j])
         waiting = due - out[:, :, j]
+        if keep is not None:
+            waiting *= keep
     return out
 
 
-def _room(total: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def room(total: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Share of ``total`` that fits under ``cap``: min(1, cap / total), 1 where total is 0."""
     return np.divide(np.minimum(total, cap), total, out=np.ones_like(total), where=total > 0)
+
+
+def production_ceiling(
+    demand: np.ndarray, caps: list[np.ndarray], gaps: list[np.ndarray]
+) -> np.ndarray:
+    """The most that can be made each month: the lowest ceiling times every stop's factor.
+
+    A stop (``gap_factor``) scales the ceiling; with no ceiling the normal output is the
+    month's demand, so a stop at level 0 makes nothing and a ramp makes its share of demand;
+    a month with no stop has no bound but the ceilings (the backlog then clears).
+
+    Parameters
+    ----------
+    demand : ndarray, shape (n, m)
+    caps : list of ndarray (n, m)
+        Ceilings; the lowest holds (none: unbounded).
+    gaps : list of ndarray (n, m)
+        Stops' shares of normal output, multiplied in the given order.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        ``inf`` where nothing bounds the month.
+    """
+    cap = np.full(demand.shape, np.inf)
+    for limit in caps:
+        np.minimum(cap, limit, out=cap)
+    if not gaps:
+        return cap
+    factor = np.ones(demand.shape)
+    for gap in gaps:
+        factor *= gap
+    base = np.where(np.isfinite(cap), cap, demand)
+    return np.where(factor < 1.0, factor * base, cap)
 
 
 def launch_volume(level: np.ndarray, ramp_mass: np.ndarray) -> np.ndarray:

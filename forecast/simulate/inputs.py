@@ -10,7 +10,10 @@ table; renaming one changes its draws. The inputs of a plan are
   ``lines.<L>.noise`` for each launched line, and ``lines.<L>.multiplier``;
 - ``events.<name>.<input>`` for each input its kind declares (``INPUTS`` in
   ``forecast.scenario.types``): ``start``, ``weeks``, ``factor``, ..., ``ramp`` (the speed
-  of a fitted ramp) and ``occurs`` (whether a shock happens).
+  of a fitted ramp) and ``occurs`` (whether a shock happens);
+- ``supply.ceiling``: the quantile at which a path's company ceiling sits, every month
+  (``forecast.fit.supply``; its recorded value is the last month's ceiling), and
+  ``supply.cancel``: the share of the backlog cancelled each month.
 
 The ``params``, ``noise`` and ``error_walk`` inputs are vectors (one normal per parameter or
 month); the rest are scalars drawn through ``Dist.ppf``.
@@ -22,13 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.scenario.types import Event, LaunchEvent, event_inputs
+from forecast.scenario.types import Event, LaunchEvent, default_cancel, event_inputs
 from forecast.simulate.plan import Plan
 
 __all__ = [
     "MODEL_NOISE",
     "MODEL_PARAMS",
     "MODEL_WALK",
+    "SUPPLY_CANCEL",
+    "SUPPLY_CEILING",
     "Input",
     "event_input",
     "input_keys",
@@ -37,6 +42,7 @@ __all__ = [
 ]
 
 MODEL_PARAMS, MODEL_NOISE, MODEL_WALK = "model.params", "model.noise", "model.error_walk"
+SUPPLY_CEILING, SUPPLY_CANCEL = "supply.ceiling", "supply.cancel"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +72,7 @@ def input_keys(plan: Plan) -> tuple[str, ...]:
 
 def plan_inputs(plan: Plan) -> tuple[Input, ...]:
     """Every input of the plan, uncertain or not, in a fixed order: the model, the lines,
-    the multipliers, then each event's declared inputs."""
+    the multipliers, each event's declared inputs, then the supply's."""
     lines = plan.lines
     noisy = plan.noise_scale > 0 and plan.n_sim > 0
     walking = plan.error_walk > 0 and plan.n_sim > 0
@@ -98,6 +104,11 @@ def plan_inputs(plan: Plan) -> tuple[Input, ...]:
             Input(key=event_input(event, name), uncertain=not dist.is_fixed)
             for name, dist in event_inputs(event)
         ]
+    if plan.supply is not None and plan.n_sim:
+        found.append(Input(key=SUPPLY_CEILING, uncertain=plan.supply.spread(plan.sim_months)))
+    if plan.backlog and plan.n_sim:
+        cancel = plan.cancel or default_cancel()
+        found.append(Input(key=SUPPLY_CANCEL, uncertain=not cancel.is_fixed))
     return tuple(found)
 
 

@@ -24,10 +24,15 @@ line's multiplier (so the point forecast is the median; the mean carries
 1. launches add lines: plateau level x ramp mass (linear over ``ramp_months``, else the
    fitted ``RampShape``) x seasonal factor x noise (the fitted lines' average sigma and phi,
    stationary from the year start);
-2. shocks, dips/boosts and gaps multiply demand of their line (or of every line); being
+2. shocks, dips and boosts multiply demand of their line (or of every line); being
    products, their order does not matter;
-3. per-line capacity (lost or backlog), then the lines are summed, then capacity on the
-   total (lines are then scaled in proportion, when line paths are kept).
+3. supply (``forecast.simulate.supply``): per line, its capacity events and gaps (a stop
+   makes nothing whatever the demand; unmet demand waits in the line's backlog, of which
+   the share ``supply.cancel`` is cancelled each month); then the lines are summed and the
+   company ceiling (the fitted ``supply.ceiling``, the lowest with the total's capacity
+   events, times whole-plant gaps) bounds the total, with the company's backlog (lines
+   are then shared out in proportion, when line paths are kept). Ceilings combine by min
+   and gaps by a product in event-name order: the file's event order changes nothing.
 
 Months of the target year up to ``as_of`` are the reported totals on every path.
 
@@ -75,6 +80,7 @@ from forecast.scenario.types import (
     LaunchEvent,
     MultiplierEvent,
     ShockEvent,
+    default_cancel,
     event_inputs,
 )
 from forecast.simulate import events as ev
@@ -82,12 +88,15 @@ from forecast.simulate.inputs import (
     MODEL_NOISE,
     MODEL_PARAMS,
     MODEL_WALK,
+    SUPPLY_CANCEL,
+    SUPPLY_CEILING,
     event_input,
     input_keys,
     line_input,
     plan_inputs,
 )
 from forecast.simulate.plan import Plan
+from forecast.simulate.supply import deliver
 
 __all__ = [
     "BLOCK",
@@ -115,6 +124,9 @@ class SimResult:
         Per-line deliveries in the simulated months only (``plan.sim_months``).
     inputs : Mapping[str, ndarray (n_paths,)] or None
         Per-path values of every uncertain input, keyed as in ``input_keys``.
+    ceiling : ndarray, shape (n_paths, n_sim), or None
+        The company's production ceiling of each simulated month on each path (``inf``
+        where none): the simulated months never exceed it.
     """
 
     paths: np.ndarray
@@ -122,6 +134,7 @@ class SimResult:
     n_reported: int
     lines: Mapping[str, np.ndarray] | None = None
     inputs: Mapping[str, np.ndarray] | None = None
+    ceiling: np.ndarray | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -141,6 +154,7 @@ def simulate_paths(
     pinned: Mapping[str, float] | None = None,
     record_inputs: bool = False,
     record_lines: bool = False,
+    record_ceiling: bool = False,
 ) -> SimResult:
     """Simulate ``n_paths`` paths of the target year.
 
@@ -159,6 +173,8 @@ def simulate_paths(
         Return each uncertain input's per-path value in ``inputs``.
     record_lines : bool
         Return per-line simulated months in ``lines``.
+    record_ceiling : bool
+        Return the company's production ceiling of each simulated month in ``ceiling``.
 
     Returns
     -------
@@ -168,17 +184,21 @@ def simulate_paths(
     paths = np.empty((n_paths, plan.months.size))
     lines: dict[str, np.ndarray] = {}
     inputs: dict[str, np.ndarray] = {}
+    ceiling = np.full((n_paths, plan.n_sim), np.inf) if record_ceiling else None
     chunks = _chunks(plan, seed, n_paths, chunk_size, pinned, record_inputs, record_lines)
     for rows, chunk in chunks:
         paths[rows] = chunk.paths
         _store(lines, chunk.lines if record_lines else {}, rows, n_paths)
         _store(inputs, chunk.inputs, rows, n_paths)
+        if ceiling is not None:
+            ceiling[rows] = chunk.ceiling
     return SimResult(
         paths=paths,
         months=plan.months,
         n_reported=plan.n_reported,
         lines=MappingProxyType(lines) if record_lines else None,
         inputs=MappingProxyType(inputs) if record_inputs else None,
+        ceiling=ceiling,
     )
 
 
@@ -206,6 +226,7 @@ class _Chunk:
     paths: np.ndarray
     lines: dict[str, np.ndarray]
     inputs: dict[str, np.ndarray]
+    ceiling: np.ndarray | float = np.inf  # (n, n_sim): the company's production ceiling
 
 
 def _chunks(
@@ -453,13 +474,14 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
     for score in scores:
         score.finish()
     _apply_multipliers(plan, draws, lines)
-    _apply_line_capacity(plan, draws, lines)
+    cancel = _cancel(plan, draws)
+    _line_supply(plan, draws, lines, cancel)
     total = sum(lines.values(), np.zeros((n, plan.n_sim)))
-    total = _total_capacity(plan, draws, lines, total)
+    total, ceiling = _company_supply(plan, draws, lines, total, cancel)
     paths = np.empty((n, plan.months.size))
     paths[:, : plan.n_reported] = plan.reported
     paths[:, plan.n_reported :] = total
-    return _Chunk(paths=paths, lines=lines, inputs=draws.inputs)
+    return _Chunk(paths=paths, lines=lines, inputs=draws.inputs, ceiling=ceiling)
 
 
 def _fitted_demand(
@@ -584,7 +606,7 @@ def _ramp_mass(
 
 
 def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
-    """Line multipliers, shocks, dips/boosts and gaps: products on the demand of lines."""
+    """Line multipliers, shocks, dips and boosts: products on the demand of lines."""
     for name, dist in plan.multipliers.items():
         if name in lines:
             lines[name] *= draws.scalar(line_input(name, "multiplier"), dist)[:, None]
@@ -597,18 +619,21 @@ def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) 
 
 
 def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
-    """The event's factor (n, n_sim) on demand; None for launches and capacity."""
-    if not isinstance(event, MultiplierEvent | ShockEvent | GapEvent):
+    """The event's factor (n, n_sim) on demand; None for the supply side (gaps, capacity)
+    and launches."""
+    if not isinstance(event, MultiplierEvent | ShockEvent):
         return None
     values = _draw_event(draws, event)
     if isinstance(event, MultiplierEvent):  # times 1 exactly in its other months
         flags = np.isin(plan.sim_months, event.months)
         return ev.multiplier_factor(values["factor"], flags)
-    if isinstance(event, ShockEvent):
-        hit = values["occurs"] == 1.0
-        return ev.shock_factor(
-            hit, values["start"], values["months"], values["size"], plan.month_pos
-        )
+    hit = values["occurs"] == 1.0
+    return ev.shock_factor(hit, values["start"], values["months"], values["size"], plan.month_pos)
+
+
+def _gap_factor(plan: Plan, draws: _Draws, event: GapEvent) -> np.ndarray:
+    """The share (n, n_sim) of normal production a stop leaves in each month."""
+    values = _draw_event(draws, event)
     start, length = values["start"], values["weeks"] / ev.WEEKS_PER_MONTH
     fixed = event.start.is_fixed and event.weeks.is_fixed
     mass = _ramp_mass(plan, start + length, values, "ramp_weeks", ev.WEEKS_PER_MONTH, fixed)
@@ -621,26 +646,69 @@ def _capacity(plan: Plan, draws: _Draws, event: CapacityEvent) -> np.ndarray:
     return ev.capacity_limit(values["limit"], step, step_limit, plan.month_pos)
 
 
-def _apply_line_capacity(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
-    for event in plan.events:
-        if isinstance(event, CapacityEvent) and event.line is not None:
-            cap = _capacity(plan, draws, event)
-            lines[event.line] = ev.apply_capacity(lines[event.line], cap, event.overflow)
+def _cancel(plan: Plan, draws: _Draws) -> np.ndarray:
+    """The share (n,) of the backlog cancelled each month (0 when nothing can wait)."""
+    if not plan.backlog:
+        return np.zeros(draws.n)
+    return draws.scalar(SUPPLY_CANCEL, plan.cancel or default_cancel())
 
 
-def _total_capacity(
-    plan: Plan, draws: _Draws, lines: dict[str, np.ndarray], total: np.ndarray
-) -> np.ndarray:
-    stack = np.stack(list(lines.values())) if draws.keep_lines else None
-    for event in plan.events:
-        if isinstance(event, CapacityEvent) and event.line is None:
-            cap = _capacity(plan, draws, event)
-            total = ev.apply_capacity(total, cap, event.overflow)
-            if stack is not None:
-                stack = ev.share_capacity(stack, cap, event.overflow)
+def _supply_events(
+    plan: Plan, draws: _Draws, line: str | None
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """The ceilings (overflow lost, overflow waiting) and stops of ``line`` (None: the
+    whole plant), in event-name order so the file's order changes nothing."""
+    lost: list[np.ndarray] = []
+    limits: list[np.ndarray] = []
+    gaps: list[np.ndarray] = []
+    for event in sorted(plan.events, key=lambda e: e.name):
+        if event.line != line:
+            continue
+        if isinstance(event, CapacityEvent):
+            (lost if event.overflow == "lost" else limits).append(_capacity(plan, draws, event))
+        elif isinstance(event, GapEvent):
+            gaps.append(_gap_factor(plan, draws, event))
+    return lost, limits, gaps
+
+
+def _line_supply(
+    plan: Plan, draws: _Draws, lines: dict[str, np.ndarray], cancel: np.ndarray
+) -> None:
+    """Each line's capacity events and gaps, with the line's own backlog."""
+    for name in list(lines):
+        lost, limits, gaps = _supply_events(plan, draws, name)
+        lines[name] = deliver(lines[name], lost=lost, limits=limits, gaps=gaps, cancel=cancel)[0]
+
+
+def _company_supply(
+    plan: Plan,
+    draws: _Draws,
+    lines: dict[str, np.ndarray],
+    total: np.ndarray,
+    cancel: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The total under the company ceiling (the fitted one with the total's capacity
+    events) and whole-plant gaps, with the company's backlog; lines shared in proportion
+    when kept. Returns the deliveries and the production ceiling, both (n, n_sim)."""
+    lost, limits, gaps = _supply_events(plan, draws, None)
+    if plan.supply is not None:
+        limits.append(_fitted_ceiling(plan, draws))
+    stack = np.stack(list(lines.values())) if draws.keep_lines and lines else None
+    total, ceiling, stack = deliver(
+        total, lost=lost, limits=limits, gaps=gaps, cancel=cancel, lines=stack
+    )
     if stack is not None:
         lines.update(zip(lines, stack, strict=True))
-    return total
+    return total, ceiling
+
+
+def _fitted_ceiling(plan: Plan, draws: _Draws) -> np.ndarray:
+    """The company's fitted ceiling (n, n_sim) at one quantile per path (``supply.ceiling``);
+    recorded as its last month's value."""
+    assert plan.supply is not None
+    ceiling = plan.supply.ceiling(plan.sim_months, draws.uniform(SUPPLY_CEILING))
+    draws.keep(SUPPLY_CEILING, ceiling[:, -1], plan.supply.spread(plan.sim_months))
+    return ceiling
 
 
 # ---------------------------------------------------------------- pins

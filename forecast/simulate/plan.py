@@ -14,9 +14,17 @@ from types import MappingProxyType
 import numpy as np
 
 from forecast.errors import ConfigError, DataError
+from forecast.fit.supply import SupplyFit
 from forecast.fit.types import FittedModel, LineFit, RampShape
 from forecast.months import format_month, year_months
-from forecast.scenario.types import Dist, Event, LaunchEvent, Scenario
+from forecast.scenario.types import (
+    CapacityEvent,
+    Dist,
+    Event,
+    GapEvent,
+    LaunchEvent,
+    Scenario,
+)
 
 __all__ = ["Plan", "make_plan"]
 
@@ -50,6 +58,13 @@ class Plan:
         Monthly sd, on the log scale, of the random walk each fitted line's level takes from
         ``as_of``: the model error measured by backtests (``forecast.fit.calibration``); 0 leaves
         the uncertainty as fitted.
+    supply : SupplyFit or None
+        The company's monthly ceiling (``forecast.fit.supply``), None when the scenario sets
+        ``[supply] ceiling = "none"``, the fit has none, or it sets no finite ceiling on
+        ``sim_months``.
+    cancel : Dist or None
+        Share of the waiting backlog cancelled each month (``[supply] cancel``); None: the
+        default (``forecast.scenario.types.default_cancel``).
     """
 
     target_year: int
@@ -70,10 +85,21 @@ class Plan:
     parameter_uncertainty: bool
     launch_sigma: float
     launch_phi: float
+    supply: SupplyFit | None = None
+    cancel: Dist | None = None
 
     @property
     def n_sim(self) -> int:
         return int(self.sim_months.size)
+
+    @property
+    def backlog(self) -> bool:
+        """Whether unmet demand can wait: a company ceiling, a gap, or a capacity event
+        whose overflow is ``backlog`` (then ``supply.cancel`` is drawn)."""
+        return self.supply is not None or any(
+            isinstance(e, GapEvent) or (isinstance(e, CapacityEvent) and e.overflow == "backlog")
+            for e in self.events
+        )
 
     @property
     def line_names(self) -> tuple[str, ...]:
@@ -153,7 +179,16 @@ def make_plan(
         parameter_uncertainty=bool(scenario.parameter_uncertainty),
         launch_sigma=float(np.mean([f.sigma for f in lines])) if lines else 0.0,
         launch_phi=float(np.mean([f.phi for f in lines])) if lines else 0.0,
+        supply=_supply(fitted.supply, scenario, sim_months),
+        cancel=scenario.supply.cancel_dist,
     )
+
+
+def _supply(supply: SupplyFit | None, scenario: Scenario, sim_months: np.ndarray):
+    """The fitted ceiling when the scenario keeps it and it bounds a simulated month."""
+    if supply is None or scenario.supply.ceiling == "none" or not sim_months.size:
+        return None
+    return supply if supply.bounded(sim_months) else None
 
 
 def _check_events(scenario: Scenario, fitted: FittedModel, as_of: int) -> None:

@@ -202,7 +202,10 @@ def test_hand_made_gap_dip_and_capacity() -> None:
         cap(Fixed(value=80.0)),
     )
     paths = simulate_paths(make(events=events), seed=3, n_paths=4).paths
-    assert paths[0].tolist() == pytest.approx([50, 50, 50] + [80] * 9)
+    # The stop makes nothing from mid-January to mid-February; the 100 not made waits (less
+    # at most 20% a month cancelled) and comes in March, on top of its halved demand of 50,
+    # up to the ceiling of 80.
+    assert paths[0].tolist() == pytest.approx([50, 50, 80] + [80] * 9)
     assert np.all(paths == paths[0])
 
 
@@ -320,6 +323,7 @@ def test_the_stream_keys_stay_as_they_are() -> None:
         "events.recall.start",
         "events.recall.size",
         "events.recall.occurs",
+        "supply.cancel",
     )
     vectors = {i.key for i in plan_inputs(plan) if i.vector}
     assert vectors == {k for k in input_keys(plan) if k.endswith(("params", "noise", "walk"))}

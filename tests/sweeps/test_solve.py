@@ -22,8 +22,9 @@ from tests.factories import Project
 
 WEEKS = "events[0].weeks"
 N = 4000
-# A P(hit) the retooling gap crosses: about 0.27 with a 6-week gap, 0.11 with a 13-week one.
-LEVEL = 0.2
+# A P(hit) the retooling gap crosses: about 0.56 with a 6-week gap, 0.49 with a 13-week one
+# (the stopped months' demand waits and is delivered after the restart, less cancellations).
+LEVEL = 0.52
 
 
 @pytest.fixture(scope="module")
@@ -137,11 +138,11 @@ def test_two_workers_give_the_identical_solution(retool_path, solved) -> None:
 
 def test_no_value_in_the_bracket_says_so_with_the_range_seen(retool_path) -> None:
     pattern = (
-        r"^no value of events\[0\]\.weeks in \[6, 13\] reaches P\(hit\) = 0\.5 "
+        r"^no value of events\[0\]\.weeks in \[6, 13\] reaches P\(hit\) = 0\.8 "
         r"\(P\(hit\) runs from 0\.\d\d to 0\.\d\d\); widen the bracket"
     )
     with pytest.raises(NoSolutionError, match=pattern):
-        solve_p_hit(retool_path, key=WEEKS, level=0.5, n_paths=N)
+        solve_p_hit(retool_path, key=WEEKS, level=0.8, n_paths=N)
     with pytest.raises(NoSolutionError, match=r"^every value of events\[0\]\.weeks in \[0, 1\]"):
         solve_p_hit(retool_path, key=WEEKS, level=0.1, low=0, high=1, n_paths=N)
 
