@@ -296,13 +296,13 @@ class _FirstPass:
         """Flat bin ids (rows, 25): column c's bins are ``c * (STREAM_BINS + 2)`` onwards, the
         first and last of them for values below and above the first chunk's range. The map is
         monotone in the value, so a bin's values lie between those of its neighbours."""
+        width = STREAM_BINS + 2
+        first = np.arange(cols.shape[1]) * width  # column c's "below" bin
         x = np.subtract(cols, self.low)
         x *= self.scale
-        np.clip(x, -1.0, STREAM_BINS, out=x)
-        ids = x.astype(np.int64)  # toward zero: below the range must be set apart
-        ids[x < 0] = -1
-        ids += 1 + np.arange(cols.shape[1]) * (STREAM_BINS + 2)
-        return ids
+        x += first + 1.0  # small integers: exact; truncation is then a floor for x >= 0
+        np.clip(x, first, first + width - 1, out=x)
+        return x.astype(np.int64)
 
 
 class _SecondPass:
