@@ -354,19 +354,21 @@ NOTES = """## Notes on the misses
 
 - Timings share the machine with whatever else runs (the load average at the start is
   listed above); ratios are taken within this run, so they move less than the seconds.
-- Engine against the floor: per path the engine draws 5 x 13 standard normals (AR(1) noise
-  for two fitted lines and a launched line, and the model-error walk of the two fitted
-  lines, each 12 months plus a bridge: already 5.4x the floor's 12), evaluates 36 ``exp`` and 12 ``logaddexp`` (the logistic line), two fitted
-  ramps by bilinear interpolation of the reference table, and seven events with about 20
-  uniforms and their inverse CDFs. In numpy each of those is a pass over an (n, 12) array,
-  so 4x the floor would need fused loops (numba or C), which the project does not use.
+- Engine against the floor: the floor draws 12 standard normals per path; combined.toml's
+  engine draws 84 (AR(1) noise and the model-error walk of two fitted lines and the noise of
+  two launched lines, each 12 months plus a bridge: 6 x 13; two lines' 3 parameters) and
+  about 18 uniforms for the events' inputs, one stream per input and block so that common
+  random numbers and pinning work. Drawing them alone costs about 7x the floor, so 4x
+  cannot be reached while the answers stay the same, whatever computes the rest (numpy or
+  a compiled kernel); it needs fewer draws (e.g. one 12-normal draw per line for noise and
+  walk together), which changes every answer.
 - statsmodels' ``simulate`` draws one normal per path-month of a three-state linear
   recursion, about a tenth of the engine's work per path, so per path it is faster; the
   engine's lead is in what it models (parameter uncertainty, two lines, events), not in
   raw paths per second.
 - Memory: ``annual_totals`` returns every path's annual total (8 bytes a path), so at
   10^7 paths 76 MB of the peak is the result itself; the working memory is flat (chunks of
-  ``BLOCK`` paths).
+  ``BLOCK`` paths). The combined.toml rows keep no paths beyond 2^20 (the summary streams).
 """
 
 
