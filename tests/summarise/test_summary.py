@@ -172,3 +172,14 @@ def test_chunked_summary_refuses_overflowing_paths_like_summarise() -> None:
         summarise_chunks(
             _chunked(paths, 32), n_paths=100, months=MONTHS, n_reported=1, target=1, scenario="x"
         )
+
+
+def test_order_statistics_are_exact_even_when_the_sample_misleads() -> None:
+    n = 300_001
+    x = np.random.default_rng(2).permutation(n).astype(float)
+    median = {(n - 1) // 2, n // 2}
+    fair = summary_module._order_statistics(x, median)
+    assert fair == {r: float(np.partition(x, r)[r]) for r in median}
+    x[:: n // summary_module._SAMPLE] = 1e12  # every sampled value far above the rest
+    got = summary_module._order_statistics(x, median)
+    assert got == {r: float(np.partition(x, r)[r]) for r in median}
