@@ -139,9 +139,9 @@ def summarise(
     ``target_statement``: the announced target that ``target`` was taken from, if any.
     """
     paths = np.asarray(paths, dtype=float)
-    _check_finite(paths, scenario)
     n = paths.shape[0]
     totals = paths.sum(axis=1)
+    _check_finite(totals, scenario)
     by_month = np.ascontiguousarray(paths.T)  # a month per row: contiguous columns
     n_sim = paths.shape[1] - n_reported
     values = {24: _order_statistics(totals, {r for q in GRID for r in _ranks(n, q)[:2]})}
@@ -496,10 +496,11 @@ def _sd(totals: np.ndarray) -> float:
 MAX_TOTAL = 1e15  # deliveries in a year; far beyond any maker, well inside float range
 
 
-def _check_finite(paths: np.ndarray, scenario: str) -> None:
+def _check_finite(totals: np.ndarray, scenario: str) -> None:
     """Paths beyond any real market (a boost of 1e300, a lognormal with sigma 1000) would give
-    infinite or NaN statistics; they are a scenario error, not an answer."""
-    bad = ~(np.abs(paths.sum(axis=1)) < MAX_TOTAL)  # NaN is bad too
+    infinite or NaN statistics; they are a scenario error, not an answer. ``totals``: each
+    path's sum, (n_paths,)."""
+    bad = ~(np.abs(totals) < MAX_TOTAL)  # NaN is bad too
     if bad.any():
         raise ConfigError(_too_large(scenario, int(bad.sum()), bad.size))
 
