@@ -6,7 +6,6 @@ without importing the fitting machinery (statsmodels, scipy.optimize).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,11 +48,7 @@ class LineFit:
         """Parameter sets, shape (n, k): normal around the estimate, or the estimate repeated."""
         if not uncertain or not np.any(self.cov):
             return np.broadcast_to(self.params, (n, self.params.size)).copy()
-        # What rng.multivariate_normal(params, cov, size=n, method="eigh") computes, draws and
-        # bits alike (tests/fit/test_types.py), at a twentieth of its time (numpy 2.4 spends
-        # it outside the product): the same normals times the same eigen-factor, plus the mean.
-        z = rng.standard_normal((n, self.params.size))
-        return self.params + z @ _eigen_factor(self.cov).T
+        return rng.multivariate_normal(self.params, self.cov, size=n, method="eigh")
 
     def log_level(self, params: np.ndarray, months: np.ndarray) -> np.ndarray:
         """Deseasonalised log deliveries, shape (n, m), for params (n, k) and month ordinals (m,)."""
@@ -61,17 +56,6 @@ class LineFit:
 
         t = np.asarray(months, dtype=float) - self.origin
         return log_curve(self.family, t, np.atleast_2d(params))
-
-
-def _eigen_factor(cov: np.ndarray) -> np.ndarray:
-    """``u * sqrt(|s|)`` from ``eigh(cov)``: numpy's factor for ``method="eigh"``, which also
-    warns, as here, when ``cov`` is not positive semidefinite."""
-    s, u = np.linalg.eigh(np.asarray(cov, dtype=np.double))
-    if np.any(s < -1e-8):
-        warnings.warn(
-            "covariance is not symmetric positive-semidefinite.", RuntimeWarning, stacklevel=3
-        )
-    return u * np.sqrt(abs(s))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
