@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import LaunchEvent, Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
 from forecast.simulate.plan import Plan, make_plan
-from forecast.summarise.summary import Summary, summarise
+from forecast.summarise.summary import Summary, summarise, summarise_chunks
 from forecast.write.files import RunRecord, monthly_rows, run_files
 
 __all__ = [
@@ -55,21 +56,53 @@ __all__ = [
     "run",
     "scenario_key",
     "simulate",
+    "STREAM_ABOVE",
 ]
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: ``done`` of the stage's ``total`` steps are finished."""
 
 
+STREAM_ABOVE = 2**20
+"""``run(..., keep_paths=False)`` summarises more paths than this chunk by chunk (two
+simulation passes, memory flat in ``n_paths``) instead of holding them all."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunResult:
-    """A scenario's answer: ``summary``, the monthly table, and every path (n_paths, 12)."""
+    """A scenario's answer: ``summary``, the monthly table, and every path (n_paths, 12),
+    unless the run was summarised chunk by chunk (``run(..., keep_paths=False)``)."""
 
     scenario: Scenario
     plan: Plan
     summary: Summary
     record: RunRecord
-    paths: np.ndarray
+    kept_paths: np.ndarray | None
+
+    @property
+    def paths(self) -> np.ndarray:
+        """Every path, (n_paths, 12).
+
+        Raises
+        ------
+        ValueError
+            The run kept no paths (``keep_paths=False`` beyond ``STREAM_ABOVE`` paths).
+        """
+        if self.kept_paths is None:
+            raise ValueError(
+                f"{self.scenario.name}: {self.summary.n_paths:,} paths were summarised chunk "
+                "by chunk and not kept; run with keep_paths=True for the paths"
+            )
+        return self.kept_paths
+
+    def quantile(self, q: float) -> float:
+        """The annual total's quantile at any level ``q`` in (0, 1): exact from the paths
+        (``numpy.quantile``, linear method); without them, ``Summary.quantile``."""
+        if self.kept_paths is None:
+            return self.summary.quantile(q)
+        if not 0.0 < q < 1.0:
+            raise ValueError(f"quantile level must be strictly between 0 and 1, got {q!r}")
+        return float(np.quantile(self.paths.sum(axis=1), q))
 
     @property
     def monthly(self) -> list[tuple]:
@@ -298,13 +331,47 @@ def simulate(
     return paths
 
 
+class _Passes:
+    """The plan's chunks of paths, simulated afresh on each call (the same each time), with
+    progress counted over both passes of ``summarise_chunks``."""
+
+    def __init__(
+        self, plan: Plan, scenario: Scenario, chunk_size: int | None, progress: Progress | None
+    ) -> None:
+        self.plan, self.scenario, self.chunk_size, self.progress = (
+            plan,
+            scenario,
+            chunk_size,
+            progress,
+        )
+        self.done = 0
+
+    def __call__(self) -> Iterable[np.ndarray]:
+        n_paths = self.scenario.n_paths
+        total = 2 * _n_chunks(n_paths, self.chunk_size)
+        chunks = iter_chunks(
+            self.plan, seed=self.scenario.seed, n_paths=n_paths, chunk_size=self.chunk_size
+        )
+        for _, chunk in chunks:
+            yield chunk
+            self.done += 1
+            if self.progress is not None:
+                self.progress("simulate", self.done, total)
+
+
 def _n_chunks(n_paths: int, chunk_size: int | None) -> int:
     return math.ceil(n_paths / (BLOCK if chunk_size is None else chunk_size))
 
 
-def n_steps(scenario: Scenario, *, chunk_size: int | None = None) -> int:
-    """The ``progress`` calls ``run`` makes for ``scenario``: one fit, then each chunk."""
-    return 1 + _n_chunks(scenario.n_paths, chunk_size)
+def n_steps(scenario: Scenario, *, chunk_size: int | None = None, keep_paths: bool = True) -> int:
+    """The ``progress`` calls ``run`` makes for ``scenario``: one fit, then each chunk (twice
+    when it streams: see ``STREAM_ABOVE``)."""
+    passes = 1 if _keeps_paths(scenario.n_paths, keep_paths) else 2
+    return 1 + passes * _n_chunks(scenario.n_paths, chunk_size)
+
+
+def _keeps_paths(n_paths: int, keep_paths: bool) -> bool:
+    return keep_paths or n_paths <= STREAM_ABOVE
 
 
 # ---------------------------------------------------------------- run
@@ -318,31 +385,41 @@ def run(
     fitted: Fitted | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    keep_paths: bool = True,
 ) -> RunResult:
     """``scenario`` end to end on ``bundle``: fit (unless ``fitted`` is given), plan with the
     calibrated model error, simulate ``scenario.n_paths`` paths from ``scenario.seed``, and
-    summarise."""
+    summarise.
+
+    ``keep_paths=False``: the caller needs no paths, so beyond ``STREAM_ABOVE`` of them the
+    summary is taken chunk by chunk (``summarise_chunks``: the same quantiles and P(hit), sums
+    to the last bits) and ``paths`` is None; at or below it nothing changes."""
     if fitted is None:
         fitted = fit(bundle, scenario, cache=cache)
     if progress is not None:
         progress("fit", 1, 1)
     walk, walk_source = model_error(bundle, scenario)
     the_plan = plan(bundle, fitted, scenario, error_walk=walk)
-    paths = simulate(
-        the_plan,
-        seed=scenario.seed,
-        n_paths=scenario.n_paths,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
-    summary = summarise(
-        paths,
-        months=the_plan.months,
-        n_reported=the_plan.n_reported,
-        target=scenario.target_units,
-        scenario=scenario.name,
-        target_statement=scenario.target_statement,
-    )
+    facts: dict[str, Any] = {
+        "months": the_plan.months,
+        "n_reported": the_plan.n_reported,
+        "target": scenario.target_units,
+        "scenario": scenario.name,
+        "target_statement": scenario.target_statement,
+    }
+    paths: np.ndarray | None = None
+    if _keeps_paths(scenario.n_paths, keep_paths):
+        paths = simulate(
+            the_plan,
+            seed=scenario.seed,
+            n_paths=scenario.n_paths,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
+        summary = summarise(paths, **facts)
+    else:
+        chunks = _Passes(the_plan, scenario, chunk_size, progress)
+        summary = summarise_chunks(chunks, n_paths=scenario.n_paths, **facts)
     record = RunRecord(
         seed=scenario.seed,
         n_paths=scenario.n_paths,
@@ -352,4 +429,6 @@ def run(
         error_walk=walk,
         error_walk_source=walk_source,
     )
-    return RunResult(scenario=scenario, plan=the_plan, summary=summary, record=record, paths=paths)
+    return RunResult(
+        scenario=scenario, plan=the_plan, summary=summary, record=record, kept_paths=paths
+    )

@@ -45,6 +45,7 @@ def run_scenario(
     use_cache: bool = True,
     bundle: DataBundle | None = None,
     progress: Progress | None = None,
+    keep_paths: bool = True,
 ) -> RunResult:
     """Run one scenario and return its answer with every path.
 
@@ -52,7 +53,8 @@ def run_scenario(
     recorded in the resolved scenario, so the run can be repeated from it). ``use_cache=False``
     refits instead of using the fit cache (``forecast.engine.cache``). ``bundle``: the data,
     if already loaded (default: loaded from the scenario's ``history.data``). ``progress``:
-    see ``forecast.engine.pipeline``.
+    see ``forecast.engine.pipeline``. ``keep_paths=False``: beyond
+    ``pipeline.STREAM_ABOVE`` paths, summarise chunk by chunk in flat memory and keep no paths.
 
     Example
     -------
@@ -63,7 +65,13 @@ def run_scenario(
     bundle = load_bundle(scenario.data_dir) if bundle is None else bundle
     cache = FitCache.on_disk() if use_cache else None
     return pipeline.run(
-        bundle, scenario, cache=cache, fitted=fitted, chunk_size=chunk_size, progress=progress
+        bundle,
+        scenario,
+        cache=cache,
+        fitted=fitted,
+        chunk_size=chunk_size,
+        progress=progress,
+        keep_paths=keep_paths,
     )
 
 

@@ -55,9 +55,23 @@ def month_coverage(start: np.ndarray, length: np.ndarray, month_pos: np.ndarray)
     ndarray, shape (n, m)
         The exact overlap of the two intervals, in [0, 1].
     """
-    hi = np.minimum((start + length)[:, None], month_pos + 1.0)
-    hi -= np.maximum(start[:, None], month_pos)  # at most (j + 1) - j = 1 exactly
-    return np.maximum(hi, 0.0, out=hi)
+    out = np.empty((start.size, month_pos.size))
+    for rows in _row_blocks(start.size):
+        s = start[rows, None]
+        hi = np.minimum(s + length[rows, None], month_pos + 1.0, out=out[rows])
+        hi -= np.maximum(s, month_pos)  # at most (j + 1) - j = 1 exactly
+        np.maximum(hi, 0.0, out=hi)
+    return out
+
+
+# Rows per pass of the (n, m) formulas below: their temporaries then stay in the CPU's L2
+# cache instead of streaming through memory (about twice as fast at 65,536 rows). Each row is
+# computed alone, so the blocking cannot change a value.
+_ROWS = 4096
+
+
+def _row_blocks(n: int) -> list[slice]:
+    return [slice(first, min(first + _ROWS, n)) for first in range(0, n, _ROWS)] or [slice(0, 0)]
 
 
 def linear_ramp_mass(
@@ -79,16 +93,37 @@ def linear_ramp_mass(
     ndarray, shape (n, m)
         Ramp mass per month, in [0, 1].
     """
-    r = ramp_length[:, None]
-    since = month_pos - start[:, None]
-    mass = _ramp_antiderivative(since + 1.0, r) - _ramp_antiderivative(since, r)
-    return np.where(since >= r, 1.0, mass)  # months past the ramp: exactly 1, no round-off
+    out = np.empty((start.size, month_pos.size))
+    for rows in _row_blocks(start.size):
+        _linear_ramp_rows(start[rows, None], ramp_length[rows, None], month_pos, out[rows])
+    return out
 
 
-def _ramp_antiderivative(x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    x = np.maximum(x, 0.0)
-    inside = np.minimum(x, r)  # (inside / r) <= 1: no overflow for a tiny r
-    return np.where(x <= r, (inside / np.where(r > 0, r, 1.0)) * inside / 2.0, x - r / 2.0)
+def _linear_ramp_rows(start: np.ndarray, r: np.ndarray, month_pos: np.ndarray, out) -> None:
+    """``A(since + 1) - A(since)``, ``A`` the ramp's antiderivative, into ``out`` (rows, m).
+
+    Months with ``since >= r`` are past the ramp: exactly 1, no round-off. In the others
+    ``max(since, 0) <= r``, so ``A(since)`` is always the quadratic branch ``x / r * x / 2``
+    (with ``x / r <= 1``) and only ``A(since + 1)`` needs both. The same operations in the
+    same order as the two-branch formula, so the same bits, with fewer passes and temporaries.
+    """
+    r_safe = np.where(r > 0, r, 1.0)
+    since = np.subtract(month_pos, start)
+    past = since >= r
+    upper = np.add(since, 1.0, out=out)
+    np.maximum(upper, 0.0, out=upper)
+    lower = np.maximum(since, 0.0, out=since)
+    quadratic = upper <= r
+    with np.errstate(over="ignore"):  # x / r past a tiny ramp: those months are set to 1
+        square = np.divide(upper, r_safe)
+        square *= upper
+        square /= 2.0
+        np.copyto(square, np.subtract(upper, r / 2.0, out=upper), where=~quadratic)
+        np.divide(lower, r_safe, out=upper)
+        upper *= lower
+        upper /= 2.0
+    np.subtract(square, upper, out=out)
+    np.copyto(out, 1.0, where=past)
 
 
 def shaped_ramp_mass(
@@ -227,7 +262,9 @@ def shock_factor(
     ndarray, shape (n, m)
     """
     fall = np.where(hit, size, 0.0)
-    return 1.0 - fall[:, None] * month_coverage(start, length, month_pos)
+    out = month_coverage(start, length, month_pos)
+    out *= fall[:, None]
+    return np.subtract(1.0, out, out=out)
 
 
 def capacity_limit(

@@ -340,12 +340,29 @@ class _Noise:
     weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
 
     def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
-        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months."""
-        e = self.state + self.bridge * z[:, 0]
-        for j in range(log_d.shape[1]):
-            e *= self.phi
-            e += self.innovation * z[:, j + 1]
-            log_d[:, j] += e
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months.
+
+        Runs over blocks of ``_NOISE_ROWS`` rows so that the month columns stay in the CPU
+        cache, with one buffer for the innovations; the operations per row are unchanged.
+        """
+        n = log_d.shape[0]
+        one_row = z.shape[0] == 1  # a zero-norm noise: one row for every path
+        state = np.empty(min(n, _NOISE_ROWS) if not one_row else 1)
+        step = np.empty_like(state)
+        for first in range(0, n, _NOISE_ROWS):
+            rows = slice(first, min(first + _NOISE_ROWS, n))
+            zb = z if one_row else z[rows]
+            e, shock = state[: zb.shape[0]], step[: zb.shape[0]]
+            np.multiply(zb[:, 0], self.bridge, out=e)
+            e += self.state
+            block = log_d[rows]
+            for j in range(block.shape[1]):
+                e *= self.phi
+                e += np.multiply(zb[:, j + 1], self.innovation, out=shock)
+                block[:, j] += e
+
+
+_NOISE_ROWS = 2048  # rows of z (n, 13) per pass of the AR(1) loop: 213 kB, inside L2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -187,3 +187,26 @@ def test_summary_of_the_run_is_the_summary_of_its_paths(
         target_statement=scenario.target_statement,
     )
     assert again == result.summary
+
+
+def test_a_run_without_paths_streams_beyond_the_threshold(
+    monkeypatch: pytest.MonkeyPatch, bundle: DataBundle, baseline: Path, memo: FitCache
+) -> None:
+    scenario = _small(baseline, n_paths=BLOCK + 10)
+    kept = pipeline.run(bundle, scenario, cache=memo)
+    assert pipeline.run(bundle, scenario, cache=memo, keep_paths=False).kept_paths is not None
+    monkeypatch.setattr(pipeline, "STREAM_ABOVE", BLOCK)
+    calls: list[tuple[str, int, int]] = []
+    streamed = pipeline.run(
+        bundle, scenario, cache=memo, keep_paths=False, progress=lambda *s: calls.append(s)
+    )
+    assert calls[1:] == [("simulate", i, 4) for i in (1, 2, 3, 4)]  # two passes of two chunks
+    assert pipeline.n_steps(scenario, keep_paths=False) == len(calls)
+    a, b = streamed.summary, kept.summary
+    assert (a.p_hit, a.quantiles, a.quantile_grid) == (b.p_hit, b.quantiles, b.quantile_grid)
+    assert [m.quantiles for m in a.months] == [m.quantiles for m in b.months]
+    assert a.mean == pytest.approx(b.mean, rel=1e-13)
+    with pytest.raises(ValueError, match="not kept"):
+        streamed.paths  # noqa: B018
+    assert kept.quantile(0.123) == np.quantile(kept.paths.sum(axis=1), 0.123)
+    assert streamed.quantile(0.3) == kept.quantile(0.3)

@@ -163,3 +163,55 @@ def test_sharing_a_total_ceiling_keeps_the_total_and_each_lines_queue(overflow) 
     shared = ev.share_capacity(lines, cap, overflow)
     assert shared.sum(axis=0) == pytest.approx(ev.apply_capacity(lines.sum(axis=0), cap, overflow))
     assert np.all(np.cumsum(shared, axis=2) <= np.cumsum(lines, axis=2) + 1e-9)
+
+
+# ---------------------------------------------------------------- the fast forms keep the bits
+
+
+def _two_branch_ramp_mass(start: np.ndarray, r: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The ramp mass as first written: both branches of the antiderivative everywhere."""
+
+    def antiderivative(x: np.ndarray, r: np.ndarray) -> np.ndarray:
+        x = np.maximum(x, 0.0)
+        inside = np.minimum(x, r)
+        return np.where(x <= r, (inside / np.where(r > 0, r, 1.0)) * inside / 2.0, x - r / 2.0)
+
+    since = pos - start[:, None]
+    mass = antiderivative(since + 1.0, r[:, None]) - antiderivative(since, r[:, None])
+    return np.where(since >= r[:, None], 1.0, mass)
+
+
+def _same_bits(x: np.ndarray, y: np.ndarray) -> bool:
+    return x.shape == y.shape and np.array_equal(x.view(np.uint64), y.view(np.uint64))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-3.0, 16.0),
+            st.one_of(st.floats(0.0, 8.0), st.sampled_from([0.0, 1e-300, 1e-9, 1.0, 1e300])),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_linear_ramp_mass_has_the_bits_of_the_two_branch_formula(rows) -> None:
+    start, r = (np.array(column) for column in zip(*rows, strict=True))
+    with np.errstate(over="ignore"):
+        want = _two_branch_ramp_mass(start, r, POS)
+    assert _same_bits(ev.linear_ramp_mass(start, r, POS), want)
+
+
+def test_row_blocks_change_no_value() -> None:
+    # Enough rows for several blocks, the last one partial; a later first month too.
+    rng = np.random.default_rng(4)
+    n = 3 * 4096 + 5
+    start, r = rng.uniform(-2.0, 14.0, n), rng.triangular(0.0, 3.0, 6.0, n)
+    for pos in (POS, POS[5:]):
+        assert _same_bits(ev.linear_ramp_mass(start, r, pos), _two_branch_ramp_mass(start, r, pos))
+        length = np.where(rng.random(n) < 0.2, np.inf, rng.uniform(0.0, 5.0, n))
+        hi = np.minimum((start + length)[:, None], pos + 1.0) - np.maximum(start[:, None], pos)
+        assert _same_bits(ev.month_coverage(start, length, pos), np.maximum(hi, 0.0))
+        hit, size = rng.random(n) < 0.3, rng.uniform(0.0, 1.0, n)
+        want = 1.0 - np.where(hit, size, 0.0)[:, None] * np.maximum(hi, 0.0)
+        assert _same_bits(ev.shock_factor(hit, start, length, size, pos), want)

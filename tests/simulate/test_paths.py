@@ -502,3 +502,32 @@ def test_reported_months_must_have_totals() -> None:
     )
     with pytest.raises(DataError, match="no reported total for 2026-02"):
         make_plan(fitted, scenario, {JAN: 39_000.0}, error_walk=0.0)
+
+
+def test_the_noise_loop_in_row_blocks_is_the_plain_recursion() -> None:
+    from forecast.simulate.paths import _NOISE_ROWS, _Noise
+
+    rng = np.random.default_rng(11)
+    n = 2 * _NOISE_ROWS + 3
+    noise = _Noise(
+        phi=0.7,
+        state=0.1,
+        bridge=0.3,
+        innovation=0.2,
+        start=np.zeros(12),
+        matrix=np.zeros((12, 13)),
+        weight=np.zeros(13),
+    )
+    for z in (
+        rng.standard_normal((n, 13)),
+        np.zeros((1, 13)),  # a zero-norm noise: one row for every path
+        np.broadcast_to(rng.standard_normal(13), (n, 13)),  # a pinned one
+    ):
+        log_d = rng.standard_normal((n, 12))
+        want = log_d.copy()
+        e = noise.state + noise.bridge * z[:, 0]
+        for j in range(12):
+            e = noise.phi * e + noise.innovation * z[:, j + 1]
+            want[:, j] += e
+        noise.add_to(log_d, z)
+        assert np.array_equal(log_d, want)

@@ -53,10 +53,12 @@ def command(
     bundle = load_bundle(loaded.data_dir)
     cache = None if no_cache else FitCache.on_disk()
     # Fitting alone takes seconds, so the bar shows at once: fit, then each chunk of paths.
-    steps = pipeline.n_steps(loaded)
+    steps = pipeline.n_steps(loaded, keep_paths=plot)  # paths are kept for the charts only
     label = f"{loaded.name}: fit, simulate"
     with progress_bar(steps, label=label, quiet=quiet, delay=0) as advance:
-        result = pipeline.run(bundle, loaded, cache=cache, progress=lambda *_: advance(1))
+        result = pipeline.run(
+            bundle, loaded, cache=cache, progress=lambda *_: advance(1), keep_paths=plot
+        )
     written = write_files(out, result.files())
     if plot:
         from forecast.write.charts import plot_run
