@@ -4,10 +4,23 @@ Model of one path (all arrays are (n_paths, n_months); loops run only over month
 --------------------------------------------------------------------------------
 For each fitted line ``L`` and simulated month ``m``::
 
-    params_p    ~ LineFit.draw_params            (the estimate if not parameter_uncertainty)
+    f_p         ~ LineFit.components by weight   (a mixture of families; one: always it)
+    params_p    ~ f_p.draw_params                (the estimate if not parameter_uncertainty)
     log D[p,m]  = LineFit.log_level(params_p, m) + seasonality.log_factors(m) + e[p,m] + w[p,m]
     e[m]        = phi * e[m-1] + sqrt(1 - phi**2) * sigma * noise_scale * z[p,m]
     w[m]        = w[m-1] + error_walk * y[p,m],   w[as_of] = 0
+
+A path follows one family of its line throughout (``f_p``, with that family's curve, sigma,
+phi and last residual): the line's forecast is the stacking mixture of its families
+(``forecast.fit.select``). The family is picked by a uniform on the line's own stream
+(``lines.<L>.family``) through the cumulative weights, families ordered by their point
+forecast's volume (lowest first). Each family's curve, noise recursion and walk are
+computed only on the rows of the paths that drew it (an index per family), so a mixture
+costs about what one family costs; its parameters are drawn on the stream
+``lines.<L>.params.<family>``, in each block as many as the block has paths on that family
+(a line with one family keeps ``lines.<L>.params``, one per path). The standard normals
+``z`` and ``y`` below are the line's, whatever its family: one draw per path on
+``lines.<L>.noise`` and ``lines.<L>.error_walk``.
 
 ``w`` is the model error the fit cannot see (a curve going wrong, a regime change): a random
 walk on the log level with monthly sd ``Plan.error_walk``, calibrated by backtests on past
@@ -52,6 +65,11 @@ linearised effect on the line's year volume sits at its ``u`` quantile:
 ``mean + ndtri(u) * cov @ g / sqrt(g @ cov @ g)``, with ``g`` the gradient of the point
 forecast's year volume. ``record_inputs`` returns per path the scalar values, and for vector
 inputs the standard normal score ``g @ (x - mean) / sqrt(g @ cov @ g)`` along that direction.
+For a mixture, pinning and recording work per family: a path's ``params``/``noise``/``walk``
+are pinned or scored along its own family's ``g`` and ``cov``, and the combined
+(``model.*``) scores divide by the root mean square over families (weighted) of the lines'
+sds; pinning ``lines.<L>.family`` at ``u`` puts every path on the family at quantile ``u`` of
+the cumulative weights, its recorded value is the uniform.
 """
 
 from __future__ import annotations
