@@ -13,10 +13,11 @@ every scored (fold, horizon), each horizon counting equally as in ``score``. Six
 few, and their horizons overlap, so the weights are shrunk toward equal ones: they are the
 posterior mode under a symmetric Dirichlet prior worth ``PRIOR_FOLDS`` folds in all
 (``PRIOR_FOLDS / n_candidates`` pseudo-folds per family, the data counting as one fold per
-cut-off). With five candidates and six folds no family gets more than 6.4/8 = 80%; with two, 60%. A family that
-scored inf or missed a forecast another family made (its fit raised) gets 0. The maximum is
-found by EM, which increases the objective at every step and converges to the one maximum
-(the objective is concave in the weights).
+cut-off). With five candidates and six folds no family gets more than 6.4/8 = 80%; with
+two folds, 60%. A family that scored inf, fell back to another family in every fold (it
+only repeats that family's forecasts), or missed a forecast another family made (its fit
+raised) gets 0. The maximum is found by EM, which increases the objective at every step
+and converges to the one maximum (the objective is concave in the weights).
 """
 
 from __future__ import annotations
@@ -137,7 +138,9 @@ def cross_validate(
     crps = crps_normal(truth, mean, sd)
     score = _score(crps)
     best = families[int(np.argmin(score))]
-    weights = stack_weights(truth, mean, sd, score)
+    n_failures = np.array([f[3] for f in folds])
+    # a family that fell back in every fold only repeats its fallback: it has no weight
+    weights = stack_weights(truth, mean, sd, np.where(n_failures < len(cutoffs), score, np.inf))
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN horizons stay NaN
         return CVResult(
@@ -149,7 +152,7 @@ def cross_validate(
             crps=np.nanmean(crps, axis=1),
             n_scored=np.sum(np.isfinite(err), axis=1),
             score=score,
-            n_failures=np.array([f[3] for f in folds]),
+            n_failures=n_failures,
             messages=tuple(f[4] for f in folds),
             best=best,
             weights=weights,

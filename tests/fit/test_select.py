@@ -148,3 +148,14 @@ def test_cv_weights_are_on_the_simplex_and_favour_the_true_family():
     assert result.weights.max() <= (6 + PRIOR_FOLDS / 5) / (6 + PRIOR_FOLDS) + 1e-9
     short = cross_validate(T22[:8], synthetic("lifecycle", 0)[:8], prior=PRIOR)
     assert short.weights.tolist() == [float(f == "lifecycle") for f in FAMILIES]
+
+
+def test_a_family_that_fell_back_in_every_fold_gets_no_weight():
+    # a flat series: logistic and Gompertz cannot be identified and fall back every time
+    flat = 8.0 + np.random.default_rng(0).normal(0.0, 0.3, T22.size)
+    result = cross_validate(T22, flat)
+    for family in ("logistic", "gompertz"):
+        i = result.families.index(family)
+        assert result.n_failures[i] == len(result.cutoffs)
+        assert result.weights[i] == 0.0
+    assert result.weights.sum() == pytest.approx(1.0) and np.count_nonzero(result.weights) == 3
