@@ -5,7 +5,8 @@ simulating 100,000 paths takes a fraction of that. So the engine (``forecast.eng
 keeps what a run needs from a fit (``Fitted``) in a ``FitCache``: an in-process memo in
 front of ``<folder>/fit-<key>.json`` files, each holding
 
-- the lines' ``LineFit`` fields (parameters, covariance, noise);
+- the lines' ``LineFit`` fields (parameters, covariance, noise, weight), each line's rival
+  families (a mixture's other components) as a list of the same fields under ``rivals``;
 - the seasonal log factors of every month a run may ask for, as a table
   (``CachedSeasonality``): ``as_of - 24`` to ``as_of + 36`` and the target year;
 - the reference ramp's arrays (``ReferenceRamp(levels, table)``);
@@ -24,6 +25,7 @@ is rewritten. Writes are atomic. The folder is ``$FORECAST_CACHE_DIR``, else
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -51,7 +53,7 @@ __all__ = [
     "save_fit",
 ]
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
 """Bump when the stored layout or the meaning of a stored field changes."""
 
 LEVELS_SIZE = LEVELS.size  # columns of a stored supply growth table
@@ -238,6 +240,14 @@ def _floats(values: Any) -> list[float]:
 
 def _line_to_json(fit: LineFit) -> dict:
     return {
+        **_family_to_json(fit),
+        "weight": float(fit.weight),
+        "rivals": [{**_family_to_json(r), "weight": float(r.weight)} for r in fit.rivals],
+    }
+
+
+def _family_to_json(fit: LineFit) -> dict:
+    return {
         "line": fit.line,
         "family": fit.family,
         "param_names": list(fit.param_names),
@@ -252,6 +262,17 @@ def _line_to_json(fit: LineFit) -> dict:
 
 
 def _line_from_json(d: dict) -> LineFit:
+    fit = _family_from_json(d)
+    rivals = tuple(_family_from_json(r) for r in d["rivals"])
+    if any(r.line != fit.line or r.rivals for r in rivals):
+        raise ValueError("malformed rivals")
+    weights = np.array([fit.weight, *(r.weight for r in rivals)])
+    if not (np.all(weights > 0) and abs(weights.sum() - 1.0) < 1e-9):
+        raise ValueError("weights must be positive and sum to 1")
+    return dataclasses.replace(fit, rivals=rivals)
+
+
+def _family_from_json(d: dict) -> LineFit:
     params = np.array(d["params"], dtype=float)
     cov = np.array(d["cov"], dtype=float).reshape(params.size, params.size)
     return LineFit(
@@ -265,6 +286,7 @@ def _line_from_json(d: dict) -> LineFit:
         phi=float(d["phi"]),
         last_resid=float(d["last_resid"]),
         last_month=int(d["last_month"]),
+        weight=float(d["weight"]),
     )
 
 

@@ -5,8 +5,13 @@
    knows nothing later.
 2. Seasonality starts from China's passenger-car market (month of year + Lunar New Year).
 3. Each line's log deliveries, less the seasonal factors, are fitted by every growth family
-   with rolling-origin cross-validation; the best family (or the one the scenario asks for)
-   is refitted on all months. The lifecycle family borrows its shape (a, b) from the
+   with rolling-origin cross-validation, which also gives each family a stacking weight
+   (``forecast.fit.select``); every family with weight > 0 is refitted on all months, and the
+   line's model is their mixture (``LineFit.components``: the simulator draws a family per
+   path). A family the scenario asks for is fitted alone (weight 1); so is a line too short
+   to cross-validate (the lifecycle, as before). A family whose fit on all months falls back
+   to another family drops out of the mixture and the others' weights are renormalised.
+   The lifecycle family borrows its shape (a, b) from the
    reference class as a prior, which matters most for a line with a few months of history.
 4. The lines' residuals adjust the market seasonality, shrunk toward it, and step 3 is
    repeated once with the adjusted factors.
@@ -61,7 +66,8 @@ class LineReport:
     excluded: tuple[int, ...]
     requested: str
     cv: CVResult | None
-    growth: GrowthFit | None  # None when the line is too short to fit
+    growth: GrowthFit | None  # None when the line is too short to fit; the lead family
+    mixture: tuple[tuple[GrowthFit, float], ...] = ()  # every family with weight > 0, lead first
     with_prior: GrowthFit | None  # lifecycle with the reference prior
     without_prior: GrowthFit | None  # lifecycle without it
     note: str
@@ -229,19 +235,52 @@ def _fit_line(
         # only the final pass's report shows the prior's effect; the first pass feeds residuals
         without_prior = fit_growth("lifecycle", t, log_y) if cross_validated else None
         family = (cv.best if cv is not None else "lifecycle") if requested == AUTO else requested
-        growth = with_prior if family == "lifecycle" else fit_growth(family, t, log_y)
-    note = growth.warning or _choice_note(cv, requested)
+        weights = {family: 1.0} if cv is None else dict(zip(cv.families, cv.weights))
+        mixture = _mixture(weights, t, log_y, with_prior)
+    growth = mixture[0][0]
+    note = growth.warning or _choice_note(cv, requested, mixture)
     return LineReport(
-        **base, cv=cv, growth=growth, with_prior=with_prior, without_prior=without_prior, note=note
+        **base,
+        cv=cv,
+        growth=growth,
+        mixture=mixture,
+        with_prior=with_prior,
+        without_prior=without_prior,
+        note=note,
     )
 
 
-def _choice_note(cv: CVResult | None, requested: str) -> str:
+def _mixture(
+    weights: Mapping[str, float], t: np.ndarray, log_y: np.ndarray, with_prior: GrowthFit
+) -> tuple[tuple[GrowthFit, float], ...]:
+    """Every family with weight > 0 fitted on all months, most weight first (ties: in
+    ``FAMILIES`` order), fallbacks dropped and the rest renormalised (module notes, step 3)."""
+    fits = [
+        (with_prior if family == "lifecycle" else fit_growth(family, t, log_y), w)
+        for family, w in sorted(weights.items(), key=lambda fw: (-fw[1], FAMILIES.index(fw[0])))
+        if w > 0
+    ]
+    kept = [(g, w) for g, w in fits if g.warning is None] or fits[:1]
+    total = sum(w for _, w in kept)
+    return tuple((g, w / total) for g, w in kept)
+
+
+def _choice_note(
+    cv: CVResult | None, requested: str, mixture: tuple[tuple[GrowthFit, float], ...]
+) -> str:
     if requested != AUTO:
         return f"{requested} as requested"
     if cv is None:
         return "lifecycle (first pass)"
-    return cv.note if cv.too_short and cv.note else "chosen by rolling-origin cross-validation"
+    if cv.too_short and cv.note:
+        return cv.note
+    if len(mixture) == 1:
+        return "the one family left by rolling-origin cross-validation"
+    lead, weight = mixture[0]
+    return (
+        f"{len(mixture)} families stacked by rolling-origin cross-validation "
+        f"(most weight: {lead.family}, {weight:.0%})"
+    )
 
 
 def _pooled_residuals(
@@ -262,7 +301,12 @@ def _line_fit(report: LineReport, reconciled: Reconciled, reference: ReferenceCl
     origin = reconciled.first_month[report.line]
     if report.growth is None:
         return _borrowed_line_fit(report, origin, reference)
-    g = report.growth
+    mixture = report.mixture or ((report.growth, 1.0),)
+    lead, *rivals = (_family_fit(report, g, w, origin) for g, w in mixture)
+    return dataclasses.replace(lead, rivals=tuple(rivals))
+
+
+def _family_fit(report: LineReport, g: GrowthFit, weight: float, origin: int) -> LineFit:
     return LineFit(
         line=report.line,
         family=g.family,
@@ -274,6 +318,7 @@ def _line_fit(report: LineReport, reconciled: Reconciled, reference: ReferenceCl
         phi=g.phi,
         last_resid=g.last_resid,
         last_month=int(report.months[-1]),
+        weight=float(weight),
     )
 
 

@@ -4,7 +4,9 @@ reference class, ramp and seasonal factors. One list of tables feeds text, CSV a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +14,9 @@ from forecast.fit.model import FitReport, LineReport
 from forecast.fit.seasonality import factor_table
 from forecast.months import format_month, year_months
 from forecast.write.tables import Cell, csv_text, format_table, rounded
+
+if TYPE_CHECKING:
+    from forecast.sweeps.families import FamilyHits
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +27,18 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
 
 
-def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
+def candidate_rows(
+    lines: tuple[LineReport, ...], alone: Mapping[tuple[str, str], float] | None = None
+) -> list[tuple[Cell, ...]]:
+    """Per line and family: CV score and errors, failures, the weight in the line's mixture
+    (after fallbacks dropped out) and, given ``alone``, the P(hit) with that family alone."""
     rows: list[tuple[Cell, ...]] = []
     for r in lines:
         if r.cv is None or r.cv.too_short:
             continue
+        weights = {g.family: w for g, w in r.mixture}
         for i, family in enumerate(r.cv.families):
+            hit = None if alone is None else alone.get((r.line, family))
             rows.append(
                 (
                     r.line,
@@ -35,7 +46,8 @@ def candidate_rows(lines: tuple[LineReport, ...]) -> list[tuple[Cell, ...]]:
                     rounded(r.cv.score[i], 4),
                     *(rounded(v, 4) for v in r.cv.rmse[i]),
                     int(r.cv.n_failures[i]),
-                    "yes" if family == r.cv.best else "",
+                    rounded(weights.get(family, 0.0), 3),
+                    None if hit is None else rounded(100 * hit, 1),
                 )
             )
     return rows
@@ -57,7 +69,7 @@ def choice_rows(report: FitReport) -> list[tuple[Cell, ...]]:
 
 def parameter_rows(report: FitReport) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []
-    for fit in report.model.lines:
+    for fit in (c for line in report.model.lines for c in line.components):
         se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
         for name, value, s in zip(fit.param_names, fit.params, se):
             rows.append(
@@ -103,8 +115,9 @@ def ramp_rows(report: FitReport, n_months: int = 13) -> list[tuple[Cell, ...]]:
     return [(int(m), *(rounded(f, 4) for f in fractions[:, i])) for i, m in enumerate(k)]
 
 
-def fit_tables(report: FitReport, year: int) -> list[Table]:
-    """Every table of the fit, for the target ``year``'s seasonal factors."""
+def fit_tables(report: FitReport, year: int, hits: FamilyHits | None = None) -> list[Table]:
+    """Every table of the fit, for the target ``year``'s seasonal factors; ``hits``: each
+    family's P(hit) alone (``forecast.sweeps.families``) for the candidates table."""
     horizons: tuple[int, ...] = next(
         (r.cv.horizons for r in report.lines if r.cv is not None and not r.cv.too_short), ()
     )
@@ -113,9 +126,18 @@ def fit_tables(report: FitReport, year: int) -> list[Table]:
     return [
         Table(
             "candidates",
-            "Candidates by rolling-origin cross-validation (score: mean CRPS of log deliveries)",
-            ("line", "family", "score", *(f"rmse_h{h}" for h in horizons), "failures", "chosen"),
-            tuple(candidate_rows(report.lines)),
+            "Candidates by rolling-origin cross-validation (score: mean CRPS of log deliveries;"
+            " weight: in the line's mixture)\np_hit_alone: " + _hits_text(hits),
+            (
+                "line",
+                "family",
+                "score",
+                *(f"rmse_h{h}" for h in horizons),
+                "failures",
+                "weight",
+                "p_hit_alone",
+            ),
+            tuple(candidate_rows(report.lines, None if hits is None else hits.alone)),
         ),
         Table(
             "choice",
@@ -166,6 +188,17 @@ def fit_tables(report: FitReport, year: int) -> list[Table]:
             ),
         ),
     ]
+
+
+def _hits_text(hits: FamilyHits | None) -> str:
+    if hits is None:
+        return "not computed"
+    s = hits.scenario
+    return (
+        f"P({s.target_units:,} in {s.target_year}) in % of the {s.name} scenario as of "
+        f"{format_month(s.as_of)} with that family alone on that line ({hits.n_paths:,} paths, "
+        f"seed {hits.seed}); with the mixture: {100 * hits.mixture:.1f}%"
+    )
 
 
 def render_text(tables: list[Table]) -> str:

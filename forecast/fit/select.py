@@ -5,6 +5,19 @@ on the next 1..6 months (log scale): error of the point forecast (RMSE, MAE) and
 the normal predictive distribution from :meth:`GrowthFit.predictive`, whose spread grows with
 the horizon through the parameter covariance and the AR(1) noise. The family with the lowest
 mean CRPS is ``best``.
+
+Stacking (Yao, Vehtari, Simpson & Gelman 2018, "Using stacking to average Bayesian predictive
+distributions") turns the same folds into ``weights``: the weights on the simplex that
+maximise the mean log predictive density of the mixture ``sum_f w_f N(mean_f, sd_f^2)`` at
+every scored (fold, horizon), each horizon counting equally as in ``score``. Six folds are
+few, and their horizons overlap, so the weights are shrunk toward equal ones: they are the
+posterior mode under a symmetric Dirichlet prior worth ``PRIOR_FOLDS`` folds in all
+(``PRIOR_FOLDS / n_candidates`` pseudo-folds per family, the data counting as one fold per
+cut-off). With five candidates and six folds no family gets more than 6.4/8 = 80%; with
+two folds, 60%. A family that scored inf, fell back to another family in every fold (it
+only repeats that family's forecasts), or missed a forecast another family made (its fit
+raised) gets 0. The maximum is found by EM, which increases the objective at every step
+and converges to the one maximum (the objective is concave in the weights).
 """
 
 from __future__ import annotations
@@ -20,6 +33,9 @@ from forecast.fit.growth import FAMILIES, PRIOR_PARAMS, fit_growth
 DEFAULT_MIN_TRAIN = 8
 DEFAULT_MAX_FOLDS = 6
 MIN_FOLDS = 2
+PRIOR_FOLDS = 2.0
+"""Weight of the equal-weights prior, in folds (see the module notes)."""
+_EM_STEPS, _EM_TOL = 2000, 1e-12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +53,7 @@ class CVResult:
     n_failures : (n_fam,) folds where the fit fell back or raised
     messages : per family, the distinct warnings/errors raised in its folds
     best : the family with the lowest score (or the default when ``too_short``)
+    weights : (n_fam,) stacking weights, summing to 1 (one-hot on ``best`` when ``too_short``)
     too_short : the series allowed fewer than ``MIN_FOLDS`` folds; nothing was scored
     note : why ``best`` was chosen when ``too_short``
     """
@@ -52,6 +69,7 @@ class CVResult:
     n_failures: np.ndarray
     messages: tuple[tuple[str, ...], ...]
     best: str
+    weights: np.ndarray
     too_short: bool = False
     note: str | None = None
 
@@ -120,6 +138,9 @@ def cross_validate(
     crps = crps_normal(truth, mean, sd)
     score = _score(crps)
     best = families[int(np.argmin(score))]
+    n_failures = np.array([f[3] for f in folds])
+    # a family that fell back in every fold only repeats its fallback: it has no weight
+    weights = stack_weights(truth, mean, sd, np.where(n_failures < len(cutoffs), score, np.inf))
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN horizons stay NaN
         return CVResult(
@@ -131,10 +152,71 @@ def cross_validate(
             crps=np.nanmean(crps, axis=1),
             n_scored=np.sum(np.isfinite(err), axis=1),
             score=score,
-            n_failures=np.array([f[3] for f in folds]),
+            n_failures=n_failures,
             messages=tuple(f[4] for f in folds),
             best=best,
+            weights=weights,
         )
+
+
+def stack_weights(
+    truth: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    score: np.ndarray,
+    *,
+    prior_folds: float = PRIOR_FOLDS,
+) -> np.ndarray:
+    """Stacking weights of the families' normal predictive distributions (module notes).
+
+    Parameters
+    ----------
+    truth : ndarray, shape (n_folds, n_h)
+        Observed values, NaN where not observed.
+    mean, sd : ndarray, shape (n_fam, n_folds, n_h)
+        Each family's predictive mean and sd, NaN where it made no forecast.
+    score : ndarray, shape (n_fam,)
+        Mean CRPS; a family scoring inf gets weight 0.
+    prior_folds : float
+        Weight of the symmetric Dirichlet prior toward equal weights, in folds.
+
+    Returns
+    -------
+    ndarray, shape (n_fam,)
+        Non-negative, summing to 1; one-hot on the lowest score if no family qualifies.
+    """
+    from scipy.special import logsumexp
+
+    observed = np.isfinite(truth)
+    ok = np.isfinite(score) & np.all(np.isfinite(mean) | ~observed, axis=(1, 2))
+    weights = np.zeros(score.size)
+    if not ok.any() or not observed.any():
+        weights[int(np.argmin(score))] = 1.0
+        return weights
+    y = truth[observed]
+    logp = np.stack(  # (n_ok, n_points): log density of each candidate at each point
+        [_normal_logpdf(y, m[observed], s[observed]) for m, s in zip(mean[ok], sd[ok])]
+    )
+    n_h = observed.any(axis=0).sum()
+    per_h = observed.sum(axis=0)  # points per horizon
+    v = np.broadcast_to(1.0 / np.maximum(per_h, 1), truth.shape)[observed]
+    v = v * observed.shape[0] / n_h  # every horizon equal; the data worth one fold per cut-off
+    alpha = prior_folds / ok.sum()
+    w = np.full(ok.sum(), 1.0 / ok.sum())
+    for _ in range(_EM_STEPS):
+        log_joint = logp + np.log(w)[:, None]
+        resp = np.exp(log_joint - logsumexp(log_joint, axis=0))
+        new = (resp @ v + alpha) / (v.sum() + prior_folds)
+        done = np.max(np.abs(new - w)) < _EM_TOL
+        w = new
+        if done:
+            break
+    weights[ok] = w / w.sum()
+    return weights
+
+
+def _normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    return -0.5 * ((y - mean) / sd) ** 2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
 
 
 def _truth(log_y, cutoffs, horizons) -> np.ndarray:
@@ -202,6 +284,7 @@ def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
         n_failures=np.zeros(len(families), dtype=int),
         messages=tuple(() for _ in families),
         best=default,
+        weights=(np.array(families) == default).astype(float),
         too_short=True,
         note=note,
     )

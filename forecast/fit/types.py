@@ -6,6 +6,7 @@ without importing the fitting machinery (statsmodels, scipy.optimize).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,6 +33,12 @@ class LineFit:
     """One model line's fitted growth curve on the log scale, with its uncertainty.
 
     ``t = month - origin`` is the time index the family's curve is written in.
+
+    A line's model may be a mixture of families (``forecast.fit.select``: stacking weights):
+    the fields describe the family with the most weight (``weight``), and ``rivals`` holds the
+    other families with weight > 0, each a ``LineFit`` of the same line with its own
+    ``weight`` and no rivals. ``components`` lists them all; the weights sum to 1. A line
+    fitted by one family has ``weight`` 1 and no rivals.
     """
 
     line: str
@@ -44,6 +51,31 @@ class LineFit:
     phi: float
     last_resid: float
     last_month: int
+    weight: float = 1.0
+    rivals: tuple[LineFit, ...] = ()
+
+    @property
+    def components(self) -> tuple[LineFit, ...]:
+        """Every family of the line's model, each alone (no rivals): this one, then its rivals."""
+        if not self.rivals:
+            return (self,)
+        return (dataclasses.replace(self, rivals=()), *self.rivals)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The components' weights, shape (n_components,)."""
+        return np.array([self.weight, *(c.weight for c in self.rivals)])
+
+    def alone(self, family: str) -> LineFit:
+        """The component of ``family`` as the line's only family (weight 1, no rivals)."""
+        for c in (self, *self.rivals):
+            if c.family == family:
+                return dataclasses.replace(c, weight=1.0, rivals=())
+        raise ValueError(f"{self.line}: no {family} component (have: {', '.join(self.families)})")
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return (self.family, *(c.family for c in self.rivals))
 
     def draw_params(
         self, rng: np.random.Generator, n: int, *, uncertain: bool = True

@@ -6,8 +6,9 @@ table; renaming one changes its draws. The inputs of a plan are
 
 - ``model.params``, ``model.noise``, ``model.error_walk``: every fitted line's growth
   parameters, noise and model-error walk at once;
-- ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk`` for each fitted line,
-  ``lines.<L>.noise`` for each launched line, and ``lines.<L>.multiplier``;
+- ``lines.<L>.family``, ``lines.<L>.params``, ``lines.<L>.noise``, ``lines.<L>.error_walk``
+  for each fitted line, ``lines.<L>.noise`` for each launched line, and
+  ``lines.<L>.multiplier``;
 - ``events.<name>.<input>`` for each input its kind declares (``INPUTS`` in
   ``forecast.scenario.types``): ``start``, ``weeks``, ``factor``, ..., ``ramp`` (the speed
   of a fitted ramp) and ``occurs`` (whether a shock happens);
@@ -17,6 +18,15 @@ table; renaming one changes its draws. The inputs of a plan are
 
 The ``params``, ``noise`` and ``error_walk`` inputs are vectors (one normal per parameter or
 month); the rest are scalars drawn through ``Dist.ppf``.
+
+``lines.<L>.family`` is uncertain when the line's model is a mixture of families
+(``LineFit.components``): a uniform per path picks the family through the cumulative weights,
+the families ordered by their point forecast's volume over the simulated months (lowest
+first), so a low quantile means a low family, as for every other input; its recorded value
+is that uniform. Pinning it at ``u`` puts every path on the family at quantile ``u``.
+A mixture's ``params`` are drawn per family (``lines.<L>.params.<family>`` streams, only for
+the paths on that family); pinning ``params`` holds each path's parameters at ``u`` along its
+own family's direction, and the family choice keeps its draws.
 """
 
 from __future__ import annotations
@@ -56,7 +66,8 @@ class Input:
 
 
 def line_input(line: str, what: str) -> str:
-    """``lines.<line>.<what>``: ``params``, ``noise``, ``error_walk`` or ``multiplier``."""
+    """``lines.<line>.<what>``: ``family``, ``params``, ``noise``, ``error_walk`` or
+    ``multiplier``."""
     return f"lines.{line}.{what}"
 
 
@@ -78,16 +89,20 @@ def plan_inputs(plan: Plan) -> tuple[Input, ...]:
     walking = plan.error_walk > 0 and plan.n_sim > 0
     found = [
         Input(key=MODEL_PARAMS, uncertain=_uncertain_params(plan), vector=True),
-        Input(key=MODEL_NOISE, uncertain=noisy and any(f.sigma > 0 for f in lines), vector=True),
+        Input(
+            key=MODEL_NOISE,
+            uncertain=noisy and any(c.sigma > 0 for f in lines for c in f.components),
+            vector=True,
+        ),
         Input(key=MODEL_WALK, uncertain=walking and bool(lines), vector=True),
     ]
     for fit in lines:
-        uncertain = plan.parameter_uncertainty and bool(np.any(fit.cov))
+        uncertain = plan.parameter_uncertainty and any(np.any(c.cov) for c in fit.components)
+        sigma = max(c.sigma for c in fit.components)
         found += [
+            Input(key=line_input(fit.line, "family"), uncertain=len(fit.components) > 1),
             Input(key=line_input(fit.line, "params"), uncertain=uncertain, vector=True),
-            Input(
-                key=line_input(fit.line, "noise"), uncertain=noisy and fit.sigma > 0, vector=True
-            ),
+            Input(key=line_input(fit.line, "noise"), uncertain=noisy and sigma > 0, vector=True),
             Input(key=line_input(fit.line, "error_walk"), uncertain=walking, vector=True),
         ]
     for event in plan.events:
@@ -113,4 +128,6 @@ def plan_inputs(plan: Plan) -> tuple[Input, ...]:
 
 
 def _uncertain_params(plan: Plan) -> bool:
-    return plan.parameter_uncertainty and any(np.any(f.cov) for f in plan.lines)
+    return plan.parameter_uncertainty and any(
+        np.any(c.cov) for f in plan.lines for c in f.components
+    )

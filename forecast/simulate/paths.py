@@ -4,10 +4,23 @@ Model of one path (all arrays are (n_paths, n_months); loops run only over month
 --------------------------------------------------------------------------------
 For each fitted line ``L`` and simulated month ``m``::
 
-    params_p    ~ LineFit.draw_params            (the estimate if not parameter_uncertainty)
+    f_p         ~ LineFit.components by weight   (a mixture of families; one: always it)
+    params_p    ~ f_p.draw_params                (the estimate if not parameter_uncertainty)
     log D[p,m]  = LineFit.log_level(params_p, m) + seasonality.log_factors(m) + e[p,m] + w[p,m]
     e[m]        = phi * e[m-1] + sqrt(1 - phi**2) * sigma * noise_scale * z[p,m]
     w[m]        = w[m-1] + error_walk * y[p,m],   w[as_of] = 0
+
+A path follows one family of its line throughout (``f_p``, with that family's curve, sigma,
+phi and last residual): the line's forecast is the stacking mixture of its families
+(``forecast.fit.select``). The family is picked by a uniform on the line's own stream
+(``lines.<L>.family``) through the cumulative weights, families ordered by their point
+forecast's volume (lowest first). Each family's curve, noise recursion and walk are
+computed only on the rows of the paths that drew it (an index per family), so a mixture
+costs about what one family costs; its parameters are drawn on the stream
+``lines.<L>.params.<family>``, in each block as many as the block has paths on that family
+(a line with one family keeps ``lines.<L>.params``, one per path). The standard normals
+``z`` and ``y`` below are the line's, whatever its family: one draw per path on
+``lines.<L>.noise`` and ``lines.<L>.error_walk``.
 
 ``w`` is the model error the fit cannot see (a curve going wrong, a regime change): a random
 walk on the log level with monthly sd ``Plan.error_walk``, calibrated by backtests on past
@@ -57,6 +70,11 @@ linearised effect on the line's year volume sits at its ``u`` quantile:
 ``mean + ndtri(u) * cov @ g / sqrt(g @ cov @ g)``, with ``g`` the gradient of the point
 forecast's year volume. ``record_inputs`` returns per path the scalar values, and for vector
 inputs the standard normal score ``g @ (x - mean) / sqrt(g @ cov @ g)`` along that direction.
+For a mixture, pinning and recording work per family: a path's ``params``/``noise``/``walk``
+are pinned or scored along its own family's ``g`` and ``cov``, and the combined
+(``model.*``) scores divide by the root mean square over families (weighted) of the lines'
+sds; pinning ``lines.<L>.family`` at ``u`` puts every path on the family at quantile ``u`` of
+the cumulative weights, its recorded value is the uniform.
 """
 
 from __future__ import annotations
@@ -289,13 +307,19 @@ class _Draws:
         self.record = record
         self.inputs: dict[str, np.ndarray] = {}
 
-    def each_block(self, key: str, draw: Callable[[np.random.Generator, int], np.ndarray]):
-        """``draw(rng, n_block)`` for each block from the key's stream, concatenated on axis 0."""
+    def each_block(
+        self,
+        key: str,
+        draw: Callable[[np.random.Generator, int], np.ndarray],
+        sizes: np.ndarray | None = None,
+    ):
+        """``draw(rng, n_block)`` for each block from the key's stream, concatenated on axis 0;
+        ``sizes`` (one per block): draw that many instead (a subset of the block's paths)."""
         parts = []
-        for block, size in self.blocks:
+        for i, (block, size) in enumerate(self.blocks):
             spawn_key = (*self.root.spawn_key, block, _key_id(key))
             seq = np.random.SeedSequence(self.root.entropy, spawn_key=spawn_key)
-            parts.append(draw(np.random.default_rng(seq), size))
+            parts.append(draw(np.random.default_rng(seq), size if sizes is None else int(sizes[i])))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def uniform(self, key: str) -> np.ndarray:
@@ -367,16 +391,31 @@ _NOISE_ROWS = 2048  # rows of z (n, 13) per pass of the AR(1) loop: 213 kB, insi
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LinePrep:
+    """One family of a line's model."""
+
     fit: LineFit
     noise: _Noise
     walk: _Noise  # the calibrated model error (phi = 1)
     gradient: np.ndarray  # (k,) of the point year volume in the params
     param_sd: float  # sd of gradient @ params
+    volume: float  # the point forecast's volume over the simulated months
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LineMix:
+    """A fitted line: its families, from the lowest point volume up, and their weights."""
+
+    line: str
+    parts: tuple[_LinePrep, ...]
+    cumulative: np.ndarray  # (n_parts,) cumulative weights in ``parts`` order, the last 1
+    param_sd: float  # root mean square over the families (weighted) of param_sd
+    noise_sd: float  # ... of the noise's effect on the year volume
+    walk_sd: float  # ... of the walk's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Prepared:
-    lines: tuple[_LinePrep, ...]
+    lines: tuple[_LineMix, ...]
     launch_noise: Mapping[str, _Noise]
     params_sd: float  # of the sum over lines
     noise_sd: float
@@ -384,20 +423,46 @@ class _Prepared:
 
 
 def _prepare(plan: Plan) -> _Prepared:
-    lines = tuple(_prepare_line(plan, fit) for fit in plan.lines)
+    lines = tuple(_prepare_mix(plan, fit) for fit in plan.lines)
     launch_noise = {
         e.name: _launch_noise(plan, float(e.level.mean))
         for e in plan.events
         if isinstance(e, LaunchEvent)
     }
-    noises = [lp.noise for lp in lines] + list(launch_noise.values())
+    launch_sd2 = sum(float(nz.weight @ nz.weight) for nz in launch_noise.values())
     return _Prepared(
         lines=lines,
         launch_noise=launch_noise,
-        params_sd=float(np.sqrt(sum(lp.param_sd**2 for lp in lines))),
-        noise_sd=float(np.sqrt(sum(float(nz.weight @ nz.weight) for nz in noises))),
-        walk_sd=float(np.sqrt(sum(float(lp.walk.weight @ lp.walk.weight) for lp in lines))),
+        params_sd=float(np.sqrt(sum(mix.param_sd**2 for mix in lines))),
+        noise_sd=float(np.sqrt(sum(mix.noise_sd**2 for mix in lines) + launch_sd2)),
+        walk_sd=float(np.sqrt(sum(mix.walk_sd**2 for mix in lines))),
     )
+
+
+def _prepare_mix(plan: Plan, fit: LineFit) -> _LineMix:
+    """The line's families ordered by point volume (ties: fit order), so that the family's
+    uniform is monotone in the volume, as every other input's is."""
+    prepared = [(_prepare_line(plan, c), c.weight) for c in fit.components]
+    order = sorted(range(len(prepared)), key=lambda i: (prepared[i][0].volume, i))
+    parts = tuple(prepared[i][0] for i in order)
+    weights = np.array([prepared[i][1] for i in order])
+    weights /= weights.sum()
+
+    def rms(values) -> float:
+        return float(np.sqrt(sum(w * v**2 for w, v in zip(weights, values))))
+
+    return _LineMix(
+        line=fit.line,
+        parts=parts,
+        cumulative=np.cumsum(weights),
+        param_sd=rms(p.param_sd for p in parts),
+        noise_sd=rms(_norm(p.noise) for p in parts),
+        walk_sd=rms(_norm(p.walk) for p in parts),
+    )
+
+
+def _norm(noise: _Noise) -> float:
+    return float(np.sqrt(noise.weight @ noise.weight))
 
 
 def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
@@ -411,7 +476,14 @@ def _prepare_line(plan: Plan, fit: LineFit) -> _LinePrep:
     gradient = _volume_gradient(plan, fit, point)
     uncertain = plan.parameter_uncertainty and bool(np.any(fit.cov))
     param_sd = float(np.sqrt(max(gradient @ fit.cov @ gradient, 0.0))) if uncertain else 0.0
-    return _LinePrep(fit=fit, noise=noise, walk=walk, gradient=gradient, param_sd=param_sd)
+    return _LinePrep(
+        fit=fit,
+        noise=noise,
+        walk=walk,
+        gradient=gradient,
+        param_sd=param_sd,
+        volume=float(point.sum()),
+    )
 
 
 def _walk(plan: Plan) -> _Noise:
@@ -501,24 +573,68 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
     return _Chunk(paths=paths, lines=lines, inputs=draws.inputs, ceiling=ceiling)
 
 
+Rows = slice | np.ndarray
+"""The paths of a chunk one family of a line is simulated on: all (``ALL``) or their indices."""
+ALL = slice(None)
+
+
 def _fitted_demand(
     plan: Plan, prep: _Prepared, draws: _Draws, scores: tuple[_Score, _Score, _Score]
 ) -> dict[str, np.ndarray]:
+    """Each fitted line's demand (n, n_sim); a path of a mixture follows its own family."""
     demand: dict[str, np.ndarray] = {}
     model_params, model_noise, model_walk = scores
-    for lp in prep.lines:
-        fit = lp.fit
-        params = _line_params(plan, lp, draws, prep.params_sd, model_params)
-        z = _line_noise(line_input(fit.line, "noise"), lp.noise, draws, prep.noise_sd, model_noise)
-        log_d = fit.log_level(params, plan.sim_months)
-        log_d += plan.log_season
-        lp.noise.add_to(log_d, z)
+    for mix in prep.lines:
+        groups = _family_rows(mix, draws)
+        key = line_input(mix.line, "noise")
+        z = _line_noise(
+            key, [p.noise for p in mix.parts], groups, draws, prep.noise_sd, model_noise
+        )
         if plan.error_walk > 0:
-            key = line_input(fit.line, "error_walk")
-            y = _line_noise(key, lp.walk, draws, prep.walk_sd, model_walk)
-            lp.walk.add_to(log_d, y)
-        demand[fit.line] = np.exp(log_d, out=log_d)
+            key = line_input(mix.line, "error_walk")
+            walks = [p.walk for p in mix.parts]
+            y = _line_noise(key, walks, groups, draws, prep.walk_sd, model_walk)
+        params = _line_params(mix, groups, draws, prep.params_sd, model_params)
+        out = None if len(groups) == 1 else np.empty((draws.n, plan.n_sim))
+        for c, rows in enumerate(groups):
+            drawn = params[c]
+            if drawn is None:
+                continue
+            lp = mix.parts[c]
+            log_d = lp.fit.log_level(drawn, plan.sim_months)
+            log_d += plan.log_season
+            lp.noise.add_to(log_d, z[c])
+            if plan.error_walk > 0:
+                lp.walk.add_to(log_d, y[c])
+            if out is None:
+                out = np.exp(log_d, out=log_d)
+            else:
+                out[rows] = np.exp(log_d, out=log_d)
+        assert out is not None
+        demand[mix.line] = out
     return demand
+
+
+def _family_rows(mix: _LineMix, draws: _Draws) -> list[Rows]:
+    """The rows of each family of the line (``parts`` order): a uniform per path on the
+    line's ``family`` stream, mapped through the cumulative weights."""
+    if len(mix.parts) == 1:
+        return [ALL]
+    key = line_input(mix.line, "family")
+    u = draws.uniform(key)
+    draws.keep(key, u)
+    index = np.minimum(np.searchsorted(mix.cumulative, u, side="right"), len(mix.parts) - 1)
+    return [np.flatnonzero(index == c) for c in range(len(mix.parts))]
+
+
+def _count(rows: Rows, n: int) -> int:
+    return n if isinstance(rows, slice) else rows.size
+
+
+def _block_counts(rows: np.ndarray, draws: _Draws) -> np.ndarray:
+    """How many of ``rows`` fall in each of the chunk's blocks."""
+    bounds = np.cumsum([0] + [size for _, size in draws.blocks])
+    return np.diff(np.searchsorted(rows, bounds))
 
 
 class _Score:
@@ -529,8 +645,8 @@ class _Score:
         self.draws, self.key, self.sd = draws, key, sd
         self.total = np.zeros(draws.n)
 
-    def add(self, effect: np.ndarray) -> None:
-        self.total += effect
+    def add(self, effect: np.ndarray, rows: Rows = ALL) -> None:
+        self.total[rows] += effect
 
     def finish(self) -> None:
         if self.sd > 0:
@@ -538,42 +654,77 @@ class _Score:
 
 
 def _line_params(
-    plan: Plan, lp: _LinePrep, draws: _Draws, total_sd: float, score: _Score
-) -> np.ndarray:
-    fit, key, n = lp.fit, line_input(lp.fit.line, "params"), draws.n
-    if lp.param_sd == 0:
-        return np.broadcast_to(fit.params, (n, fit.params.size))
-    if key in draws.pinned or score.key in draws.pinned:
-        sd = lp.param_sd if key in draws.pinned else total_sd
-        u = draws.pinned.get(key, draws.pinned.get(score.key))
-        shift = ndtri(u) * (fit.cov @ lp.gradient) / sd
-        params = np.broadcast_to(fit.params + shift, (n, fit.params.size))
-    else:
-        params = draws.each_block(key, lambda rng, size: fit.draw_params(rng, size))
-    effect = _dot(params - fit.params, lp.gradient)
-    draws.keep(key, effect / lp.param_sd)
-    score.add(effect)
-    return params
+    mix: _LineMix, groups: list[Rows], draws: _Draws, total_sd: float, score: _Score
+) -> list[np.ndarray | None]:
+    """Each family's parameter sets for its rows (None: no rows). A mixture draws family
+    ``f`` on the stream ``lines.<L>.params.<f>``, as many per block as the block has paths
+    of that family; a single family on ``lines.<L>.params``, one per path."""
+    key, n = line_input(mix.line, "params"), draws.n
+    pinned = draws.pinned.get(key, draws.pinned.get(score.key))
+    recorded = np.zeros(n) if draws.record else None
+    out: list[np.ndarray | None] = []
+    for lp, rows in zip(mix.parts, groups):
+        fit, count = lp.fit, _count(rows, n)
+        if count == 0:
+            out.append(None)
+            continue
+        if lp.param_sd == 0:
+            out.append(np.broadcast_to(fit.params, (count, fit.params.size)))
+            continue
+        if pinned is not None:
+            sd = lp.param_sd if key in draws.pinned else total_sd
+            shift = ndtri(pinned) * (fit.cov @ lp.gradient) / sd
+            params = np.broadcast_to(fit.params + shift, (count, fit.params.size))
+        elif isinstance(rows, slice):
+            params = draws.each_block(key, fit.draw_params)
+        else:
+            stream, sizes = f"{key}.{fit.family}", _block_counts(rows, draws)
+            params = draws.each_block(stream, fit.draw_params, sizes)
+        out.append(params)
+        if recorded is not None:
+            effect = _dot(params - fit.params, lp.gradient)
+            recorded[rows] = effect / lp.param_sd
+            score.add(effect, rows)
+    if recorded is not None and mix.param_sd > 0:
+        draws.keep(key, recorded)
+    return out
 
 
 def _line_noise(
-    key: str, noise: _Noise, draws: _Draws, total_sd: float, score: _Score
-) -> np.ndarray:
-    """Standard normals (n, n_sim + 1) driving one line's noise or walk, or their pinned value."""
-    norm = float(np.sqrt(noise.weight @ noise.weight))
-    if norm == 0:
-        return np.zeros((1, noise.weight.size))
-    if key in draws.pinned or score.key in draws.pinned:
-        u = draws.pinned.get(key, draws.pinned.get(score.key))
-        z = ndtri(u) * noise.weight[None, :] / (norm if key in draws.pinned else total_sd)
-        z = np.broadcast_to(z, (draws.n, noise.weight.size))
-    else:
-        z = draws.each_block(key, lambda rng, size: rng.standard_normal((size, noise.weight.size)))
-    if draws.record:
-        effect = _dot(z, noise.weight)
-        draws.keep(key, effect / norm)
-        score.add(effect)
-    return z
+    key: str,
+    noises: list[_Noise],
+    groups: list[Rows],
+    draws: _Draws,
+    total_sd: float,
+    score: _Score,
+) -> list[np.ndarray]:
+    """Standard normals (count, n_sim + 1) driving one line's noise or walk in each family's
+    rows, or their pinned value. The normals are the line's, whatever its family: one
+    stream, one draw per path; a family only sets how they move the level."""
+    norms = [_norm(noise) for noise in noises]
+    width = noises[0].weight.size
+    if not any(norms):
+        return [np.zeros((1, width)) for _ in noises]
+    pinned = draws.pinned.get(key, draws.pinned.get(score.key))
+    if pinned is None:
+        z_all = draws.each_block(key, lambda rng, size: rng.standard_normal((size, width)))
+    recorded = np.zeros(draws.n) if draws.record else None
+    out = []
+    for noise, norm, rows in zip(noises, norms, groups):
+        if pinned is not None:
+            sd = norm if key in draws.pinned else total_sd
+            z = ndtri(pinned) * noise.weight[None, :] / (sd if sd > 0 else 1.0)
+            z = np.broadcast_to(z, (_count(rows, draws.n), width))
+        else:
+            z = z_all[rows]
+        out.append(z)
+        if recorded is not None and norm > 0:
+            effect = _dot(z, noise.weight)
+            recorded[rows] = effect / norm
+            score.add(effect, rows)
+    if recorded is not None:
+        draws.keep(key, recorded)
+    return out
 
 
 # ---------------------------------------------------------------- events
@@ -596,7 +747,7 @@ def _launches(
         mass = _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
         noise = prep.launch_noise[event.name]
         key = line_input(event.line, "noise")
-        z = _line_noise(key, noise, draws, prep.noise_sd, noise_score)
+        z = _line_noise(key, [noise], [ALL], draws, prep.noise_sd, noise_score)[0]
         log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
         noise.add_to(log_f, z)
         out[event.line] = ev.launch_volume(values["level"], mass) * np.exp(log_f)

@@ -47,3 +47,19 @@ def test_fit_command_prints_and_writes_json(tmp_path: Path, project: Project) ->
     assert (
         body["seasonal"][1]["holiday_days"] == 9
     )  # 2026: the whole nine-day holiday falls in February
+
+
+def test_fit_shows_each_family_weight_and_p_hit_alone(tmp_path: Path, project: Project) -> None:
+    out = tmp_path / "fit.json"
+    args = ["fit", "--data", str(project.data), "--out", str(out), "--n-paths", "2000"]
+    result = CliRunner().invoke(cli, [*args, "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "P(" in result.output and "2,000 paths, seed 5" in result.output
+    rows = json.loads(out.read_text())["candidates"]
+    weights = [row["weight"] for row in rows if row["line"] == "M1"]
+    assert sum(weights) == pytest.approx(1.0, abs=0.003)  # rounded to 3 places each
+    for row in rows:  # every family with weight has its P(hit) alone, in percent
+        assert (row["p_hit_alone"] is not None) == (row["weight"] > 0)
+        assert row["p_hit_alone"] is None or 0 <= row["p_hit_alone"] <= 100
+    none = CliRunner().invoke(cli, ["fit", "--data", str(project.data), "--n-paths", "0"])
+    assert none.exit_code == 0 and "not computed" in none.output

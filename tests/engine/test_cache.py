@@ -244,3 +244,32 @@ def test_an_edited_company_refits(
     (data_copy / "company.csv").write_text("label,name,make,source\nco,Co,Alpha,s\n")
     fit_scenario(scenario)
     assert len(calls) == 2
+
+
+def test_a_mixture_is_stored_with_every_family_and_weight(cache_dir: Path, scenario) -> None:
+    fresh = fit_scenario(scenario, use_cache=False)
+    assert any(fit.rivals for fit in fresh.model.lines)  # the hand-made M1 is a mixture
+    fit_scenario(scenario)  # stores
+    cached = FitCache.on_disk(cache_dir).get(
+        pipeline.scenario_key(load_bundle(scenario.data_dir), scenario),
+        season_months=(),
+    )
+    assert cached is not None
+    for a, b in zip(fresh.model.lines, cached.model.lines, strict=True):
+        assert a.families == b.families and np.array_equal(a.weights, b.weights)
+        for x, y in zip(a.components, b.components, strict=True):
+            assert np.array_equal(x.params, y.params) and np.array_equal(x.cov, y.cov)
+            assert (x.sigma, x.phi, x.last_resid) == (y.sigma, y.phi, y.last_resid)
+
+
+@pytest.mark.parametrize("weights", [(0.5, 0.6), (1.0, 0.0)])
+def test_weights_off_the_simplex_are_a_miss(cache_dir: Path, scenario, weights) -> None:
+    fit_scenario(scenario)
+    (entry,) = _entries(cache_dir)
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    mixed = next(d for d in data["lines"] if d["rivals"])
+    mixed["weight"], mixed["rivals"][0]["weight"] = weights
+    mixed["rivals"] = mixed["rivals"][:1]
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    key = entry.name.removeprefix("fit-").removesuffix(".json")
+    assert cache.load_fit(key, folder=cache_dir) is None

@@ -18,6 +18,7 @@ cases are in tests/cli/test_run.py.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from collections.abc import Callable
@@ -161,9 +162,19 @@ def test_line_whose_only_month_is_an_anomaly_is_not_simulated(run) -> None:
     _assert_sane(result)
 
 
-def test_zero_noise_without_parameter_uncertainty_gives_identical_paths(run) -> None:
+def test_zero_noise_without_parameter_uncertainty_gives_identical_paths(run, baseline) -> None:
     sets = ("model.noise_scale=0", "model.parameter_uncertainty=false", "model.error_walk=0")
-    result = run("2026-01", 2026, *sets, n_paths=300)
+    # A mixture's paths differ only by the family each one draws per line.
+    mixed = run("2026-01", 2026, *sets, n_paths=300)
+    n_mixes = math.prod(len(fit.components) for fit in mixed.plan.lines)
+    assert 1 < len(np.unique(mixed.paths, axis=0)) <= n_mixes
+    # With one family per line every path is the same.
+    fitted = fit_scenario(load_scenario(baseline, overrides=_settings("2026-01", 2026)))
+    lines = tuple(fit.alone(fit.family) for fit in fitted.model.lines)
+    single = dataclasses.replace(fitted, model=dataclasses.replace(fitted.model, lines=lines))
+    result = run_scenario(
+        baseline, n_paths=300, overrides=(*_settings("2026-01", 2026), *sets), fitted=single
+    )
     assert np.all(result.paths == result.paths[0])
     s = result.summary
     assert s.sd == 0 and s.p_hit in (0.0, 1.0) and s.p_hit_se == 0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from forecast.errors import ForecastError
-from forecast.fit.growth import FAMILIES
+from forecast.fit.growth import FAMILIES, PARAM_NAMES
 from forecast.fit.model import fit_model
 from forecast.load.bundle import load_bundle
 from forecast.months import parse_month, year_months
@@ -42,7 +42,17 @@ def test_su7_candidates_were_cross_validated(report) -> None:
     cv = report.lines[0].cv
     assert cv is not None and not cv.too_short
     assert set(cv.families) == set(FAMILIES)
-    assert report.model.lines[0].family == cv.best
+    fit = report.model.lines[0]
+    # the line's model is the stacking mixture: every family with weight > 0, most weight first
+    weights = dict(zip(cv.families, cv.weights))
+    assert fit.family == max(weights, key=lambda f: weights[f])
+    assert sorted(fit.families) == sorted(f for f, w in weights.items() if w > 0)
+    assert fit.weights.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(np.diff(fit.weights) <= 0)
+    for component in fit.components:  # each refitted on all months, with its own curve
+        assert component.line == "M1" and component.rivals == ()
+        assert component.param_names == PARAM_NAMES[component.family]
+        assert component.last_month == fit.last_month
 
 
 def test_seasonality_is_shrunk_not_free(report) -> None:
@@ -71,6 +81,7 @@ def test_requested_family_is_used(bundle) -> None:
         families={"M1": "gompertz", "M2": "loglinear"},
     )
     assert [f.family for f in report.model.lines] == ["gompertz", "loglinear"]
+    assert all(f.rivals == () and f.weight == 1.0 for f in report.model.lines)
 
 
 def test_unknown_family_is_an_error(bundle) -> None:

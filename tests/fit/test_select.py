@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from forecast.fit.growth import FAMILIES, log_curve
-from forecast.fit.select import CVResult, choose_cutoffs, cross_validate, crps_normal
+from forecast.fit.select import (
+    PRIOR_FOLDS,
+    CVResult,
+    choose_cutoffs,
+    cross_validate,
+    crps_normal,
+    stack_weights,
+)
 
 T22 = np.arange(22.0)
 TRUE = {
@@ -87,3 +94,68 @@ def test_crps_normal_known_values():
     cdf = np.cumsum(pdf) * (x[1] - x[0])
     integral = np.sum((cdf - (x >= 1.1)) ** 2) * (x[1] - x[0])
     assert crps_normal(np.array(1.1), 0.3, 1.5) == pytest.approx(integral, rel=1e-3)
+
+
+# ------------------------------------------------------------------ stacking weights
+
+TRUTH = np.zeros((6, 3))  # six folds, three horizons, every value observed
+
+
+def predictive(*means: float, sd: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    mean = np.stack([np.full(TRUTH.shape, m) for m in means])
+    return mean, np.full(mean.shape, sd)
+
+
+def test_identical_families_share_the_weight_equally():
+    mean, sd = predictive(0.0, 0.0, 0.0)
+    np.testing.assert_allclose(stack_weights(TRUTH, mean, sd, np.zeros(3)), [1 / 3] * 3)
+
+
+def test_a_family_that_is_always_right_gets_what_the_prior_allows():
+    # the others' densities are e^-50 of its own: all the data's weight (6 folds) goes to it,
+    # and the prior (PRIOR_FOLDS split over 3) keeps the rest from 0
+    mean, sd = predictive(0.0, 1.0, -1.0)
+    weights = stack_weights(TRUTH, mean, sd, np.zeros(3))
+    alpha = PRIOR_FOLDS / 3
+    np.testing.assert_allclose(weights, np.array([6 + alpha, alpha, alpha]) / 8, atol=1e-9)
+    fewer = stack_weights(TRUTH[:2], mean[:, :2], sd[:, :2], np.zeros(3))
+    assert fewer[0] == pytest.approx((2 + alpha) / 4, abs=1e-9)  # two folds: less certain
+
+
+def test_a_mixture_of_two_halves_weights_them_equally():
+    # the truth is 0 in half the folds and 1 in the other: each family is right half the time
+    truth = np.repeat([[0.0], [1.0]], 3, axis=0) * np.ones((1, 3))
+    mean, sd = predictive(0.0, 1.0)
+    weights = stack_weights(truth, mean, sd, np.zeros(2))
+    np.testing.assert_allclose(weights, [0.5, 0.5], atol=1e-9)
+
+
+def test_families_that_failed_or_scored_inf_get_nothing():
+    mean, sd = predictive(0.0, 0.0, 0.0)
+    mean[1, 2, 0] = np.nan  # family 1 made no forecast where the others did: its fit raised
+    score = np.array([0.1, 0.1, np.inf])
+    assert stack_weights(TRUTH, mean, sd, score).tolist() == [1.0, 0.0, 0.0]
+    none_ok = stack_weights(TRUTH, mean, sd, np.array([np.inf, 0.2, np.inf]))
+    assert none_ok.tolist() == [0.0, 1.0, 0.0]  # nobody qualifies: the lowest score
+
+
+def test_cv_weights_are_on_the_simplex_and_favour_the_true_family():
+    result = cross_validate(T22, synthetic("logistic", 0))
+    assert result.weights.shape == (len(FAMILIES),)
+    assert result.weights.sum() == pytest.approx(1.0) and np.all(result.weights > 0)
+    assert result.families[int(np.argmax(result.weights))] == "logistic"
+    # six folds, five families: no family above (6 + 0.4) / 8
+    assert result.weights.max() <= (6 + PRIOR_FOLDS / 5) / (6 + PRIOR_FOLDS) + 1e-9
+    short = cross_validate(T22[:8], synthetic("lifecycle", 0)[:8], prior=PRIOR)
+    assert short.weights.tolist() == [float(f == "lifecycle") for f in FAMILIES]
+
+
+def test_a_family_that_fell_back_in_every_fold_gets_no_weight():
+    # a flat series: logistic and Gompertz cannot be identified and fall back every time
+    flat = 8.0 + np.random.default_rng(0).normal(0.0, 0.3, T22.size)
+    result = cross_validate(T22, flat)
+    for family in ("logistic", "gompertz"):
+        i = result.families.index(family)
+        assert result.n_failures[i] == len(result.cutoffs)
+        assert result.weights[i] == 0.0
+    assert result.weights.sum() == pytest.approx(1.0) and np.count_nonzero(result.weights) == 3

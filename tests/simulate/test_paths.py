@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -531,3 +532,110 @@ def test_the_noise_loop_in_row_blocks_is_the_plain_recursion() -> None:
             want[:, j] += e
         noise.add_to(log_d, z)
         assert np.array_equal(log_d, want)
+# ------------------------------------------------------------------ mixtures of families
+
+
+def mixture(weights=(0.3, 0.7), levels=(1000.0, 100.0), *, sigma=0.0, cov=0.0, phi=0.0):
+    """SU7 as a mixture: a log-linear family at each level (the first listed leads), as
+    ``fit_model`` builds one; the second is a flat logistic, so the families differ."""
+    low = line("SU7", levels[0], sigma=sigma, cov=cov, phi=phi)
+    other = dataclasses.replace(
+        line("SU7", levels[1], sigma=sigma * 2, cov=cov, phi=phi),
+        family="logistic",
+        param_names=("logK", "r", "t0"),
+        params=np.array([math.log(levels[1]), 1.0, -50.0]),  # at its ceiling: flat
+        cov=np.diag([cov, cov / 100, 0.0]),
+        weight=weights[1],
+    )
+    return dataclasses.replace(low, weight=weights[0], rivals=(other,))
+
+
+def test_each_path_follows_one_family_in_proportion_to_its_weight() -> None:
+    plan = make([mixture((0.3, 0.7))], noise_scale=0.0, uncertain=False)
+    n = 20_000
+    sim = simulate_paths(plan, seed=3, n_paths=n, record_inputs=True)
+    on_high = np.all(np.isclose(sim.paths, 1000.0, rtol=1e-9), axis=1)
+    on_low = np.all(np.isclose(sim.paths, 100.0, rtol=1e-9), axis=1)
+    assert np.all(on_high | on_low)  # nothing in between: a path is on one family
+    assert on_high.mean() == pytest.approx(0.3, abs=4 * math.sqrt(0.21 / n))
+    assert sim.inputs is not None
+    u = sim.inputs["lines.SU7.family"]  # families ordered by volume: the low one first
+    assert np.array_equal(on_low, u < 0.7)
+
+
+def test_one_family_of_weight_one_is_what_a_single_family_gives() -> None:
+    fit = mixture(sigma=0.1, cov=0.01)
+    lead = make([fit.alone("loglinear")], error_walk=0.2)
+    plain = make([line("SU7", 1000.0, sigma=0.1, cov=0.01)], error_walk=0.2)
+    assert np.array_equal(
+        simulate_paths(lead, seed=5, n_paths=300).paths,
+        simulate_paths(plain, seed=5, n_paths=300).paths,
+    )
+    assert fit.alone("logistic").rivals == () and fit.alone("logistic").weight == 1.0
+    with pytest.raises(ValueError, match="no damped component"):
+        fit.alone("damped")
+
+
+def test_a_mixture_does_not_depend_on_chunking_or_on_n_paths() -> None:
+    plan = make([mixture(sigma=0.1, cov=0.01), noisy_lines()[1]], every_event(), error_walk=0.2)
+    n = BLOCK + 900
+    one = simulate_paths(plan, seed=7, n_paths=n, record_inputs=True)
+    two = simulate_paths(plan, seed=7, n_paths=n, chunk_size=2 * BLOCK, record_inputs=True)
+    assert np.array_equal(one.paths, two.paths)
+    assert one.inputs is not None and two.inputs is not None
+    assert all(np.array_equal(one.inputs[k], two.inputs[k]) for k in one.inputs)
+    first = simulate_paths(plan, seed=7, n_paths=BLOCK - 5).paths
+    assert np.array_equal(first, one.paths[: BLOCK - 5])
+
+
+def test_the_family_is_an_input_with_its_own_stream() -> None:
+    plan = make([mixture(sigma=0.1, cov=0.01), noisy_lines()[1]], every_event(), error_walk=0.2)
+    keys = input_keys(plan)
+    assert keys[3:7] == (
+        "lines.SU7.family",
+        "lines.SU7.params",
+        "lines.SU7.noise",
+        "lines.SU7.error_walk",
+    )
+    assert "lines.YU7.family" not in keys  # one family: nothing to draw
+    free = simulate_paths(plan, seed=4, n_paths=800, record_inputs=True)
+    held = simulate_paths(
+        plan, seed=4, n_paths=800, record_inputs=True, pinned={"lines.SU7.family": 0.9}
+    )
+    assert free.inputs is not None and held.inputs is not None
+    # every other input keeps its draws; the family's own ones move with the family
+    moved = {"lines.SU7.family", "lines.SU7.params", "lines.SU7.noise", "lines.SU7.error_walk"}
+    moved |= {"model.params", "model.noise", "model.error_walk"}
+    assert all(np.array_equal(free.inputs[k], held.inputs[k]) for k in keys if k not in moved)
+    assert np.all(held.inputs["lines.SU7.family"] == 0.9)
+    # pinned at 0.9 with weights (0.7 low, 0.3 high): every path on the high family
+    fixed = make([mixture()], noise_scale=0.0, uncertain=False)
+    high = simulate_paths(fixed, seed=4, n_paths=50, pinned={"lines.SU7.family": 0.9}).paths
+    low = simulate_paths(fixed, seed=4, n_paths=50, pinned={"lines.SU7.family": 0.5}).paths
+    assert np.allclose(high, 1000.0) and np.allclose(low, 100.0)
+
+
+def test_a_mixture_shares_its_noise_draws_across_families() -> None:
+    """The normals driving a line's noise are the line's: a path's noise does not depend on
+    which family it drew (only the family's sigma scales it)."""
+    plan = make([mixture((0.5, 0.5), (100.0, 100.0), sigma=0.1)], uncertain=False)
+    sim = simulate_paths(plan, seed=2, n_paths=4000, record_inputs=True)
+    assert sim.inputs is not None
+    on_second = sim.inputs["lines.SU7.family"] >= 0.5  # equal volumes: fit order
+    log_dev = np.log(sim.paths / 100.0)
+    single = simulate_paths(make([line("SU7", sigma=0.1)], uncertain=False), seed=2, n_paths=4000)
+    base = np.log(single.paths / 100.0)
+    assert np.allclose(log_dev[~on_second], base[~on_second], rtol=0, atol=1e-9)
+    assert np.allclose(log_dev[on_second], 2 * base[on_second], rtol=0, atol=1e-9)
+
+
+def test_recorded_scores_of_a_mixture_are_standard_normal() -> None:
+    plan = make([mixture(sigma=0.1, cov=0.01), noisy_lines()[1]], error_walk=0.2)
+    n = 20_000
+    inputs = simulate_paths(plan, seed=8, n_paths=n, record_inputs=True).inputs
+    assert inputs is not None
+    for key in ("lines.SU7.params", "lines.SU7.noise", "lines.SU7.error_walk"):
+        assert abs(inputs[key].mean()) < 4 / math.sqrt(n)
+        assert inputs[key].std() == pytest.approx(1.0, abs=0.03)
+    u = inputs["lines.SU7.family"]
+    assert abs(u.mean() - 0.5) < 4 * math.sqrt(1 / 12 / n)
