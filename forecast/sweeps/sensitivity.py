@@ -117,6 +117,15 @@ class Sensitivity:
     median: float
     effects: tuple[InputEffect, ...]
 
+    def __repr__(self) -> str:
+        # Every input's row is in format_sensitivity; a notebook shows the largest.
+        first = self.effects[0] if self.effects else None
+        largest = f"; largest swing {first.input} {first.p_hit_swing:.1%}" if first else ""
+        return (
+            f"<Sensitivity {self.scenario}: P({self.target:,} in {self.target_year}) = "
+            f"{self.p_hit:.1%}, {len(self.effects)} inputs{largest}>"
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
