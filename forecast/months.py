@@ -48,3 +48,17 @@ def span_text(first: int, last: int) -> str:
     return (
         format_month(first) if first == last else f"{format_month(first)} to {format_month(last)}"
     )
+
+
+def format_month_position(position: float, year: int) -> str:
+    """A month position of ``year`` (1.0 = the start of January, 13.0 = the end of December)
+    as a date: ``2026-07`` at the start of a month, else the day it falls in, nearest day
+    start (7.71094 -> ``2026-07-23``, as a scenario's ``start = "2026-07-23"`` reads it)."""
+    import calendar
+
+    month = min(max(int(position), 1), 12)
+    days = calendar.monthrange(year, month)[1]
+    day = round((position - month) * days)
+    if day == 0:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}-{min(day + 1, days):02d}"

@@ -40,8 +40,19 @@ CASE_COLUMNS = (
     "target",
     "p_hit",
     "hit",
-    "pit",
 )
+"""The columns every row of backtest.csv has; ``case_columns`` adds one PIT column a horizon."""
+
+
+def case_columns(horizon: int) -> tuple[str, ...]:
+    """backtest.csv's header: ``CASE_COLUMNS``, then ``pit_h1``..``pit_h<horizon>``, the PIT
+    of the month ``h`` months after the cut-off (blank where that month is not scored)."""
+    return (*CASE_COLUMNS, *(f"pit_h{h}" for h in range(1, horizon + 1)))
+
+
+def max_horizon(cases: Sequence[Case]) -> int:
+    """The furthest month scored after its cut-off, over ``cases`` (0 if none)."""
+    return max((int(np.max(c.months - c.cutoff)) for c in cases if c.months.size), default=0)
 
 
 def headline(case: Case) -> bool:
@@ -137,8 +148,10 @@ TARGET_COLUMNS = (
 )
 
 
-def case_rows(cases: Sequence[Case]) -> list[tuple]:
-    """The CSV: one row per cut-off, series and method."""
+def case_rows(cases: Sequence[Case], horizon: int | None = None) -> list[tuple]:
+    """The CSV: one row per cut-off, series and method, columns ``case_columns(horizon)``
+    (default horizon: ``max_horizon(cases)``)."""
+    horizon = max_horizon(cases) if horizon is None else horizon
     rows = []
     for c in cases:
         cover = c.covered.mean(axis=1) if c.months.size else np.full(3, np.nan)
@@ -163,10 +176,21 @@ def case_rows(cases: Sequence[Case]) -> list[tuple]:
                 c.target or "",
                 _r(c.p_hit),
                 "" if c.target is None else int(c.year_actual >= c.target),
-                " ".join(f"{p:.4f}" for p in c.pit),
+                *_pit_cells(c, horizon),
             )
         )
     return rows
+
+
+def _pit_cells(case: Case, horizon: int) -> list[float | str]:
+    """The case's PIT values by months after its cut-off, 1..horizon; blank where none."""
+    cells: list[float | str] = [""] * horizon
+    for month, pit in zip(case.months, case.pit):
+        offset = int(month - case.cutoff)
+        if not 1 <= offset <= horizon:
+            raise ValueError(f"a month {offset} months after the cut-off is past the horizon")
+        cells[offset - 1] = round(float(pit), 4)
+    return cells
 
 
 def _r(value: float, digits: int = 4):

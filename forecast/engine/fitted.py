@@ -20,3 +20,10 @@ class Fitted:
     model: FittedModel
     months: np.ndarray
     totals: np.ndarray
+
+    def __repr__(self) -> str:
+        # The generated repr prints every parameter covariance: a notebook shows the gist.
+        from forecast.months import format_month
+
+        lines = ", ".join(f"{fit.line} ({fit.family})" for fit in self.model.lines)
+        return f"<Fitted as of {format_month(self.model.as_of)}: {lines}>"

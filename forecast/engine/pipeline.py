@@ -39,7 +39,7 @@ from forecast.scenario.types import LaunchEvent, Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
 from forecast.simulate.plan import Plan, make_plan
 from forecast.summarise.summary import Summary, summarise, summarise_chunks
-from forecast.write.files import RunRecord, monthly_rows, run_files
+from forecast.write.files import MonthlyRow, RunRecord, monthly_rows, run_files
 
 __all__ = [
     "Fitted",
@@ -105,8 +105,20 @@ class RunResult:
         return float(np.quantile(self.paths.sum(axis=1), q))
 
     @property
-    def monthly(self) -> list[tuple]:
+    def monthly(self) -> list[MonthlyRow]:
+        """The rows of ``monthly.csv`` as named records: ``row.month`` is ``"2026-02"``,
+        ``row.p50`` the month's median (None for a reported month), ``row.actual`` the
+        reported figure (None for a simulated one)."""
         return monthly_rows(self.summary)
+
+    def __repr__(self) -> str:
+        # The fields hold the whole model and every path: a notebook shows the answer.
+        s = self.summary
+        return (
+            f"<RunResult {s.scenario}: P({s.target:,} in {s.target_year}) = {s.p_hit:.1%} "
+            f"± {s.p_hit_se:.1%}, median {s.quantile(0.5):,.0f}; "
+            f"{s.n_paths:,} paths, seed {self.record.seed}>"
+        )
 
     def files(self) -> dict[str, str]:
         return run_files(self.summary, self.record, dump_toml(self.scenario.resolved))

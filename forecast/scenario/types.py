@@ -234,6 +234,17 @@ class Scenario:
         default_factory=dict, compare=False, repr=False
     )
 
+    def __repr__(self) -> str:
+        # The generated repr lists every event and distribution: a notebook shows the gist.
+        from forecast.months import format_month
+
+        events = ", ".join(f"{e.kind} {e.name}" for e in self.events) or "no events"
+        return (
+            f"<Scenario {self.name}: target {self.target_units:,} in {self.target_year}, "
+            f"as of {format_month(self.as_of)}; {events}; "
+            f"{self.n_paths:,} paths, seed {self.seed}>"
+        )
+
     def __getstate__(self) -> dict[str, object]:
         # Worker processes get scenarios by pickle, which refuses a MappingProxyType.
         return {f.name: _thawed(getattr(self, f.name)) for f in fields(self)}

@@ -92,6 +92,16 @@ class Plan:
     def n_sim(self) -> int:
         return int(self.sim_months.size)
 
+    def __repr__(self) -> str:
+        # The generated repr prints every array and fitted covariance: a notebook shows the gist.
+        lines = ", ".join(self.line_names)
+        events = ", ".join(f"{e.kind} {e.name}" for e in self.events) or "no events"
+        return (
+            f"<Plan {self.target_year} (target {self.target_units:,}): {self.n_reported} "
+            f"reported months, {self.n_sim} to simulate; lines {lines}; {events}; "
+            f"error walk {self.error_walk:.3g}>"
+        )
+
     @property
     def backlog(self) -> bool:
         """Whether unmet demand can wait: a company ceiling, a gap, or a capacity event

@@ -549,7 +549,9 @@ def describe(summary: Summary) -> str:
             f"  needs {s.required_monthly:,.0f} a month from {first} to December "
             f"({s.ytd_actual:,.0f} delivered so far in {s.target_year})"
         )
-    if 0 < s.p_hit < 1:
+    if s.p_hit == 0:  # summary.csv has the shortfall then too
+        lines.append(f"  missed on every path, short by {s.expected_shortfall:,.0f} on average")
+    elif s.p_hit < 1:
         lines.append(f"  when missed, short by {s.expected_shortfall:,.0f} on average")
     return "\n".join(lines)
 

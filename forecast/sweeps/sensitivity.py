@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from forecast.engine.parallel import map_ordered
+from forecast.months import format_month_position
+from forecast.scenario.parse import EVENT_RANGES
 from forecast.scenario.types import Scenario
-from forecast.simulate.inputs import Input, input_keys, plan_inputs
+from forecast.simulate.inputs import Input, event_input, input_keys, plan_inputs
 from forecast.simulate.paths import simulate_paths
 from forecast.simulate.plan import Plan
 from forecast.summarise.summary import hit_probability
@@ -46,11 +48,13 @@ __all__ = [
     "Sensitivity",
     "format_sensitivity",
     "measure_sensitivity",
+    "month_inputs",
     "n_runs",
     "prepare_sensitivity",
     "rank_correlation",
     "run_sensitivity",
     "sensitivity_rows",
+    "value_text",
     "write_sensitivity",
 ]
 
@@ -88,6 +92,7 @@ class InputEffect:
     median_low: float
     median_high: float
     rank_correlation: float | None
+    is_month: bool = False  # a month position (1.0 = the start of January): shown as a date
 
     @property
     def p_hit_swing(self) -> float:
@@ -111,6 +116,15 @@ class Sensitivity:
     p_hit_se: float
     median: float
     effects: tuple[InputEffect, ...]
+
+    def __repr__(self) -> str:
+        # Every input's row is in format_sensitivity; a notebook shows the largest.
+        first = self.effects[0] if self.effects else None
+        largest = f"; largest swing {first.input} {first.p_hit_swing:.1%}" if first else ""
+        return (
+            f"<Sensitivity {self.scenario}: P({self.target:,} in {self.target_year}) = "
+            f"{self.p_hit:.1%}, {len(self.effects)} inputs{largest}>"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,6 +244,7 @@ def measure_sensitivity(
     """
     held = [i for i in plan_inputs(plan) if i.uncertain]
     keys = [i.key for i in held]
+    months = month_inputs(plan)
     jobs = [_Job(input=None)] + [_Job(input=i, u=u) for i in held for u in (LOW, HIGH)]
     # Plan.multipliers is a mappingproxy, which pickle refuses; a dict is equally valid.
     portable = dataclasses.replace(plan, multipliers=dict(plan.multipliers))
@@ -237,7 +252,8 @@ def measure_sensitivity(
     outcomes = list(_map_in_batches(run, jobs, workers, on_step))
     base = outcomes[0]
     effects = [
-        _effect(key, outcomes[1 + 2 * i], outcomes[2 + 2 * i], base) for i, key in enumerate(keys)
+        _effect(key, outcomes[1 + 2 * i], outcomes[2 + 2 * i], base, is_month=key in months)
+        for i, key in enumerate(keys)
     ]
     effects.sort(key=lambda e: (-e.p_hit_swing, -e.median_swing, e.input))
     return Sensitivity(
@@ -294,7 +310,20 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def _effect(key: str, low: _Outcome, high: _Outcome, base: _Outcome) -> InputEffect:
+def month_inputs(plan: Plan) -> frozenset[str]:
+    """The keys of the plan's event inputs that are month positions (``start``,
+    ``step_month``): those whose range the scenario loader declares as months."""
+    return frozenset(
+        event_input(event, name)
+        for event in plan.events
+        for name in event.INPUTS
+        if name in EVENT_RANGES[event.kind] and EVENT_RANGES[event.kind][name].below_high
+    )
+
+
+def _effect(
+    key: str, low: _Outcome, high: _Outcome, base: _Outcome, *, is_month: bool = False
+) -> InputEffect:
     assert base.correlations is not None
     return InputEffect(
         input=key,
@@ -305,6 +334,7 @@ def _effect(key: str, low: _Outcome, high: _Outcome, base: _Outcome) -> InputEff
         median_low=low.median,
         median_high=high.median,
         rank_correlation=base.correlations.get(key),
+        is_month=is_month,
     )
 
 
@@ -378,8 +408,8 @@ def format_sensitivity(result: Sensitivity) -> str:
     rows = [
         (
             e.input,
-            _value_text(e.low_value),
-            _value_text(e.high_value),
+            value_text(e.low_value, e.is_month, r.target_year),
+            value_text(e.high_value, e.is_month, r.target_year),
             f"{e.p_hit_low:.1%}",
             f"{e.p_hit_high:.1%}",
             f"{e.p_hit_swing:.1%}",
@@ -393,7 +423,11 @@ def format_sensitivity(result: Sensitivity) -> str:
     return head + "\n" + align(headers, rows, left={0})
 
 
-def _value_text(value: float | None) -> str:
+def value_text(value: float | None, is_month: bool, year: int) -> str:
+    """An input's held value for people: a month position as the date it falls on in
+    ``year``, a large number with thousands separators, a small one to 3 digits."""
     if value is None:
         return ""
+    if is_month:
+        return format_month_position(value, year)
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -45,6 +45,7 @@ from forecast.engine.parallel import map_ordered
 from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.load.bundle import DataBundle, load_bundle
+from forecast.months import format_month_position
 from forecast.scenario.distributions import AnyDist, did_you_mean, format_number
 from forecast.scenario.parse import load_scenario, value_range
 from forecast.scenario.types import Scenario
@@ -56,6 +57,7 @@ __all__ = [
     "default_bracket",
     "describe_quantile",
     "describe_solution",
+    "is_month_position",
     "quantile_with_se",
     "scalar_inputs",
     "solve_p_hit",
@@ -68,6 +70,10 @@ MAX_STEPS = 60
 OPEN_END = 0.01
 """How far inside a range's open end a bracket stops: a fixed month position must be below
 13 (the end of December), so its bracket ends at 12.99."""
+
+
+DAYS_A_MONTH = 365.25 / 12
+"""For a bracket's width in days, when the value is a month position."""
 
 
 class NoSolutionError(ForecastError):
@@ -101,6 +107,7 @@ class Solution:
     n_paths: int
     seed: int
     path: Path
+    is_month: bool = False  # ``key`` is a month position: printed as a date too
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,6 +170,12 @@ def default_bracket(scenario: Scenario, key: str) -> tuple[float, float]:
         high = value.quantile(0.999) if math.isinf(high) else high
     floor, ceiling = _limits(scenario, key)
     return max(low, floor), min(high, ceiling)
+
+
+def is_month_position(scenario: Scenario, key: str) -> bool:
+    """Whether ``key`` is a month position (1.0 = the start of January): the loader's month
+    range is the one that must stay below its end (``ValueRange.below_high``)."""
+    return value_range(scenario, key).below_high
 
 
 def _limits(scenario: Scenario, key: str) -> tuple[float, float]:
@@ -245,7 +258,8 @@ def solve_p_hit(
     evaluate = functools.partial(job, bundle=bundle)
     at_low, at_high = map_ordered(job if workers > 1 else evaluate, bracket, workers)
     if (at_low[0] >= level) == (at_high[0] >= level):
-        raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0]))
+        shown = _shown_value(scenario, key)
+        raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0], shown))
     tol = (bracket[1] - bracket[0]) / 1000 if tol is None else tol
     ends = ((bracket[0], at_low), (bracket[1], at_high))
     hit, miss = ends if at_low[0] >= level else ends[::-1]
@@ -268,6 +282,7 @@ def solve_p_hit(
         n_paths=scenario.n_paths,
         seed=scenario.seed,
         path=Path(path),
+        is_month=is_month_position(scenario, key),
     )
 
 
@@ -290,12 +305,28 @@ def _bracket(
     return low, high
 
 
+def _shown_value(scenario: Scenario, key: str) -> Callable[[float], str]:
+    """How a value of ``key`` is printed: a month position as a date, else a number."""
+    if not is_month_position(scenario, key):
+        return format_number
+    return functools.partial(_month_text, year=scenario.target_year)
+
+
+def _month_text(value: float, *, year: int) -> str:
+    return f"{format_month_position(value, year)} (month {value:.3f})"
+
+
 def _no_solution(
-    key: str, bracket: tuple[float, float], level: float, p_low: float, p_high: float
+    key: str,
+    bracket: tuple[float, float],
+    level: float,
+    p_low: float,
+    p_high: float,
+    shown: Callable[[float], str] = format_number,
 ) -> str:
     every = "every" if p_low >= level else "no"
     return (
-        f"{every} value of {key} in [{format_number(bracket[0])}, {format_number(bracket[1])}] "
+        f"{every} value of {key} in [{shown(bracket[0])}, {shown(bracket[1])}] "
         f"reaches P(hit) = {level:g} (P(hit) runs from {p_low:.2f} to {p_high:.2f}); "
         "widen the bracket with --low/--high or vary another assumption"
     )
@@ -385,16 +416,21 @@ def solve_quantile(
 def describe_solution(solution: Solution) -> str:
     """The answer ``forecast solve --vary`` prints."""
     s = solution
-    value = format_number(s.value)
+
+    shown = functools.partial(_month_text, year=s.target_year) if s.is_month else format_number
+
+    width = format_number(s.width)
+    if s.is_month:
+        width = f"{s.width * DAYS_A_MONTH:.2g} days"
     return "\n".join(
         [
             f"{s.scenario}: P({s.target:,} in {s.target_year}) reaches {s.level:.1%} "
-            f"at {s.key} = {value}",
+            f"at {s.key} = {shown(s.value)}",
             f"  P(hit) there: {s.p_hit:.1%} ± {s.p_hit_se:.2%} "
             f"({s.n_paths:,} paths, seed {s.seed}, common random numbers)",
-            f"  searched [{format_number(s.low)}, {format_number(s.high)}] "
+            f"  searched [{shown(s.low)}, {shown(s.high)}] "
             f"(P(hit) {s.p_low:.1%} to {s.p_high:.1%}) in {s.n_steps} bisection steps, "
-            f"to within {format_number(s.width)}",
+            f"to within {width}",
             f"  check: forecast run {s.path} --set {s.key}={float(s.value)!r}",
         ]
     )

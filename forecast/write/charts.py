@@ -7,8 +7,8 @@ scored cases (reliability diagram and PIT histograms). Only the histogram of ann
 needs the paths' totals too. Run, sensitivity and compare charts are written as PNG and SVG
 beside the CSVs; the backtest's one image takes its format from the file name.
 
-matplotlib is an optional extra (``pip install 'forecast[plot]'``), imported only here and
-only when a chart is drawn; figures are ``Figure`` objects on the Agg canvas, never made
+matplotlib is the optional ``plot`` extra (``pip install -e '.[plot]'`` in a checkout,
+``plot_hint``), imported only here and only when a chart is drawn; figures are ``Figure`` objects on the Agg canvas, never made
 through pyplot, so no global backend or figure state is touched. Every file is written
 atomically (``forecast.write.atomic``): a failed save leaves no partial image.
 """
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLOT_HINT",
+    "plot_hint",
     "cumulative_series",
     "fan_series",
     "image_format",
+    "month_axis_label",
     "plot_backtest",
     "plot_compare",
     "plot_run",
@@ -43,7 +45,8 @@ __all__ = [
     "require_matplotlib",
 ]
 
-PLOT_HINT = "--plot needs matplotlib: pip install 'forecast[plot]'"
+PLOT_HINT = "--plot needs matplotlib"
+PLOT_REQUIREMENT = "matplotlib>=3.8"  # the plot extra (pyproject.toml)
 FORMATS = ("png", "svg")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ACTUAL, FAN, MEDIAN, TARGET, LOW, HIGH = (
@@ -59,11 +62,44 @@ NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # reliability dia
 
 
 def require_matplotlib() -> None:
-    """Raise ``ForecastError(PLOT_HINT)`` unless matplotlib can be imported."""
+    """Raise ``ForecastError(plot_hint())`` unless matplotlib can be imported."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ForecastError(PLOT_HINT) from None
+        raise ForecastError(plot_hint()) from None
+
+
+def plot_hint(direct_url: str | None = None, cwd: Path | None = None) -> str:
+    """What to install for ``--plot``, as fits how this package was installed.
+
+    The package's own ``plot`` extra from where it was installed (PEP 610's
+    ``direct_url.json``): an editable checkout ``pip install -e '.[plot]'`` (or its
+    folder), a folder or a wheel ``pip install 'PATH[plot]'``. Installed from an index, or
+    not known: the extra's one requirement, since the name ``forecast`` on an index may be
+    another project. ``direct_url``/``cwd``: for tests (default: read them).
+    """
+    import json
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    if direct_url is None:
+        try:
+            direct_url = metadata.distribution("forecast").read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            direct_url = None
+    fallback = f"{PLOT_HINT}: pip install '{PLOT_REQUIREMENT}'"
+    try:
+        origin = json.loads(direct_url or "null")
+        url = urlparse(origin["url"])
+    except (ValueError, TypeError, KeyError):
+        return fallback
+    if url.scheme != "file":
+        return fallback
+    where = Path(unquote(url.path))
+    cwd = Path.cwd() if cwd is None else cwd
+    shown = "." if where == cwd else str(where)
+    editable = origin.get("dir_info", {}).get("editable", False)
+    return f"{PLOT_HINT}: pip install {'-e ' if editable else ''}'{shown}[plot]'"
 
 
 def image_format(path: str | Path) -> str:
@@ -265,12 +301,19 @@ def _edges_at(values: np.ndarray, edge: float, *, n_bins: int) -> np.ndarray:
     return edge + width * np.arange(first, last + 1)
 
 
-def _month_axis(ax: Any, summary: Summary) -> None:
+def month_axis_label(summary: Summary) -> str:
+    """The month axis's caption: how much of the year is reported, e.g. "2026, reported
+    through 2026-01", or "2026, every month forecast (none reported yet)"."""
     n_reported = len(summary.months) - summary.months_remaining
-    through = format_month(summary.months[n_reported - 1].month) if n_reported else "none"
+    if n_reported == 0:
+        return f"{summary.target_year}, every month forecast (none reported yet)"
+    return f"{summary.target_year}, reported through {format_month(summary.months[n_reported - 1].month)}"
+
+
+def _month_axis(ax: Any, summary: Summary) -> None:
     ax.set_xticks(np.arange(1, len(summary.months) + 1))
     ax.set_xticklabels([MONTH_NAMES[m.month % 12] for m in summary.months])
-    ax.set_xlabel(f"{summary.target_year}, reported through {through}")
+    ax.set_xlabel(month_axis_label(summary))
     _thousands(ax.yaxis)
 
 
@@ -303,7 +346,7 @@ def plot_tornado(
         f"median {result.median:,.0f}",
     )
     left.set_yticks(y)
-    left.set_yticklabels([_input_label(e) for e in effects], fontsize=8)
+    left.set_yticklabels([_input_label(e, result.target_year) for e in effects], fontsize=8)
     left.set_xlabel(f"P({result.target:,} in {result.target_year}) (%)")
     left.legend(loc="lower right", fontsize=8, frameon=False)
     right.axvline(result.target, color=TARGET, lw=1.5)
@@ -343,14 +386,15 @@ def _tornado_panel(
     ax.grid(axis="x", alpha=0.3)
 
 
-def _input_label(effect: Any) -> str:
+def _input_label(effect: Any, year: int) -> str:
+    from forecast.sweeps.sensitivity import value_text
+
     if effect.low_value is None or effect.high_value is None:
         return effect.input
-    return f"{effect.input} ({_short(effect.low_value)} to {_short(effect.high_value)})"
-
-
-def _short(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    low, high = (
+        value_text(v, effect.is_month, year) for v in (effect.low_value, effect.high_value)
+    )
+    return f"{effect.input} ({low} to {high})"
 
 
 # ---------------------------------------------------------------- several scenarios

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from forecast.load.targets import TargetStatement
 from forecast.months import format_month
@@ -91,18 +92,44 @@ def _statement_cells(statement: TargetStatement | None) -> tuple[Cell, ...]:
     return (statement.kind, statement.announced, statement.reliability, statement.source)
 
 
-def monthly_rows(summary: Summary) -> list[tuple[Cell, ...]]:
+class MonthlyRow(NamedTuple):
+    """One month of ``monthly.csv``, its fields named as the columns (``MONTHLY_COLUMNS``).
+
+    ``month`` is the label ``"2026-02"``; ``actual`` the reported figure (None for a
+    simulated month); ``mean`` and ``p05``..``p95`` the simulated month's fan (None for a
+    reported month); ``cum_p50`` the median cumulative total; ``target_pace`` the cumulative
+    path that reaches the target at the required run-rate. Units, rounded to 0.1.
+    """
+
+    month: str
+    actual: float | None
+    mean: float | None
+    p05: float | None
+    p10: float | None
+    p25: float | None
+    p50: float | None
+    p75: float | None
+    p90: float | None
+    p95: float | None
+    cum_p50: float | None
+    target_pace: float | None
+
+
+def monthly_rows(summary: Summary) -> list[MonthlyRow]:
+    """The rows of ``monthly.csv``: one ``MonthlyRow`` per month of the target year."""
     rows = []
     for m in summary.months:
         fan = m.quantiles or (None,) * len(QUANTILE_NAMES)
         rows.append(
-            (
-                format_month(m.month),
-                rounded(m.actual, 1),
-                rounded(m.mean, 1),
-                *(rounded(q, 1) for q in fan),
-                rounded(m.cum_p50, 1),
-                rounded(m.target_pace, 1),
+            MonthlyRow._make(
+                (
+                    format_month(m.month),
+                    rounded(m.actual, 1),
+                    rounded(m.mean, 1),
+                    *(rounded(q, 1) for q in fan),
+                    rounded(m.cum_p50, 1),
+                    rounded(m.target_pace, 1),
+                )
             )
         )
     return rows

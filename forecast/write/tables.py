@@ -59,14 +59,40 @@ def align(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: Contai
 def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, max_width: int = 60
 ) -> str:
-    """Cells formatted by ``format_cell`` (cut at ``max_width``) and aligned: columns of
-    numbers (or empty cells) right, any other column left."""
-    text = [[format_cell(c)[:max_width] for c in row] for row in rows]
+    """Cells formatted by ``format_cell`` and aligned: columns of numbers (or empty cells)
+    right, any other column left.
+
+    No cell is cut: the last column is printed whole (nothing follows it to misalign), and
+    a longer text than ``max_width`` in another column is wrapped at spaces onto
+    continuation lines whose other cells are blank.
+    """
+    text = [[format_cell(c) for c in row] for row in rows]
     numeric = [
         all(isinstance(row[i], int | float) or row[i] is None for row in rows)
         for i in range(len(headers))
     ]
-    return align(headers, text, left={i for i, num in enumerate(numeric) if not num})
+    lines = [line for row in text for line in _wrapped_row(row, max_width)]
+    table = align(headers, lines, left={i for i, num in enumerate(numeric) if not num})
+    head, rule, *body = table.split("\n")
+    if len(headers) > 1:  # the rule under a long last column stops at max_width
+        before, _, last = rule.rpartition("  ")
+        rule = f"{before}  {'-' * max(len(headers[-1]), min(len(last), max_width))}"
+    return "\n".join([head, rule, *body])
+
+
+def _wrapped_row(row: Sequence[str], max_width: int) -> list[list[str]]:
+    """One table row as printed lines: every cell but the last wrapped to ``max_width``."""
+    import textwrap
+
+    last = len(row) - 1
+    pieces = [
+        [cell]
+        if i == last or len(cell) <= max_width
+        else textwrap.wrap(cell, max_width, break_on_hyphens=False) or [cell]
+        for i, cell in enumerate(row)
+    ]
+    height = max((len(p) for p in pieces), default=1)
+    return [[p[k] if k < len(p) else "" for p in pieces] for k in range(height)]
 
 
 def csv_value(value: Cell) -> str:

@@ -62,6 +62,14 @@ def test_command_writes_one_row_per_cutoff_series_and_method(
     rows = list(csv.DictReader(out.open()))
     keys = {(r["cutoff"], r["series"], r["method"]) for r in rows}
     assert len(keys) == len(rows) == 2 * 3 * len(report.REPORT_METHODS)  # total, M1, M2
+    # one PIT column per month ahead (tidy: no list packed into a cell); the history ends
+    # 2026-01, so from 2025-12 the second month ahead is not scored and its cell is blank
+    assert list(rows[0])[-3:] == ["hit", "pit_h1", "pit_h2"]
+    for r in rows:
+        pits = [float(r[k]) for k in ("pit_h1", "pit_h2") if r[k] != ""]
+        assert len(pits) == int(r["n_months"]) == (2 if r["cutoff"] == "2025-11" else 1)
+        assert all(0 <= p <= 1 for p in pits)
+        assert abs(sum(pits) / len(pits) - float(r["mean_pit"])) < 1e-4
     assert {r["error_walk"] for r in rows if r["method"] == cases.FORECAST} == {"0"}  # < 20 errors
     fixed = CliRunner().invoke(cli, [*args, "--set", "model.error_walk=0.3"])
     assert fixed.exit_code == 0, fixed.output

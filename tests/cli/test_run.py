@@ -64,6 +64,19 @@ def test_set_overrides_reach_the_answer(tmp_path: Path, baseline: str) -> None:
     assert result.output.startswith("baseline: P(10,000 in 2026) = 100.0% ± 0.0%")
 
 
+def test_a_target_missed_on_every_path_still_prints_the_shortfall_the_csv_has(
+    tmp_path: Path, baseline: str
+) -> None:
+    args = ["run", baseline, "--n-paths", "300", "--set", "target.units=50000000"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("baseline: P(50,000,000 in 2026) = 0.0% ± 0.0%")
+    with open(tmp_path / "summary.csv", newline="") as handle:
+        shortfall = float(next(csv.DictReader(handle))["expected_shortfall"])
+    assert shortfall > 49_000_000
+    assert f"  missed on every path, short by {shortfall:,.0f} on average" in result.output
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

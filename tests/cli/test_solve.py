@@ -72,3 +72,25 @@ def test_cli_quantile(retool_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "the largest 2026 total reached with probability 80% is " in result.output
     assert "(the 20% quantile of the annual total; 2,000 paths" in result.output
+
+
+def test_cli_solves_a_launchs_level_in_units_not_as_a_fraction(project: Project) -> None:
+    """Issue 15: a launch's level was clipped to [0, 1] as if it were a gap's share, so
+    ``--vary 'events[2].level'`` on the combined scenario said "the bracket [5000, 1] is
+    empty"; its bracket is now the distribution's range in units a month."""
+    args = ["solve", str(project.scenario("combined")), "--vary", "events[2].level"]
+    result = CliRunner().invoke(cli, [*args, "--p-hit", "0.5", "--n-paths", "200"])
+    assert "is empty" not in result.output
+    assert "[3000, 12000]" in result.output, result.output
+
+
+def test_cli_prints_a_month_position_as_a_date(retool_path: Path) -> None:
+    """A month position (1.0 = the start of January) is printed as the date it falls on,
+    with the number beside it, not as a bare decimal."""
+    args = ["solve", str(retool_path), "--vary", "events[0].start", "--n-paths", "200"]
+    result = CliRunner().invoke(cli, [*args, "--p-hit", "0.999"])
+    assert result.exit_code == 2
+    assert (
+        "error: no value of events[0].start in [2026-01 (month 1.000), 2026-04 (month 4.000)]"
+        in result.output
+    )

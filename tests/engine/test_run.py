@@ -353,3 +353,48 @@ def test_more_paths_agree_within_monte_carlo_error(project: Project) -> None:
     large = run_scenario(path, n_paths=80_000, seed=2).summary
     se = np.hypot(small.p_hit_se, large.p_hit_se)
     assert abs(small.p_hit - large.p_hit) < 4 * se
+
+
+# ---------------------------------------------------------------- what a notebook sees
+
+
+@pytest.fixture(scope="module")
+def retool_result(project: Project) -> RunResult:
+    return run_scenario(project.scenario("combined"), n_paths=500, seed=3)
+
+
+def test_monthly_is_named_records_with_month_labels_and_the_csv_is_unchanged(
+    retool_result: RunResult,
+) -> None:
+    from forecast.write.files import MONTHLY_COLUMNS
+
+    rows = retool_result.monthly
+    assert [row.month for row in rows] == [f"2026-{m:02d}" for m in range(1, 13)]
+    january, february = rows[0], rows[1]
+    assert january.actual == JANUARY_2026 and january.p50 is None and january.mean is None
+    assert february.actual is None and february.p05 <= february.p50 <= february.p95
+    assert rows[0]._fields == MONTHLY_COLUMNS
+    # monthly.csv is the same records written out, byte for byte as before
+    text = retool_result.files()["monthly.csv"]
+    table = list(csv.reader(io.StringIO(text)))
+    assert tuple(table[0]) == MONTHLY_COLUMNS
+    assert table[2][:4] == ["2026-02", "", str(february.mean), str(february.p05)]
+    assert len(table) == 13
+
+
+def test_reprs_are_one_short_line(retool_result: RunResult, project: Project) -> None:
+    r = retool_result
+    s = r.summary
+    assert repr(r) == (
+        f"<RunResult combined: P(280,000 in 2026) = {s.p_hit:.1%} ± {s.p_hit_se:.1%}, "
+        f"median {s.quantile(0.5):,.0f}; paths (500, 12), seed 3>"
+    )
+    assert repr(r.scenario) == (
+        "<Scenario combined: target 280,000 in 2026, as of 2026-01; gap m1_retool, "
+        "capacity plant_capacity, launch n1_launch, shock demand_shock; 500 paths, seed 3>"
+    )
+    assert repr(r.plan).startswith("<Plan 2026 (target 280,000): 1 reported months, 11 to ")
+    fitted = fit_scenario(r.scenario)
+    assert repr(fitted).startswith("<Fitted as of 2026-01: M1 (")
+    for shown in (r, r.scenario, r.plan, fitted):
+        assert "\n" not in repr(shown) and len(repr(shown)) < 250

@@ -13,10 +13,12 @@ from forecast.sweeps.sensitivity import (
     LOW,
     format_sensitivity,
     measure_sensitivity,
+    month_inputs,
     n_runs,
     prepare_sensitivity,
     rank_correlation,
     sensitivity_rows,
+    value_text,
 )
 from tests.factories import Project
 
@@ -124,3 +126,29 @@ def test_table_and_rows_follow_the_columns(result) -> None:
 
 
 # ---------------------------------------------------------------- progress
+
+
+def test_month_inputs_are_the_events_month_positions(project: Project) -> None:
+    _, plan = prepare_sensitivity(project.scenario("combined"), n_paths=10, seed=7)
+    assert month_inputs(plan) == {
+        "events.m1_retool.start",  # a fixed date, but a month position too
+        "events.plant_capacity.step_month",
+        "events.n1_launch.start",
+        "events.demand_shock.start",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "is_month", "text"),
+    [
+        (7.71094, True, "2026-07-23"),  # held months are dates, not 7.71
+        (11.0, True, "2026-11"),
+        (7.71094, False, "7.71"),
+        (52_000.4, False, "52,000"),
+        (None, False, ""),
+    ],
+)
+def test_the_table_shows_a_month_input_as_a_date(
+    value: float | None, is_month: bool, text: str
+) -> None:
+    assert value_text(value, is_month, 2026) == text

@@ -148,3 +148,37 @@ def test_no_value_in_the_bracket_says_so_with_the_range_seen(retool_path) -> Non
 
 
 # ---------------------------------------------------------------- the command
+
+
+def test_a_month_solution_is_described_as_a_date_and_its_width_in_days() -> None:
+    from forecast.sweeps.solve import Solution, describe_solution
+
+    solution = Solution(
+        scenario="s",
+        key="events[1].step_month",
+        level=0.45,
+        value=12.0704296875,
+        p_hit=0.4503,
+        p_hit_se=0.0035,
+        low=9.0,
+        high=12.99,
+        p_low=0.495,
+        p_high=0.409,
+        n_steps=10,
+        width=0.00389648,
+        target=550_000,
+        target_year=2026,
+        n_paths=20_000,
+        seed=1,
+        path=Path("s.toml"),
+        is_month=True,
+    )
+    lines = describe_solution(solution).splitlines()
+    assert lines[0] == (
+        "s: P(550,000 in 2026) reaches 45.0% at events[1].step_month = 2026-12-03 (month 12.070)"
+    )
+    assert lines[2] == (
+        "  searched [2026-09 (month 9.000), 2026-12-31 (month 12.990)] (P(hit) 49.5% to 40.9%) "
+        "in 10 bisection steps, to within 0.12 days"
+    )
+    assert lines[3] == "  check: forecast run s.toml --set events[1].step_month=12.0704296875"

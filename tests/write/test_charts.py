@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -18,7 +19,9 @@ from forecast.write.charts import (
     PLOT_HINT,
     cumulative_series,
     fan_series,
+    month_axis_label,
     plot_compare,
+    plot_hint,
     plot_run,
     plot_tornado,
     require_matplotlib,
@@ -135,6 +138,23 @@ def test_plot_tornado_draws_the_largest_swings(mpl, tmp_path: Path) -> None:
     assert "events.e20.weeks" not in svg and "top 20 of 25 inputs" in svg
 
 
+def test_the_tornado_shows_a_month_input_as_dates(mpl, tmp_path: Path) -> None:
+    month = dataclasses.replace(
+        sensitivity(1).effects[0], input="events.e0.start", low_value=9.5, high_value=12.0
+    )
+    month = dataclasses.replace(month, is_month=True)
+    result = dataclasses.replace(sensitivity(1), effects=(month,))
+    plot_tornado(result, tmp_path)
+    assert "events.e0.start (2026-09-16 to 2026-12)" in (tmp_path / "tornado.svg").read_text()
+
+
+def test_the_month_axis_says_how_much_of_the_year_is_reported(result) -> None:
+    assert month_axis_label(result.summary) == "2026, reported through 2026-01"
+    # as of the December before (january_dip): nothing of the year is reported yet
+    none = dataclasses.replace(result.summary, months_remaining=len(result.summary.months))
+    assert month_axis_label(none) == "2026, every month forecast (none reported yet)"
+
+
 def test_svg_is_byte_stable(mpl, tmp_path: Path) -> None:
     a = plot_tornado(sensitivity(3), tmp_path / "a")[1]
     b = plot_tornado(sensitivity(3), tmp_path / "b")[1]
@@ -192,10 +212,42 @@ def test_plot_without_matplotlib_fails_in_one_line(
         cli, [command, str(retool_path), "--plot", "--out", str(tmp_path / "x")]
     )
     assert out.exit_code == 2
-    assert out.stderr == f"error: {PLOT_HINT}\n"
+    assert out.stderr == f"error: {plot_hint()}\n"
+    assert out.stderr.startswith(f"error: {PLOT_HINT}: pip install ")
     assert not (tmp_path / "x").exists()  # refused before any work
-    assert PLOT_HINT == "--plot needs matplotlib: pip install 'forecast[plot]'"
-    assert not (tmp_path / "x").exists()  # failed before running anything
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "cwd", "hint"),
+    [
+        # an editable install of a checkout, asked from the checkout or from elsewhere
+        ('{"url": "file:///src/fc", "dir_info": {"editable": true}}', "/src/fc", "-e '.[plot]'"),
+        ('{"url": "file:///src/fc", "dir_info": {"editable": true}}', "/tmp", "-e '/src/fc[plot]'"),
+        ('{"url": "file:///src/fc", "dir_info": {}}', "/tmp", "'/src/fc[plot]'"),  # pip install .
+        (
+            '{"url": "file:///src/dist/forecast-0.1.0-py3-none-any.whl", "archive_info": {}}',
+            "/src",
+            "'/src/dist/forecast-0.1.0-py3-none-any.whl[plot]'",
+        ),
+        # from an index, or not known: the extra's requirement, not a name another project
+        # may hold on the index
+        ('{"url": "https://example.org/f.whl", "archive_info": {}}', "/", "'matplotlib>=3.8'"),
+        (None, "/", "'matplotlib>=3.8'"),
+        ("not json", "/", "'matplotlib>=3.8'"),
+    ],
+)
+def test_the_plot_hint_names_the_local_extra_as_fits_the_install(
+    direct_url: str | None, cwd: str, hint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if direct_url is None:  # no direct_url.json: installed from an index
+        from importlib import metadata
+
+        class _Dist:
+            def read_text(self, name: str) -> None:
+                return None
+
+        monkeypatch.setattr(metadata, "distribution", lambda name: _Dist())
+    assert plot_hint(direct_url, Path(cwd)) == f"--plot needs matplotlib: pip install {hint}"
 
 
 def test_backtest_plot_draws_reliability_and_pit_in_the_format_named(
@@ -220,7 +272,7 @@ def test_backtest_plot_draws_reliability_and_pit_in_the_format_named(
     [
         ("chart.txt", True, "error: --plot: '{path}' does not end in an image format"),
         ("chart", True, "error: --plot: '{path}' does not end in an image format"),
-        ("chart.png", False, f"error: {PLOT_HINT}\n"),
+        ("chart.png", False, f"error: {PLOT_HINT}: pip install "),
     ],
 )
 def test_backtest_plot_is_refused_before_any_work(

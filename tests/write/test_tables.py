@@ -34,9 +34,21 @@ def test_format_table_left_aligns_text_columns_only() -> None:
     ]
 
 
-def test_format_table_cuts_long_cells() -> None:
-    text = format_table(("source",), [("x" * 80,)], max_width=10)
-    assert text.split("\n")[2] == "x" * 10
+def test_format_table_never_cuts_a_cell() -> None:
+    """Issue 15: ``history`` cut sources at 60 characters and ``fit`` its note mid-word. The
+    last column is shown whole (its rule stops at max_width); a long text elsewhere wraps at
+    spaces onto continuation lines."""
+    url = "https://example.org/" + "x" * 60
+    rows = [("SU7", "chosen by rolling-origin cross-validation of six folds", 12, url)]
+    text = format_table(("line", "note", "n", "source"), rows, max_width=20)
+    assert text.split("\n") == [
+        "line  note                  n  source",
+        "----  -------------------  --  --------------------",
+        f"SU7   chosen by            12  {url}",
+        "      rolling-origin",
+        "      cross-validation of",
+        "      six folds",
+    ]
 
 
 def test_csv_text_is_machine_readable() -> None:

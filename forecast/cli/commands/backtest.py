@@ -75,10 +75,11 @@ def command(
     """
     from forecast.backtest.cases import Settings
     from forecast.backtest.report import (
-        CASE_COLUMNS,
         POOLED_COLUMNS,
         TARGET_COLUMNS,
+        case_columns,
         case_rows,
+        max_horizon,
         pooled_rows,
         pooled_sections,
         target_rows,
@@ -105,7 +106,8 @@ def command(
         f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
     )
     if out is not None:
-        write_csv(out, CASE_COLUMNS, case_rows(result.cases))
+        width = max(horizon, max_horizon(result.cases))
+        write_csv(out, case_columns(width), case_rows(result.cases, width))
         click.echo(f"wrote {out}")
     if calibration_out is not None:
         from forecast.fit.calibration import CalibrationRow, calibration_csv

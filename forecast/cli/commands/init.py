@@ -20,7 +20,7 @@ def command(folder: Path, force: bool) -> None:
     Fill in 12 or more months, then run the folder's baseline.toml. Existing files are
     never overwritten without --force; a failure writes nothing.
 
-    Example: forecast init mycompany && forecast run mycompany/baseline.toml
+    Example: forecast init mycompany && forecast history --data mycompany
     """
     written = write_company_folder(folder, force=force)
     click.echo(f"wrote {folder}: {', '.join(path.name for path in written)}")

@@ -56,7 +56,7 @@ def command(company: str | None, data_dir: Path | None, out: Path | None) -> Non
         without += [] if history.targets else [label]
     shown = LIST_COLUMNS[:-1]  # the note is in the CSV
     if rows:
-        click.echo(format_table(shown, [row[:-1] for row in rows], max_width=40))
+        click.echo(format_table(shown, [row[:-1] for row in rows]))
     if without:
         click.echo(f"no target statements in targets.csv: {', '.join(without)}")
     if out is not None:
