@@ -387,7 +387,7 @@ def test_reprs_are_one_short_line(retool_result: RunResult, project: Project) ->
     s = r.summary
     assert repr(r) == (
         f"<RunResult combined: P(280,000 in 2026) = {s.p_hit:.1%} ± {s.p_hit_se:.1%}, "
-        f"median {s.quantile(0.5):,.0f}; paths (500, 12), seed 3>"
+        f"median {s.quantile(0.5):,.0f}; 500 paths, seed 3>"
     )
     assert repr(r.scenario) == (
         "<Scenario combined: target 280,000 in 2026, as of 2026-01; gap m1_retool, "
