@@ -166,18 +166,31 @@ def test_console_shows_no_company_or_as_of_column_when_all_share_them(totals) ->
 def test_the_library_ranks_january_dip_without_a_paired_error(tmp_path: Path) -> None:
     # the case: january_dip (history to 2025-12) against baseline (to 2026-01)
     out = tmp_path / "comparison.csv"
-    args = ["compare", "january_dip", "baseline", "--n-paths", "2000", "--out", str(out)]
+    args = [
+        "compare",
+        "january_dip_as_of_2025_12",
+        "baseline",
+        "--n-paths",
+        "2000",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    dip = next(line for line in result.output.splitlines() if "january_dip" in line.split())
+    dip = next(
+        line for line in result.output.splitlines() if "january_dip_as_of_2025_12" in line.split()
+    )
     assert "not paired: other as_of" in dip and "paired" not in dip.replace("not paired", "")
     assert "not comparable with baseline's as a difference" in result.output
     rows = {row["scenario"]: row for row in csv.DictReader(io.StringIO(out.read_text()))}
     company = paths.default_company()
-    assert (rows["january_dip"]["company"], rows["january_dip"]["as_of"]) == (company, "2025-12")
+    assert (
+        rows["january_dip_as_of_2025_12"]["company"],
+        rows["january_dip_as_of_2025_12"]["as_of"],
+    ) == (company, "2025-12")
     assert (rows["baseline"]["company"], rows["baseline"]["as_of"]) == (company, "2026-01")
-    assert rows["january_dip"]["paired"] == "no: other as_of"
-    assert rows["january_dip"]["d_p_hit_se"] == ""
+    assert rows["january_dip_as_of_2025_12"]["paired"] == "no: other as_of"
+    assert rows["january_dip_as_of_2025_12"]["d_p_hit_se"] == ""
 
 
 @pytest.mark.e2e

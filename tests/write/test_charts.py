@@ -150,7 +150,7 @@ def test_the_tornado_shows_a_month_input_as_dates(mpl, tmp_path: Path) -> None:
 
 def test_the_month_axis_says_how_much_of_the_year_is_reported(result) -> None:
     assert month_axis_label(result.summary) == "2026, reported through 2026-01"
-    # as of the December before (january_dip): nothing of the year is reported yet
+    # as of the December before (january_dip_as_of_2025_12): nothing of the year is reported yet
     none = dataclasses.replace(result.summary, months_remaining=len(result.summary.months))
     assert month_axis_label(none) == "2026, every month forecast (none reported yet)"
 
