@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.engine.parallel import map_ordered
+from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.load.bundle import DataBundle, load_bundle
@@ -203,7 +203,7 @@ def solve_p_hit(
     n_paths: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    workers: int = 1,
+    workers: int | Executor = 1,
 ) -> Solution:
     """The value of ``key`` at which P(hit) reaches ``level``, by bisection on common random numbers.
 
@@ -223,8 +223,9 @@ def solve_p_hit(
         Default: the scenario's.
     overrides : sequence of str
         ``--set`` strings applied before ``key`` is set.
-    workers : int
-        Processes for the two ends of the bracket; the answer does not depend on it.
+    workers : int or Executor
+        Processes (or the ``Executor``) for the two ends of the bracket; the answer does not
+        depend on it.
 
     Raises
     ------
@@ -243,7 +244,9 @@ def solve_p_hit(
     # in this process the data are loaded once; a worker loads its own (a bundle does not
     # pickle)
     evaluate = functools.partial(job, bundle=bundle)
-    at_low, at_high = map_ordered(job if workers > 1 else evaluate, bracket, workers)
+    at_low, at_high = map_ordered(
+        evaluate if as_executor(workers).in_process else job, bracket, workers
+    )
     if (at_low[0] >= level) == (at_high[0] >= level):
         raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0]))
     tol = (bracket[1] - bracket[0]) / 1000 if tol is None else tol
