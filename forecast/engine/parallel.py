@@ -30,13 +30,15 @@ version on the same bundled data: :func:`check_workers` compares them before the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -307,7 +309,8 @@ def _map_dask(fn: Callable, items: Sequence, executor: Executor) -> list:
         return cast(list, client.gather(futures))
     except KilledWorker as error:
         raise WorkerDied(f"a dask worker died running a job ({error.args[0]}): {FEWER}") from None
-    except BaseException:
+    except BaseException:  # an interrupt: the workers drop the jobs, quietly
+        _quiet_dask()
         client.cancel(futures)
         raise
 
@@ -318,9 +321,11 @@ def _client(executor: Executor) -> Any:
     with _LOCK:
         if key not in _CLIENTS:
             require_dask()
-            _CLIENTS[key] = _connect(executor)
-            if len(_CLIENTS) == 1:
+            if not _CLIENTS:
+                # registered after distributed's own exit hook, so it runs first
                 atexit.register(close_clusters)
+            _CLIENTS[key] = None  # a cluster interrupted while starting is closed too
+            _CLIENTS[key] = _connect(executor)
         return _CLIENTS[key]
 
 
@@ -330,14 +335,19 @@ def _connect(executor: Executor) -> Any:
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # no chatter on stderr
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")  # nor from local workers
     if executor.scheduler is None:
-        cluster = LocalCluster(
-            n_workers=executor.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            worker_dashboard_address=None,
-        )
+        # SIGINT ignored is inherited: Ctrl-C in the terminal reaches this process alone
+        with _sigint_ignored(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cluster = LocalCluster(
+                n_workers=executor.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",  # this machine only
+                dashboard_address="127.0.0.1:0",  # the scheduler serves HTTP: any free port
+                worker_dashboard_address=None,
+            )
         return Client(cluster)
     try:
         client = Client(executor.scheduler, timeout=10)
@@ -347,16 +357,58 @@ def _connect(executor: Executor) -> Any:
     return client
 
 
+def _quiet_dask() -> None:
+    """No log lines from dask or asyncio from here on: after an interrupt, or at exit, the
+    interrupted gather's tasks and the closing cluster would complain on stderr."""
+    import logging
+
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while the local cluster's worker processes start.
+
+    The terminal sends Ctrl-C to the whole process group; a dask worker that gets it prints
+    a traceback. A process started while SIGINT is ignored keeps ignoring it (exec keeps an
+    ignored signal ignored, and Python then installs no handler), so only this process
+    hears Ctrl-C and stops the cluster. The price: Ctrl-C during the few seconds of the
+    cluster's start is not heard.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def close_clusters() -> None:
-    """Close every client (and the local clusters this process started)."""
+    """Close every client and every local cluster this process started, quietly.
+
+    Also after an interrupt, when a cluster may be half started or half closed: whatever
+    fails to close is left to die with this process (dask's workers watch their parent),
+    rather than printing a traceback at exit.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # exiting: a second Ctrl-C must not
+        # interrupt the closing (a traceback, and workers left to find out by themselves)
     with _LOCK:
-        clients = list(_CLIENTS.values())
+        clients = [client for client in _CLIENTS.values() if client is not None]
         _CLIENTS.clear()
+    _quiet_dask()
     for client in clients:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in list(SpecCluster._instances):
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=5)
+        SpecCluster._instances.discard(cluster)  # not again in distributed's own exit hook
 
 
 def identity() -> tuple[str, str]:

@@ -8,6 +8,10 @@ their own. Skipped when the dask extra is not installed (CI installs it).
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from forecast.engine import parallel
 from forecast.engine.parallel import Executor, map_ordered
 from forecast.errors import ConfigError, ForecastError
 from forecast.scenario.parse import load_scenario
+from tests.engine import test_worker_death as death
 from tests.factories import Project
 
 distributed = pytest.importorskip("distributed")
@@ -152,3 +157,34 @@ def test_the_identity_of_an_installation_is_its_version_and_bundled_files(
     assert parallel.identity() == (version, data)
     (tmp_path / "scenarios" / "baseline.toml").write_text("[target]\nyear = 2026\n")
     assert parallel.identity()[1] != data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes in /proc")
+def test_ctrl_c_on_a_local_cluster_stops_every_worker_without_a_traceback(
+    project: Project, tmp_path: Path
+) -> None:
+    """Ctrl-C reaches the whole process group: the command stops, its workers too, quietly."""
+    names = ("baseline", "capacity", "combined", "dip", "launches", "retool")
+    args = [sys.executable, "-m", "forecast", "compare"]
+    args += [str(project.scenario(name)) for name in names]
+    args += ["--n-paths", "400000", "--executor", "dask", "--workers", "2"]
+    args += ["--out", str(tmp_path / "c.csv")]
+    parent = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    workers: list[int] = []
+    try:
+        # the two workers, and the jobs running on them (a client has connected)
+        assert death._wait_for(lambda: len(death._children(parent.pid)) >= 3, timeout=120)
+        workers = death._children(parent.pid)
+        # Ctrl-C while the cluster starts is not heard (its workers must not inherit a
+        # handler): press it again until the command stops
+        for _ in range(60):
+            os.killpg(parent.pid, signal.SIGINT)
+            if death._wait_for(lambda: parent.poll() is not None, timeout=2):
+                break
+        assert parent.wait(timeout=60) != 0
+        assert death._wait_for(lambda: not any(death._alive(w) for w in workers), timeout=20)
+    finally:
+        stderr = death._kill_leftovers(parent, workers)
+    assert "Traceback" not in stderr and "WARNING" not in stderr, stderr
