@@ -26,8 +26,9 @@ and bisection converges to a crossing of the level without Monte Carlo noise foo
 ``solve_quantile`` answers the other question: the largest target reached with probability
 ``q``, i.e. the ``1 - q`` quantile of the annual total.
 
-With ``workers`` (processes or a dask ``Executor``) the two ends of the bracket are evaluated in parallel; the bisection
-itself is sequential, so the answer is identical for any number of workers.
+With ``workers`` (processes, or a dask ``Executor``) the two ends of the bracket are
+evaluated in parallel; the bisection itself is sequential, so the answer is identical for any
+number of workers.
 """
 
 from __future__ import annotations
