@@ -7,26 +7,47 @@ every month is fitted on that pass's errors known by then (``forecast.backtest.r
 the second pass replays every cut-off again with its month's walk, as users get it. What is
 company-specific comes from the data folder: the company (``company.csv``) and the launches
 replayed (``reference_launches.csv``).
+
+Every cut-off of a pass is an independent job: its fit, its simulation and its scores depend
+on the cut-off, the settings and the data alone (each case seeds its own streams,
+``case_seed``), never on another cut-off. With ``workers`` (processes, or a dask
+``Executor``) each pass maps its cut-offs, the company's and every reference launch's, over
+the workers (``_replay_job``); the first pass sends each fit back with its cases, so the
+second pass simulates from the same fit without fitting again. The passes themselves are
+sequential: the second needs the error walks that all of the first pass's errors give. The
+cases come back in the order the loop makes them, so the result is the same for any workers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecast.backtest.cases import DEFAULT_SETTINGS, Case, Settings, company_cutoffs
+from forecast.backtest.cases import (
+    DEFAULT_SETTINGS,
+    Case,
+    Settings,
+    company_cutoffs,
+    reference_cutoffs,
+)
 from forecast.backtest.recalibration import walks_at
 from forecast.backtest.replay import (
+    ReferenceFit,
     Replay,
     backtest_company,
     backtest_references,
+    fit_reference,
     fit_references,
+    reference_cases,
 )
+from forecast.engine.fitted import Fitted
+from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import load
-from forecast.fit.refclass import reference_series
-from forecast.load.bundle import load_bundle
+from forecast.fit.refclass import ReferenceSeries, reference_series
+from forecast.load.bundle import DataBundle, load_bundle
 from forecast.load.company import Company
 from forecast.scenario.types import Scenario
 
@@ -52,6 +73,7 @@ def run_backtest(
     references: Sequence[str] | None = None,
     step: int = 2,
     overrides: Sequence[str] = (),
+    workers: int | Executor = 1,
 ) -> BacktestResult:
     """Backtest the scenario's model on the company's cut-offs ``first..last`` (default: the
     third month of its history to the second last) and on the ``references`` (default: the
@@ -62,7 +84,8 @@ def run_backtest(
     pass's errors of months up to that cut-off (never the months being scored), and scores it
     as ``forecast``: the calibration users get (``forecast.fit.calibration``), or the scenario's
     own ``model.error_walk`` if it sets one. ``calibration`` holds the fitted walk for every
-    month of the history, for ``data/calibration.csv``.
+    month of the history, for ``data/calibration.csv``. ``workers``: processes or an
+    ``Executor`` for the cut-offs of each pass; the result does not depend on it.
     """
     scenario = load(path_or_scenario, overrides)
     bundle = load_bundle(scenario.data_dir)
@@ -70,6 +93,9 @@ def run_backtest(
     references = bundle.reference_launches if references is None else tuple(references)
     history = bundle.company
     cutoffs = company_cutoffs(history, first, last)
+    if not as_executor(workers).in_process:
+        cases, table = _two_passes_mapped(replay, cutoffs, references, settings, step, workers)
+        return _result(replay, cases, cutoffs, references, table)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
         runs = reference_series(bundle.launches, references) if references else ()
@@ -85,11 +111,110 @@ def run_backtest(
         }
         cases += backtest_company(replay, cutoffs, settings, walks=walks)
         cases += backtest_references(replay, fits, settings, walks=walks)
-    calibration = tuple((int(m), *table[int(m)]) for m in history.months)
+    return _result(replay, cases, cutoffs, references, table)
+
+
+def _result(
+    replay: Replay,
+    cases: Sequence[Case],
+    cutoffs: Sequence[int],
+    references: Sequence[str],
+    table: dict[int, tuple[float, int]],
+) -> BacktestResult:
+    calibration = tuple((int(m), *table[int(m)]) for m in replay.bundle.company.months)
     return BacktestResult(
         cases=tuple(cases),
         cutoffs=tuple(cutoffs),
         references=tuple(references),
-        company=bundle.profile,
+        company=replay.bundle.profile,
         calibration=calibration,
     )
+
+
+# ---------------------------------------------------------------- the passes on workers
+
+
+def _two_passes_mapped(
+    replay: Replay,
+    cutoffs: Sequence[int],
+    references: Sequence[str],
+    settings: Settings,
+    step: int,
+    workers: int | Executor,
+) -> tuple[list[Case], dict[int, tuple[float, int]]]:
+    """``run_backtest``'s two passes with every cut-off a job on ``workers``: the same cases
+    in the same order as the loop."""
+    scenario, bundle = replay.scenario, replay.bundle
+    runs = reference_series(bundle.launches, references) if references else ()
+    first = [_Job(scenario=scenario, settings=settings, cutoff=c) for c in cutoffs] + [
+        _Job(scenario=scenario, settings=settings, cutoff=c, run=run)
+        for run in runs
+        for c in reference_cutoffs(run.months, step)
+    ]
+    done = map_ordered(_replay_job, first, workers)
+    cases = [case for job_cases, _ in done for case in job_cases]
+    fits = [fit for _, fit in done if isinstance(fit, ReferenceFit)]
+    all_cutoffs = [*cutoffs, *(f.cutoff for f in fits), *(int(m) for m in bundle.company.months)]
+    table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
+    # A scenario that sets its own walk is scored with it (the table is still written).
+    own = scenario.error_walk
+    second = [
+        dataclasses.replace(job, fitted=fit, walk=table[job.cutoff][0] if own is None else own)
+        for job, (_, fit) in zip(first, done, strict=True)
+    ]
+    done = map_ordered(_replay_job, second, workers)
+    cases += [case for job_cases, _ in done for case in job_cases]
+    return cases, table
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    """One cut-off of one pass: the company's (``run`` None) or a reference launch's.
+
+    The second pass carries the cut-off's error ``walk`` and the first pass's ``fitted``."""
+
+    scenario: Scenario
+    settings: Settings
+    cutoff: int
+    run: ReferenceSeries | None = None
+    fitted: Fitted | ReferenceFit | None = None
+    walk: float | None = None
+
+
+def _replay_job(job: _Job) -> tuple[list[Case], Fitted | ReferenceFit]:
+    """The cases of one cut-off (first pass: the engine as fitted and the baselines; second
+    pass, with ``job.fitted``: the calibrated engine), and the fit they came from."""
+    replay = _worker_replay(job.scenario)
+    walks = None if job.walk is None else {job.cutoff: job.walk}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
+        if job.run is None:
+            if isinstance(job.fitted, Fitted):
+                replay.fits[job.cutoff] = job.fitted
+            cases = backtest_company(replay, [job.cutoff], job.settings, walks=walks)
+            return cases, replay.fit_at(job.cutoff)
+        fit = job.fitted if isinstance(job.fitted, ReferenceFit) else None
+        fit = fit_reference(replay, job.run, job.cutoff) if fit is None else fit
+        return reference_cases(replay, fit, job.settings, walks=walks), fit
+
+
+class _KeptFits(Replay):
+    """A worker's ``Replay`` that also serves fits handed to it (the first pass's)."""
+
+    def __init__(self, bundle: DataBundle, scenario: Scenario) -> None:
+        super().__init__(bundle, scenario)
+        self.fits: dict[int, Fitted] = {}
+
+    def fit_at(self, cutoff: int) -> Fitted:
+        if cutoff not in self.fits:
+            self.fits[cutoff] = super().fit_at(cutoff)
+        return self.fits[cutoff]
+
+
+_REPLAYS: list[_KeptFits] = []  # a worker's replay of the last scenario: data loaded once
+
+
+def _worker_replay(scenario: Scenario) -> _KeptFits:
+    if not _REPLAYS or _REPLAYS[0].scenario != scenario:
+        _REPLAYS[:] = [_KeptFits(load_bundle(scenario.data_dir), scenario)]
+    return _REPLAYS[0]

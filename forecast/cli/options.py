@@ -7,6 +7,7 @@ the difference is a parameter, and the help says what it means for that command.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,18 @@ __all__ = [
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 SET_HELP = "Override a scenario key; the value is parsed as TOML. Repeatable."
-WORKERS_HELP = "Processes to use; results are identical for any number."
+WORKERS_HELP = (
+    "Processes to use (with --executor dask and no --scheduler: the local cluster's); "
+    "results are identical for any number."
+)
+EXECUTOR_HELP = (
+    "Where the independent runs go: local worker processes, or a dask.distributed cluster "
+    "(the dask extra). Results are identical either way."
+)
+SCHEDULER_HELP = (
+    "With --executor dask: the address of a running dask scheduler "
+    "(default: start a local cluster of --workers processes)."
+)
 PLOT_HELP = "Also write charts beside the CSVs, as PNG and SVG (needs matplotlib)."
 
 
@@ -118,10 +130,49 @@ def set_option(*, help: str = SET_HELP) -> Decorator:
 
 
 def workers_option(*, help: str = WORKERS_HELP) -> Decorator:
-    """``--workers N`` processes (default 1)."""
-    return click.option(
+    """``--workers N``, ``--executor [processes|dask]`` and ``--scheduler ADDRESS`` -> one
+    ``workers`` argument, a ``forecast.engine.parallel.Executor`` (pass it on to
+    ``map_ordered`` or a sweep as ``workers``).
+
+    ``--scheduler`` without ``--executor dask`` is a usage error; ``--executor dask`` without
+    dask installed is one line naming the extra (exit 2), before any work.
+    """
+    workers = click.option(
         "--workers", type=click.IntRange(min=1), default=1, show_default=True, help=help
     )
+    executor = click.option(
+        "--executor",
+        "executor_kind",
+        type=click.Choice(["processes", "dask"]),
+        default="processes",
+        show_default=True,
+        help=EXECUTOR_HELP,
+    )
+    scheduler = click.option("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def command(
+            *args: Any, workers: int, executor_kind: str, scheduler: str | None, **kwargs: Any
+        ) -> Any:
+            return function(
+                *args, workers=make_executor(workers, executor_kind, scheduler), **kwargs
+            )
+
+        return workers(executor(scheduler(command)))
+
+    return decorate
+
+
+def make_executor(workers: int, kind: str, scheduler: str | None) -> Any:
+    """The ``Executor`` the three options name (see ``workers_option``)."""
+    from forecast.engine.parallel import Executor, require_dask
+
+    if scheduler is not None and kind != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    if kind == "dask":
+        require_dask()
+    return Executor(kind=kind, workers=workers, scheduler=scheduler)  # type: ignore[arg-type]
 
 
 def plot_option(*, help: str = PLOT_HELP) -> Decorator:

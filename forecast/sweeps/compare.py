@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.engine import pipeline
-from forecast.engine.parallel import map_ordered
+from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import Fitted, fit_scenario, run_scenario
 from forecast.errors import ConfigError
 from forecast.load import paths
@@ -199,7 +199,7 @@ def load_bundles(scenarios: Sequence[Scenario]) -> dict[Path, DataBundle]:
 
 def fit_all(
     scenarios: Sequence[Scenario],
-    workers: int = 1,
+    workers: int | Executor = 1,
     bundles: Mapping[Path, DataBundle] | None = None,
 ) -> list[Fitted]:
     """The fit of each scenario, each distinct fit computed once (in parallel if ``workers``).
@@ -214,7 +214,7 @@ def fit_all(
     todo: dict[str, Scenario] = {}  # each key's first scenario
     for key, scenario in zip(keys, scenarios, strict=True):
         todo.setdefault(key, scenario)
-    if workers == 1:
+    if as_executor(workers).in_process:
         fitted = [fit_scenario(s, bundle=bundles[s.data_dir]) for s in todo.values()]
     else:
         fitted = map_ordered(fit_scenario, todo.values(), workers)
@@ -331,7 +331,7 @@ def compare_scenarios(
     n_paths: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    workers: int = 1,
+    workers: int | Executor = 1,
 ) -> Comparison:
     """Run every scenario on common random numbers and compare each with the baseline.
 
@@ -346,8 +346,8 @@ def compare_scenarios(
         Used for every scenario (default: the first scenario's).
     overrides : sequence of str
         ``--set`` strings applied to every scenario.
-    workers : int
-        Processes running scenarios; the result does not depend on it.
+    workers : int or Executor
+        Processes (or the ``Executor``) running scenarios; the result does not depend on it.
 
     Returns
     -------
@@ -367,7 +367,7 @@ def compare_scenarios(
     seed = scenarios[0].seed if seed is None else seed
     bundles = load_bundles(scenarios)
     fits = fit_all(scenarios, workers, bundles)
-    if workers == 1:
+    if as_executor(workers).in_process:
         runs = [
             run_one(s, n_paths=n_paths, seed=seed, fitted=f, bundle=bundles[s.data_dir])
             for s, f in zip(scenarios, fits, strict=True)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forecast.engine.parallel import map_ordered
+from forecast.engine.parallel import Executor, as_executor, capacity, map_ordered
 from forecast.months import format_month_position
 from forecast.scenario.parse import EVENT_RANGES
 from forecast.scenario.types import Scenario
@@ -151,7 +151,7 @@ def run_sensitivity(
     n_paths: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    workers: int = 1,
+    workers: int | Executor = 1,
     progress: Progress | None = None,
 ) -> Sensitivity:
     """Load and fit a scenario once, then ``measure_sensitivity`` on it: what ``forecast
@@ -218,7 +218,7 @@ def measure_sensitivity(
     scenario: str,
     seed: int,
     n_paths: int,
-    workers: int = 1,
+    workers: int | Executor = 1,
     on_step: Callable[[int], None] | None = None,
 ) -> Sensitivity:
     """Every uncertain input's effect on P(hit) and the median, largest swing first.
@@ -232,8 +232,8 @@ def measure_sensitivity(
         Shared by every run (common random numbers).
     n_paths : int
         Paths per run; ``n_runs(plan)`` runs in all.
-    workers : int
-        Processes; the result does not depend on it.
+    workers : int or Executor
+        Processes (or the ``Executor``); the result does not depend on it.
     on_step : callable, optional
         Called with the number of runs just finished (progress); ``n_runs(plan)`` in all.
 
@@ -341,15 +341,16 @@ def _effect(
 def _map_in_batches(
     fn: Callable[[_Job], _Outcome],
     jobs: Sequence[_Job],
-    workers: int,
+    workers: int | Executor,
     on_step: Callable[[int], None] | None,
 ) -> Iterator[_Outcome]:
     """``map_ordered`` over ``jobs``, a few at a time so that progress can be reported.
 
-    ``map_ordered`` returns only when all its items are done; batches of ``2 * workers``
-    keep every process busy while ``on_step`` still moves every few seconds.
+    ``map_ordered`` returns only when all its items are done; batches of twice the workers
+    (``capacity``) keep every process busy while ``on_step`` still moves every few seconds.
     """
-    size = 2 * workers if workers > 1 else 1
+    executor = as_executor(workers)
+    size = 1 if executor.in_process else 2 * capacity(executor)
     for first in range(0, len(jobs), size):
         batch = jobs[first : first + size]
         yield from map_ordered(fn, batch, workers)

@@ -26,8 +26,9 @@ and bisection converges to a crossing of the level without Monte Carlo noise foo
 ``solve_quantile`` answers the other question: the largest target reached with probability
 ``q``, i.e. the ``1 - q`` quantile of the annual total.
 
-With ``workers > 1`` the two ends of the bracket are evaluated in parallel; the bisection
-itself is sequential, so the answer is identical for any number of workers.
+With ``workers`` (processes, or a dask ``Executor``) the two ends of the bracket are
+evaluated in parallel; the bisection itself is sequential, so the answer is identical for any
+number of workers.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.engine.parallel import map_ordered
+from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import Fitted, fit_scenario, load_scenario_overrides, run_scenario
 from forecast.errors import ConfigError, ForecastError
 from forecast.load.bundle import DataBundle, load_bundle
@@ -216,7 +217,7 @@ def solve_p_hit(
     n_paths: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    workers: int = 1,
+    workers: int | Executor = 1,
 ) -> Solution:
     """The value of ``key`` at which P(hit) reaches ``level``, by bisection on common random numbers.
 
@@ -236,8 +237,9 @@ def solve_p_hit(
         Default: the scenario's.
     overrides : sequence of str
         ``--set`` strings applied before ``key`` is set.
-    workers : int
-        Processes for the two ends of the bracket; the answer does not depend on it.
+    workers : int or Executor
+        Processes (or the ``Executor``) for the two ends of the bracket; the answer does not
+        depend on it.
 
     Raises
     ------
@@ -256,7 +258,9 @@ def solve_p_hit(
     # in this process the data are loaded once; a worker loads its own (a bundle does not
     # pickle)
     evaluate = functools.partial(job, bundle=bundle)
-    at_low, at_high = map_ordered(job if workers > 1 else evaluate, bracket, workers)
+    at_low, at_high = map_ordered(
+        evaluate if as_executor(workers).in_process else job, bracket, workers
+    )
     if (at_low[0] >= level) == (at_high[0] >= level):
         shown = _shown_value(scenario, key)
         raise NoSolutionError(_no_solution(key, bracket, level, at_low[0], at_high[0], shown))

@@ -44,6 +44,7 @@ DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
 @options.out_option(help="Write one row per cut-off, series and method as CSV.")
 @options.plot_file_option(help="Draw the reliability diagram and PIT histograms to this image.")
 @options.set_option()
+@options.workers_option()
 @click.option(
     "--write-calibration",
     "calibration_out",
@@ -62,6 +63,7 @@ def command(
     out,
     plot,
     overrides,
+    workers,
     calibration_out,
 ):
     """Replay every past cut-off: fit, simulate, and score against what happened.
@@ -95,6 +97,7 @@ def command(
         references=None if references else (),  # None: the data folder's own list
         step=step,
         overrides=overrides,
+        workers=workers,
     )
     for source, title in pooled_sections(result.company, references=references):
         rows = pooled_rows(result.cases, source)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from forecast.cli import options
+
+if TYPE_CHECKING:
+    from forecast.engine.parallel import Executor
 
 
 @click.command("sensitivity")
@@ -28,7 +32,7 @@ def command(
     n_paths: int | None,
     seed: int | None,
     overrides: tuple[str, ...],
-    workers: int,
+    workers: Executor,
     plot: bool,
     quiet: bool,
 ) -> None:

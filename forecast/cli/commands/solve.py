@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from forecast.cli import options
+
+if TYPE_CHECKING:
+    from forecast.engine.parallel import Executor
 
 
 @click.command("solve")
@@ -48,7 +52,7 @@ def command(
     n_paths: int | None,
     seed: int | None,
     overrides: tuple[str, ...],
-    workers: int,
+    workers: Executor,
 ) -> None:
     """Solve for what it takes: the value of one assumption at which P(target) reaches --p-hit.
 
