@@ -10,7 +10,7 @@
   bias and spread are the mean and sd of ``log(actual / P) / sqrt(k)`` over earlier errors
   (:func:`fit_run_rate`): every studied company's month-end cut-offs whose year had ended by
   the cut-off's end, target or not. With fewer than ``MIN_ERRORS`` errors, the defaults
-  ``DEFAULT_BIAS`` and ``DEFAULT_SPREAD``.
+  ``DEFAULT_BIAS`` and ``DEFAULT_SPREAD``; the spread is at least ``MIN_SPREAD``.
 - **ets**: ``forecast.backtest.baselines.ets_paths`` on the company's total as known at the
   cut-off, simulated to December.
 - **base rate** (:func:`base_rate`): the share of target statements (every studied company)
@@ -30,6 +30,7 @@ DEFAULT_BIAS = 0.0
 # Before enough errors are known: a one-month log error of 0.15 grows to 0.50 with eleven
 # months to go, about what a flat run-rate misses a maker's year by when it is still growing.
 DEFAULT_SPREAD = 0.15
+MIN_SPREAD = 0.02  # a floor: a handful of equal errors must not make the law certain
 N_LAST = 3  # months averaged for the run-rate
 
 
@@ -79,7 +80,8 @@ def fit_run_rate(errors: Sequence[float]) -> RunRate:
     z = np.asarray(errors, dtype=float)
     if z.size < MIN_ERRORS:
         return RunRate(n_errors=int(z.size))
-    return RunRate(bias=float(z.mean()), spread=float(z.std(ddof=1)), n_errors=int(z.size))
+    spread = max(float(z.std(ddof=1)), MIN_SPREAD)
+    return RunRate(bias=float(z.mean()), spread=spread, n_errors=int(z.size))
 
 
 def run_rate_p_hit(law: RunRate, ytd: float, rest_point: float, n_rest: int, units: int) -> float:
