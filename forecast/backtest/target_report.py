@@ -251,6 +251,15 @@ def report_lines(result: StudyResult) -> list[str]:
         f"Reliability of P(hit), pooled\n{format_table(RELIABILITY_COLUMNS, reliability)}",
         "",
     ]
+    firsts: dict[int, int] = {}
+    for cutoff in sorted(result.laws):
+        firsts.setdefault(cutoff // 12, cutoff)
+    lines += [
+        f"run-rate law from {format_month(c)}: bias {law.bias:+.3f}, spread {law.spread:.3f} "
+        f"per sqrt(month), from {law.n_errors} errors" + ("" if law.n_errors else " (default)")
+        for c, law in ((c, result.laws[c]) for c in firsts.values())
+    ]
+    lines.append("")
     if result.skips:
         lines += [f"Skipped cut-offs\n{format_table(SKIP_COLUMNS, skip_rows(result.skips))}", ""]
     lines += [f"left out: {why}" for why in result.left_out]

@@ -4,6 +4,7 @@ its answers do not depend on the workers, and that nothing after a cut-off reach
 from __future__ import annotations
 
 import csv
+import re
 import dataclasses
 import shutil
 from pathlib import Path
@@ -258,3 +259,16 @@ def test_the_run_rate_law_and_base_rate_use_only_years_ended(project: Project) -
     law = targets.law_at(points, month_ordinal(2024, 12))
     assert law.n_errors == 20
     assert law.bias == pytest.approx(np.log(120 / 90) / 3)
+
+
+def test_the_report_names_what_it_scored(study: targets.StudyResult) -> None:
+    from forecast.backtest.target_report import report_lines
+
+    text = "\n".join(report_lines(study))
+    assert text.startswith("Target study: 2 statements, 15 statement cut-offs, 1 companies; ")
+    assert "2 statement cut-offs skipped" in text.splitlines()[0]
+    assert (
+        "run-rate law from 2025-03: bias +0.000, spread 0.150 per sqrt(month), from 0 errors (default)"
+        in text
+    )
+    assert re.search(r"\nacme +2 +fewer than 3 delivering months by then\n", text)

@@ -93,3 +93,12 @@ def test_reliability_bins_and_score_rows() -> None:
     (row,) = report.score_rows(fs)
     assert row[:3] == (targets.FORECAST, 1, 4)
     assert row[3] == pytest.approx(round((0.05**2 + 0.85**2 + 0.05**2) / 4, 4))
+
+
+def test_the_reliability_diagram_is_drawn(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from forecast.write.charts import plot_target_reliability
+
+    fs = [_forecast(0.05, False), _forecast(0.15, True), _forecast(0.95, True)]
+    path = plot_target_reliability(report.reliability_rows(fs), tmp_path / "r.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
