@@ -202,7 +202,9 @@ def _company_job(job: _CompanyJob) -> tuple[Company, list[Case], str, tuple[str,
 
     scenario = load(job.scenario, job.overrides)
     if job.label is not None:
-        scenario = scenario.with_changes({"history.company": job.label})
+        # The replay sets each cut-off's target (``Replay.scenario_at``); a fixed figure
+        # keeps the scenario valid for a company with no target for the scenario's year.
+        scenario = scenario.with_changes({"history.company": job.label, "target.units": 1})
     bundle = load_bundle(scenario.data_dir)
     replay = Replay(bundle, scenario)
 

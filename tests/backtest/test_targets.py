@@ -4,8 +4,8 @@ its answers do not depend on the workers, and that nothing after a cut-off reach
 from __future__ import annotations
 
 import csv
-import re
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
