@@ -43,6 +43,7 @@ from forecast.engine import pipeline
 from forecast.engine.cache import FitCache
 from forecast.engine.parallel import map_ordered
 from forecast.errors import ForecastError
+from forecast.fit.seasonality import MarketSeasonality
 from forecast.load import paths
 from forecast.load.bundle import DataBundle, load_bundle
 from forecast.load.history import TOTAL, History
@@ -335,7 +336,7 @@ def _known_total(known: Reconciled) -> np.ndarray:
     return known.total[np.cumsum(known.total > 0) > 0]
 
 
-def _market(bundle: DataBundle):  # type: ignore[no-untyped-def]
+def _market(bundle: DataBundle) -> MarketSeasonality:
     from forecast.fit.seasonality import fit_market_seasonality
 
     with warnings.catch_warnings():
@@ -343,7 +344,10 @@ def _market(bundle: DataBundle):  # type: ignore[no-untyped-def]
         return fit_market_seasonality(bundle.market, bundle.calendar)
 
 
-def _point(company: StudyCompany, cutoff: int, known: Reconciled, market) -> Point:  # type: ignore[no-untyped-def]
+def _point(
+    company: StudyCompany, cutoff: int, known: Reconciled, market: MarketSeasonality
+) -> Point:
+    """The run-rate point of ``company`` at ``cutoff`` from its history ``known`` then."""
     year = cutoff // 12
     rest = np.arange(cutoff + 1, month_ordinal(year, 12) + 1, dtype=np.int64)
     last = known.months[-tb.N_LAST :]
@@ -402,7 +406,16 @@ def _forecasts(
     return forecasts, skips
 
 
-def _engine(base, bundle, known, company, statement, cutoff, settings, cache):  # type: ignore[no-untyped-def]
+def _engine(
+    base: Scenario,
+    bundle: DataBundle,
+    known: Reconciled,
+    company: StudyCompany,
+    statement: Statement,
+    cutoff: int,
+    settings: Settings,
+    cache: FitCache,
+) -> tuple[np.ndarray, np.ndarray]:
     """The engine's year totals (n,) and next month (n,) for one statement at one cut-off."""
     scenario = base.with_changes(
         {
@@ -429,15 +442,26 @@ def _engine(base, bundle, known, company, statement, cutoff, settings, cache):  
     return paths_.sum(axis=1), paths_[:, column]
 
 
-def _ets_totals(series, point, settings, label, cutoff):  # type: ignore[no-untyped-def]
+def _ets_totals(
+    series: np.ndarray, point: Point, settings: Settings, label: str, cutoff: int
+) -> tuple[np.ndarray, np.ndarray]:
     """ETS on the logs of the known total, simulated to December: (year totals, next month)."""
     seed = case_seed(settings.seed, label, "target-ets", cutoff)
     rng = np.random.default_rng(seed)
-    sim = ets_paths(series.astype(float), point.n_rest, rng=rng, n_paths=settings.n_paths)
+    positive = series[series > 0].astype(float)  # a stopped month has no log
+    sim = ets_paths(positive, point.n_rest, rng=rng, n_paths=settings.n_paths)
     return point.ytd + sim.sum(axis=1), sim[:, 0]
 
 
-def _forecast(statement, cutoff, method, totals, next_month, point) -> Forecast:  # type: ignore[no-untyped-def]
+def _forecast(
+    statement: Statement,
+    cutoff: int,
+    method: str,
+    totals: np.ndarray,
+    next_month: np.ndarray,
+    point: Point,
+) -> Forecast:
+    """A sample forecast: year totals (n,) and the next month (n,), summarised and scored."""
     p25, p75 = np.quantile(next_month, [0.25, 0.75])
     return Forecast(
         statement=statement,
