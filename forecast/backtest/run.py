@@ -234,9 +234,17 @@ def _company_job(job: _CompanyJob) -> tuple[Company, list[Case], str, tuple[str,
 
 
 def _clipped_cutoffs(history: History, first: int | None, last: int | None) -> list[int]:
-    """The company's cut-offs (``company_cutoffs``) within ``first..last``; a
-    ``ForecastError`` (the company is skipped) when none is left."""
-    allowed = company_cutoffs(history, None, None)
+    """The company's cut-offs (``company_cutoffs``) within ``first..last`` whose year the
+    engine can plan: a cut-off's own year is simulated (but for a December's), which needs
+    every month of it before the cut-off (``targets.year_covered``; NIO and Li Auto start in
+    July 2022). A ``ForecastError`` (the company is skipped) when none is left."""
+    from forecast.backtest.targets import year_covered
+
+    allowed = [
+        c
+        for c in company_cutoffs(history, None, None)
+        if c % 12 == 11 or year_covered(history, c // 12)
+    ]
     chosen = [c for c in allowed if (first is None or c >= first) and (last is None or c <= last)]
     if not chosen:
         raise ForecastError(

@@ -556,6 +556,8 @@ def run_study(
     depend on ``workers``.
     """
     scenario = paths.scenario_path("baseline") if scenario is None else Path(scenario)
+    for memo in (_bundle, _full, _scenario):  # files read afresh by every study
+        memo.cache_clear()
     _scenario(scenario, tuple(overrides))  # a bad scenario fails here, before any job
     jobs, statements, left_out = plan_jobs(companies, scenario, overrides, settings)
     results = map_ordered(run_month, jobs, workers)
