@@ -240,7 +240,8 @@ def backtest_company(
             raise ForecastError(f"cut-off {format_month(cutoff)}: nothing after it to score")
         walk = 0.0 if walks is None else walks[cutoff]
         ahead, cut = forecast_at(replay, cutoff, settings, error_walk=walk)
-        for series in (TOTAL, *cut.lines):
+        # A total-only company's one line is its total: score it once.
+        for series in dict.fromkeys((TOTAL, *cut.lines)):
             cases += _company_series(
                 history, actual, cut, ahead, series, cutoff, settings, replay.source, methods
             )

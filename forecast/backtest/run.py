@@ -28,6 +28,7 @@ from pathlib import Path
 
 from forecast.backtest.cases import (
     DEFAULT_SETTINGS,
+    REFERENCE,
     Case,
     Settings,
     company_cutoffs,
@@ -46,9 +47,12 @@ from forecast.backtest.replay import (
 from forecast.engine.fitted import Fitted
 from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import load
+from forecast.errors import ForecastError
 from forecast.fit.refclass import ReferenceSeries, reference_series
 from forecast.load.bundle import DataBundle, load_bundle
 from forecast.load.company import Company
+from forecast.load.history import History
+from forecast.months import format_month
 from forecast.scenario.types import Scenario
 
 
@@ -218,3 +222,152 @@ def _worker_replay(scenario: Scenario) -> _KeptFits:
     if not _REPLAYS or _REPLAYS[0].scenario != scenario:
         _REPLAYS[:] = [_KeptFits(load_bundle(scenario.data_dir), scenario)]
     return _REPLAYS[0]
+
+
+# --------------------------------------------------------------------------- every company
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompaniesResult:
+    """The monthly backtest of several companies: their cases (and the reference launches'),
+    the companies run, and those skipped with the reason."""
+
+    cases: tuple[Case, ...]
+    companies: tuple[Company, ...]
+    references: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    def sections(self) -> tuple[tuple[str | None, str], ...]:
+        """(source, title) of each pooled table: each company's total, the reference
+        launches, then everything pooled (source None)."""
+        own = tuple((c.label, f"{c.name} total") for c in self.companies)
+        refs = ((REFERENCE, "Reference launches"),) if self.references else ()
+        return (*own, *refs, (None, "Pooled"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _CompanyJob:
+    """One company's backtest (or, ``label`` None, the reference launches), picklable."""
+
+    scenario: Path
+    overrides: tuple[str, ...]
+    label: str | None
+    settings: Settings
+    references: tuple[str, ...] | None
+    step: int
+    first: int | None = None
+    last: int | None = None
+
+
+def run_company_backtests(
+    scenario: str | Path,
+    labels: Sequence[str],
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    references: Sequence[str] | None = None,
+    step: int = 2,
+    overrides: Sequence[str] = (),
+    workers: int = 1,
+    first: int | None = None,
+    last: int | None = None,
+) -> CompaniesResult:
+    """The monthly backtest of each bundled company in ``labels``: the scenario with
+    ``history.company`` set to it, every cut-off of its history, the uncalibrated engine and
+    the baselines, and ``forecast``: the engine with the error walk a run uses at that
+    cut-off (``data/calibration.csv``, or the scenario's own ``model.error_walk``);
+    ``first``/``last`` limit every company's cut-offs (each within its own history). The
+    reference launches are replayed once, with the scenario's own company. A company whose
+    history is too short is skipped with the reason. One job per company (and one for the
+    references) through ``map_ordered``: the result does not depend on ``workers``.
+    """
+    refs = None if references is None else tuple(references)
+    jobs = [
+        _CompanyJob(
+            scenario=Path(scenario),
+            overrides=tuple(overrides),
+            label=label,
+            settings=settings,
+            references=refs,
+            step=step,
+            first=first,
+            last=last,
+        )
+        for label in (*labels, None)
+        if label is not None or refs != ()
+    ]
+    outcomes = map_ordered(_company_job, jobs, workers)
+    cases: list[Case] = []
+    companies, skipped = [], []
+    replayed: tuple[str, ...] = ()
+    for job, (company, found, why, names) in zip(jobs, outcomes):
+        cases += found
+        if job.label is None:
+            replayed = names
+        elif why:
+            skipped.append((job.label, why))
+        else:
+            companies.append(company)
+    return CompaniesResult(
+        cases=tuple(cases),
+        companies=tuple(companies),
+        references=tuple(replayed),
+        skipped=tuple(skipped),
+    )
+
+
+def _company_job(job: _CompanyJob) -> tuple[Company, list[Case], str, tuple[str, ...]]:
+    """(company, cases, why skipped or "", references replayed) of one job."""
+    from forecast.fit.calibration import error_walk_for
+
+    scenario = load(job.scenario, job.overrides)
+    if job.label is not None:
+        # The replay sets each cut-off's target (``Replay.scenario_at``); a fixed figure
+        # keeps the scenario valid for a company with no target for the scenario's year.
+        scenario = scenario.with_changes({"history.company": job.label, "target.units": 1})
+    bundle = load_bundle(scenario.data_dir)
+    replay = Replay(bundle, scenario)
+
+    def walk(month: int) -> float:
+        if scenario.error_walk is not None:
+            return scenario.error_walk
+        return error_walk_for(bundle.calibration, month)[0]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
+        if job.label is None:
+            names = bundle.reference_launches if job.references is None else job.references
+            runs = reference_series(bundle.launches, names) if names else ()
+            fits = fit_references(replay, runs, step=job.step)
+            walks = {fit.cutoff: walk(fit.cutoff) for fit in fits}
+            cases = backtest_references(replay, fits, job.settings)
+            cases += backtest_references(replay, fits, job.settings, walks=walks)
+            return bundle.profile, cases, "", tuple(names)
+        try:
+            cutoffs = _clipped_cutoffs(bundle.company, job.first, job.last)
+            cases = backtest_company(replay, cutoffs, job.settings)
+            walks = {cutoff: walk(cutoff) for cutoff in cutoffs}
+            cases += backtest_company(replay, cutoffs, job.settings, walks=walks)
+        except ForecastError as error:
+            return bundle.profile, [], error.problems[0], ()
+    return bundle.profile, cases, "", ()
+
+
+def _clipped_cutoffs(history: History, first: int | None, last: int | None) -> list[int]:
+    """The company's cut-offs (``company_cutoffs``) within ``first..last`` whose year the
+    engine can plan: a cut-off's own year is simulated (but for a December's), which needs
+    every month of it before the cut-off (``targets.year_covered``; NIO and Li Auto start in
+    July 2022). A ``ForecastError`` (the company is skipped) when none is left."""
+    from forecast.backtest.targets import year_covered
+
+    allowed = [
+        c
+        for c in company_cutoffs(history, None, None)
+        if c % 12 == 11 or year_covered(history, c // 12)
+    ]
+    chosen = [c for c in allowed if (first is None or c >= first) and (last is None or c <= last)]
+    if not chosen:
+        raise ForecastError(
+            f"no cut-off in the range asked for: its history allows {format_month(allowed[0])} "
+            f"to {format_month(allowed[-1])}"
+        )
+    return chosen

@@ -579,3 +579,32 @@ def _save_as(fig: Any, path: Path, *, dpi: int = 150) -> Path:
     with _reproducible(), atomic_open(path, "wb") as handle:
         fig.savefig(handle, format=fmt, dpi=dpi, metadata=_NO_STAMP.get(fmt))
     return path
+
+
+def plot_target_reliability(rows: Sequence[Sequence[Any]], path: str | Path) -> Path:
+    """Write ``path`` (format by its suffix): the target study's reliability diagram.
+
+    ``rows`` are the study's reliability table (``forecast.backtest.target_report``:
+    method, bin, count, mean P(hit), observed frequency). Each method's bins are a line of
+    observed frequency against mean P(hit), with marker area by count; a reliable P(hit)
+    lies on the diagonal.
+    """
+    fig, ax = _figure(width=5.5, height=5.0)
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="ideal")
+    methods: dict[str, list[tuple[float, float, int]]] = {}
+    for method, _, n, mean_p, observed in rows:
+        if n:
+            methods.setdefault(str(method), []).append((float(mean_p), float(observed), int(n)))
+    for method, points in methods.items():
+        x, y, n = (np.array(v) for v in zip(*points))
+        line = ax.plot(x, y, lw=1, label=f"{method} (n={int(n.sum())})")[0]
+        ax.scatter(x, y, s=8 + 4 * n, color=line.get_color(), alpha=0.6)
+    ax.set(
+        xlabel="P(hit) given (mean in bin)",
+        ylabel="share of targets hit",
+        title="Target study: reliability of P(hit)",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.legend(fontsize=7)
+    return _save_as(fig, Path(path), dpi=110)

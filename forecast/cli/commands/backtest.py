@@ -44,6 +44,19 @@ DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
 @options.out_option(help="Write one row per cut-off, series and method as CSV.")
 @options.plot_file_option(help="Draw the reliability diagram and PIT histograms to this image.")
 @options.set_option()
+@click.option(
+    "--targets",
+    "target_study",
+    is_flag=True,
+    help="Run the target study instead: P(hit) of every announced target at every month-end "
+    "cut-off, against run-rate, ETS and base-rate baselines (docs/backtest.md).",
+)
+@click.option(
+    "--companies",
+    help="Bundled companies, comma-separated, or 'all': the monthly backtest of each one's "
+    "baseline, pooled (default: the scenario's company alone); the target study's companies "
+    "(default: all).",
+)
 @options.workers_option()
 @click.option(
     "--write-calibration",
@@ -63,6 +76,8 @@ def command(
     out,
     plot,
     overrides,
+    target_study,
+    companies,
     workers,
     calibration_out,
 ):
@@ -73,8 +88,35 @@ def command(
     coverage of the 50/80/95% monthly intervals, PIT, CRPS, error of the median, and P(hit)
     of the targets known at each cut-off with the Brier score.
 
+    With --targets: the target study (every bundled target statement from its announcement
+    to November of its year; the report scores P(hit) and the annual total's intervals,
+    pooled and per company). With --companies: the monthly backtest of every company named.
+
     Example: forecast backtest --from 2024-09 --to 2025-12 --no-references --out backtest.csv
+
+    Example: forecast backtest --targets --workers 2 --out targets.csv --plot targets.png
     """
+    if target_study:
+        if calibration_out is not None:
+            raise click.UsageError("--write-calibration is not part of the target study")
+        return _target_study(scenario, companies, n_paths, seed, workers, out, plot, overrides)
+    if companies is not None:
+        if calibration_out is not None:
+            raise click.UsageError("--write-calibration needs the one-company backtest")
+        return _company_backtests(
+            scenario,
+            companies,
+            (parse_month_option(first, "--from"), parse_month_option(last, "--to")),
+            horizon,
+            n_paths,
+            seed,
+            references,
+            step,
+            out,
+            plot,
+            overrides,
+            workers,
+        )
     from forecast.backtest.cases import Settings
     from forecast.backtest.report import (
         POOLED_COLUMNS,
@@ -126,6 +168,98 @@ def command(
         )
         write_text_atomic(calibration_out, calibration_csv(rows))
         click.echo(f"wrote {calibration_out}")
+    if plot is not None:
+        from forecast.write.charts import plot_backtest
+
+        click.echo(f"wrote {plot_backtest(result.cases, plot)}")
+
+
+def _company_labels(text: str | None, *, default_all: bool) -> list[str]:
+    """``--companies``: 'all', or labels separated by commas (each checked: a one-line error
+    for an unknown one)."""
+    if text is None and default_all or text is not None and text.strip() == "all":
+        return list(paths.companies())
+    labels = [label.strip() for label in (text or "").split(",") if label.strip()]
+    if not labels:
+        raise click.BadParameter("name at least one company, or 'all'", param_hint="--companies")
+    for label in labels:
+        paths.company_dir(label, key="--companies")
+    return labels
+
+
+def _target_study(scenario, companies, n_paths, seed, workers, out, plot, overrides) -> None:
+    """``--targets``: run the study, print its report, write the CSV and the diagram."""
+    from forecast.backtest import target_report as report
+    from forecast.backtest.targets import Settings, bundled_company, run_study
+    from forecast.write.tables import write_csv
+
+    labels = _company_labels(companies, default_all=True)
+    result = run_study(
+        [bundled_company(label) for label in labels],
+        scenario=scenario,
+        overrides=overrides,
+        settings=Settings(n_paths=n_paths, seed=seed),
+        workers=workers,
+    )
+    for line in report.report_lines(result):
+        click.echo(line)
+    if out is not None:
+        write_csv(out, report.CSV_COLUMNS, report.csv_rows(result.forecasts))
+        click.echo(f"wrote {out}")
+    if plot is not None:
+        from forecast.write.charts import plot_target_reliability
+
+        rows = report.reliability_rows(result.forecasts)
+        click.echo(f"wrote {plot_target_reliability(rows, plot)}")
+
+
+def _company_backtests(
+    scenario,
+    companies,
+    span,
+    horizon,
+    n_paths,
+    seed,
+    references,
+    step,
+    out,
+    plot,
+    overrides,
+    workers,
+) -> None:
+    """``--companies``: the monthly backtest of each company's baseline, pooled."""
+    from forecast.backtest.cases import Settings
+    from forecast.backtest.report import (
+        CASE_COLUMNS,
+        POOLED_COLUMNS,
+        case_rows,
+        pooled_rows,
+    )
+    from forecast.backtest.run import run_company_backtests
+    from forecast.write.tables import format_table, write_csv
+
+    result = run_company_backtests(
+        scenario or DEFAULT_SCENARIO,
+        _company_labels(companies, default_all=False),
+        settings=Settings(horizon=horizon, n_paths=n_paths, seed=seed),
+        references=None if references else (),
+        step=step,
+        overrides=overrides,
+        workers=workers,
+        first=span[0],
+        last=span[1],
+    )
+    for source, title in result.sections():
+        rows = pooled_rows(result.cases, source)
+        if rows:
+            click.echo(
+                f"{title}: coverage, CRPS, median error, Brier\n{format_table(POOLED_COLUMNS, rows)}\n"
+            )
+    for label, reason in result.skipped:
+        click.echo(f"skipped {label}: {reason}")
+    if out is not None:
+        write_csv(out, CASE_COLUMNS, case_rows(result.cases))
+        click.echo(f"wrote {out}")
     if plot is not None:
         from forecast.write.charts import plot_backtest
 
