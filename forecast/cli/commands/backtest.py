@@ -84,8 +84,14 @@ def command(
         target_rows,
     )
     from forecast.backtest.run import run_backtest
-    from forecast.write.tables import format_table, write_csv
+    from forecast.write.atomic import output_set
+    from forecast.write.files import check_csv_out, check_distinct
+    from forecast.write.tables import csv_text, format_table
 
+    for option, path in (("--out", out), ("--write-calibration", calibration_out)):
+        if path is not None:
+            check_csv_out(path, option)
+    check_distinct(("--out", out), ("--plot", plot), ("--write-calibration", calibration_out))
     result = run_backtest(
         scenario or DEFAULT_SCENARIO,
         first=parse_month_option(first, "--from"),
@@ -104,24 +110,27 @@ def command(
     click.echo(
         f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
     )
-    if out is not None:
-        write_csv(out, CASE_COLUMNS, case_rows(result.cases))
-        click.echo(f"wrote {out}")
-    if calibration_out is not None:
-        from forecast.fit.calibration import CalibrationRow, calibration_csv
-        from forecast.write.atomic import write_text_atomic
+    # The table, the calibration and the chart: one set, swapped in together.
+    written = []
+    with output_set() as outputs:
+        if out is not None:
+            written.append(outputs.write(out, csv_text(CASE_COLUMNS, case_rows(result.cases))))
+        if calibration_out is not None:
+            from forecast.fit.calibration import CalibrationRow, calibration_csv
 
-        source = (
-            f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
-            f"horizon {horizon}; {'references' if references else 'no references'})"
-        )
-        rows = tuple(
-            CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
-            for m, walk, n in result.calibration
-        )
-        write_text_atomic(calibration_out, calibration_csv(rows))
-        click.echo(f"wrote {calibration_out}")
-    if plot is not None:
-        from forecast.write.charts import plot_backtest
+            source = (
+                f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; "
+                f"{n_paths} paths; horizon {horizon}; "
+                f"{'references' if references else 'no references'})"
+            )
+            rows = tuple(
+                CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+                for m, walk, n in result.calibration
+            )
+            written.append(outputs.write(calibration_out, calibration_csv(rows)))
+        if plot is not None:
+            from forecast.write.charts import plot_backtest
 
-        click.echo(f"wrote {plot_backtest(result.cases, plot)}")
+            written.append(outputs.final(plot_backtest(result.cases, outputs.path(plot))))
+    for path in written:
+        click.echo(f"wrote {path}")
