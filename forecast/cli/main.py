@@ -9,7 +9,7 @@ the commands that need them. Options that several commands share (``--set``, ``-
 Errors end here, each as one line on stderr and never a traceback: a ``ForecastError``
 (bad input) exits 2, an ``OSError`` (a folder that cannot be made, read-only, a full disk,
 a file size limit, no permission to read an input) exits 1 naming the path and the cause,
-SIGTERM exits 143 and Ctrl-C 1, in both cases after every cleanup ran (outputs are written
+SIGTERM exits 143 and Ctrl-C 130, in both cases after every cleanup ran (outputs are written
 as one set: ``forecast.write.atomic``).
 """
 
@@ -70,6 +70,9 @@ class LazyGroup(click.Group):
         except OSError as error:  # the file system, not the input: exit 1, one line
             click.echo(f"error: {os_error_line(error)}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:  # every cleanup has run; one line, the shell's status
+            click.echo("error: interrupted (Ctrl-C)", err=True)
+            ctx.exit(128 + signal.SIGINT)
 
 
 def os_error_line(error: OSError) -> str:

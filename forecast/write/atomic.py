@@ -115,18 +115,21 @@ def deferred_signals(signals: Iterable[int] = (signal.SIGINT, signal.SIGTERM)) -
 
 
 def fault_point(name: str) -> None:
-    """A hook for the fault-injection tests; does nothing unless they ask.
+    """A hook for the fault-injection tests (tests/write/test_faults.py); a no-op unless
+    ``$FORECAST_FAULT_POINT`` is ``name``.
 
-    With ``FORECAST_FAULT_POINT=name`` and ``FORECAST_FAULT_READY=file`` set, the process
-    writes ``file`` on reaching the point ``name`` and waits there (5 s at most, or until a
-    held signal arrives), so that a test can send a signal at exactly this moment.
+    Then the process writes the file ``$FORECAST_FAULT_READY`` on reaching the point and
+    waits there ``$FORECAST_FAULT_WAIT`` seconds (default 5; less if a held signal
+    arrives), so that a test can send a signal at exactly this moment. The points:
+    ``progress`` (after the fit, before simulating), ``staged`` (every file of the set
+    written, before the swap) and ``swap`` (the first file swapped in, the others not yet).
     """
     if os.environ.get("FORECAST_FAULT_POINT") != name:
         return
     ready = os.environ.get("FORECAST_FAULT_READY")
     if ready:
         Path(ready).write_text(name, encoding="utf-8")
-    end = time.monotonic() + 5.0
+    end = time.monotonic() + float(os.environ.get("FORECAST_FAULT_WAIT") or 5.0)
     while time.monotonic() < end and not _held:
         time.sleep(0.01)
 
@@ -239,8 +242,11 @@ class _Stage:
             self.inner = self.root
         else:  # build the missing folders too and rename the outermost into place
             top = folder
-            while not top.parent.exists():
+            while not os.path.lexists(top.parent):
                 top = top.parent
+            for path in (top, top.parent):  # a file where a folder must be
+                if os.path.exists(path) and not path.is_dir():
+                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
             self.top = top
             self.root = Path(
                 tempfile.mkdtemp(prefix=f".{top.name}.", suffix=".tmp", dir=top.parent)
@@ -324,8 +330,13 @@ class OutputSet:
         if stage is None:
             try:
                 stage = self._stages[folder] = _Stage(folder, members)
-            except OSError as error:
-                raise _named(OSError(error.errno, error.strerror), folder) from None
+            except OSError as error:  # name the folder asked for, not a staging one
+                named = (
+                    error.filename
+                    if error.filename and ".tmp" not in str(error.filename)
+                    else folder
+                )
+                raise OSError(error.errno, error.strerror, str(named)) from None
         stage.members.update(members)
         return stage.inner
 

@@ -47,7 +47,7 @@ def command(
     from forecast.engine.run import load, load_scenario_overrides
     from forecast.load.bundle import load_bundle
     from forecast.summarise.summary import describe
-    from forecast.write.atomic import output_set
+    from forecast.write.atomic import fault_point, output_set
     from forecast.write.files import RUN_CHARTS, chart_names
 
     loaded = load_scenario_overrides(load(scenario, overrides), n_paths, seed)
@@ -57,7 +57,12 @@ def command(
     steps = pipeline.n_steps(loaded)
     label = f"{loaded.name}: fit, simulate"
     with progress_bar(steps, label=label, quiet=quiet, delay=0) as advance:
-        result = pipeline.run(bundle, loaded, cache=cache, progress=lambda *_: advance(1))
+
+        def step(*_: object) -> None:
+            advance(1)
+            fault_point("progress")  # the fault-injection tests' hook (a no-op otherwise)
+
+        result = pipeline.run(bundle, loaded, cache=cache, progress=step)
     # One set, charts included: swapped in whole, or the old set stays (forecast.write.atomic).
     with output_set() as outputs:
         staging = outputs.folder(out, members=chart_names(*RUN_CHARTS))
