@@ -253,7 +253,7 @@ def load_fit(
     except DamagedCache as error:
         on_problem(f"ignoring the fit cache file {path}: {error}; fitting again")
         return None
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+    except Exception as error:  # anything else off in a file: never fatal
         reason = f"{type(error).__name__}: {error}".splitlines()[0][:120]
         on_problem(f"ignoring the fit cache file {path}: {reason}; fitting again")
         return None
@@ -281,6 +281,13 @@ def _no_constant(name: str) -> float:
     raise DamagedCache(f"holds {name}")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise DamagedCache(f"holds {text[:20]}, out of range")
+    return value
+
+
 def read_sealed(path: Path, key: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The fit data and the key's head in the file at ``path``, verified.
 
@@ -299,7 +306,8 @@ def read_sealed(path: Path, key: str) -> tuple[dict[str, Any], dict[str, Any] | 
             raise DamagedCache(f"{info.st_size} bytes, too large")
         raw = handle.read(MAX_BYTES + 1)
     try:
-        envelope = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        text = raw.decode("utf-8")
+        envelope = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise DamagedCache("not JSON (truncated?)") from None
     if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
