@@ -13,7 +13,9 @@ SIGTERM are held back, under an advisory lock on the target folder, so that
   removed with the swap, so old charts never sit beside new CSVs.
 
 The lock is ``flock`` on the target folder itself (the folder is its own lock file: nothing
-is left behind). SIGTERM becomes the ``Terminated`` exception in the CLI
+is left behind). A writer killed outright (SIGKILL, the out-of-memory killer) cannot clean
+up: it leaves the old set whole and a hidden ``.forecast-<pid>-*.tmp`` staging folder,
+which the next writer of that folder removes. SIGTERM becomes the ``Terminated`` exception in the CLI
 (``handle_sigterm``), so every cleanup runs as it does for Ctrl-C.
 """
 
@@ -238,7 +240,8 @@ class _Stage:
         self.members = set(members)
         if folder.is_dir():
             self.top: Path | None = None  # the folder exists: files are swapped in one by one
-            self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=".tmp", dir=folder))
+            prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+            self.root = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder))
             self.inner = self.root
         else:  # build the missing folders too and rename the outermost into place
             top = folder
@@ -268,6 +271,7 @@ class _Stage:
             self.folder.mkdir(parents=True, exist_ok=True)
         with folder_lock(self.folder), deferred_signals():
             _swap(self.inner, self.folder, self.names(), self.members, self.root / BACKUP)
+            _remove_orphans(self.folder)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -308,6 +312,25 @@ def _swap(source: Path, folder: Path, names: list[str], members: set[str], backu
                 elif os.path.lexists(target):
                     os.unlink(target)
         raise
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove the staging folders of writers that died unable to clean up (SIGKILL, the
+    out-of-memory killer): named ``.forecast-<pid>-...`` after a process that is gone."""
+    for path in folder.glob(f"{STAGING_PREFIX}*-*.tmp"):
+        pid = path.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
 
 
 class OutputSet:

@@ -147,6 +147,17 @@ def test_a_signal_during_the_swap_waits_for_the_new_set(sig, scenario, out, sets
     _no_temporaries(tmp_path)
 
 
+def test_sigkill_leaves_the_old_set_and_the_next_run_sweeps_up(scenario, out, sets, tmp_path):
+    """SIGKILL cannot be caught: the old set stays whole; the staging folder it leaves is
+    removed by the next writer of the folder."""
+    code, _ = _signal_at("staged", signal.SIGKILL, scenario, out, tmp_path)
+    assert code == -signal.SIGKILL
+    (orphan,) = [name for name in _files(out) if name.startswith(".forecast-")]
+    assert {k: v for k, v in _files(out).items() if k != orphan} == _files(sets["old"])
+    assert _invoke("run", scenario, *NEW_ARGS, "--out", out).exit_code == 0
+    assert _is_new(out, sets)
+
+
 def test_sigterm_into_a_new_folder_leaves_no_folder(scenario, tmp_path) -> None:
     out = tmp_path / "a" / "b"
     code, _ = _signal_at("staged", signal.SIGTERM, scenario, out, tmp_path)
