@@ -504,3 +504,35 @@ def test_a_file_written_twice_is_a_mistake(tmp_path) -> None:
         outputs.write(tmp_path / "a.csv", "1")
         outputs.write(tmp_path / "a.csv", "2")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_signals_are_held_during_a_swap_and_delivered_after() -> None:
+    from forecast.write.atomic import deferred_signals
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_signals():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            reached.append("end of the block")  # not interrupted
+    assert reached == ["end of the block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_forked_worker_dies_of_sigterm_as_if_no_handler_were_set() -> None:
+    """The CLI's SIGTERM handler raises only in the CLI's own process: a forked child (a
+    worker) that inherits it is terminated by the signal, as without the handler."""
+    from forecast.write import atomic
+
+    previous = signal.getsignal(signal.SIGTERM)
+    atomic.handle_sigterm()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: wait for the signal
+            time.sleep(30)
+            os._exit(0)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
