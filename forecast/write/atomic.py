@@ -209,7 +209,11 @@ def folder_lock(folder: Path, *, timeout: float | None = None) -> Iterator[None]
     """
     if timeout is None:
         timeout = float(os.environ.get("FORECAST_LOCK_TIMEOUT") or LOCK_TIMEOUT)
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except PermissionError:  # a folder we may write but not list: no lock to take
+        yield
+        return
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -437,14 +441,25 @@ def write_new_folder(folder: str | Path, files: Mapping[str, str]) -> list[Path]
     """Create ``folder`` (and its missing parents) holding ``files`` (name -> text), all or
     nothing.
 
-    ``folder`` must not exist (``write_files`` fills a folder that does): the folders are
-    built beside the outermost one missing and renamed into place, so a failure leaves no
-    folder, no file and no temporary folder behind. An ``OSError`` (a parent that is a
-    file, no permission) is the caller's to report.
+    Everything is written into a temporary folder beside the outermost folder that does not
+    exist yet, which is then renamed into place: a failure leaves no folder, no file and no
+    temporary folder behind. ``folder`` must not exist (``write_files`` fills a folder that
+    does); an ``OSError`` (a parent that is a file, no permission) is the caller's to report.
     """
     folder = Path(folder)
-    if folder.exists():
-        raise FileExistsError(errno.EEXIST, "exists", str(folder))
-    with output_set() as outputs:
-        written = [outputs.write(folder / name, text) for name, text in files.items()]
-    return written
+    top = folder
+    while not top.parent.exists():
+        top = top.parent
+    staging = Path(tempfile.mkdtemp(prefix=f".{top.name}.", suffix=".tmp", dir=top.parent))
+    try:
+        staging.chmod(0o777 & ~_umask())  # as a plain mkdir would make it, not mkdtemp's 0700
+        inner = staging / folder.relative_to(top)
+        inner.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (inner / name).write_bytes(text.encode("utf-8"))
+        with deferred_signals():
+            os.rename(staging, top)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [folder / name for name in files]

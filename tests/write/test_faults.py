@@ -527,10 +527,13 @@ def test_a_forked_worker_dies_of_sigterm_as_if_no_handler_were_set() -> None:
     previous = signal.getsignal(signal.SIGTERM)
     atomic.handle_sigterm()
     try:
+        read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: wait for the signal
+        if pid == 0:  # the child: say it is running (a signal during fork is lost), wait
+            os.write(write, b"ready")
             time.sleep(30)
             os._exit(0)
+        assert os.read(read, 5) == b"ready"
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
     finally:
