@@ -5,17 +5,26 @@ Commands live in ``forecast/cli/commands/`` and are imported only when invoked, 
 the commands that need them. Options that several commands share (``--set``, ``--seed``,
 ``--n-paths``, ``--workers``, ``--plot``, ``--out``, ...) are defined once, in
 ``forecast/cli/options.py``.
+
+Errors end here, each as one line on stderr and never a traceback: a ``ForecastError``
+(bad input) exits 2, an ``OSError`` (a folder that cannot be made, read-only, a full disk,
+a file size limit, no permission to read an input) exits 1 naming the path and the cause,
+SIGTERM exits 143 and Ctrl-C 130, in both cases after every cleanup ran (outputs are written
+as one set: ``forecast.write.atomic``).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import signal
 import sys
 
 import click
 
 from forecast.errors import ForecastError
+from forecast.write.atomic import Terminated, handle_sigterm
 
 # name -> (module in forecast.cli.commands, one-line help shown by `forecast --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -58,6 +67,27 @@ class LazyGroup(click.Group):
             for line in error.problems:
                 click.echo(f"error: {line}", err=True)
             ctx.exit(2)
+        except OSError as error:  # the file system, not the input: exit 1, one line
+            click.echo(f"error: {os_error_line(error)}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:  # every cleanup has run; one line, the shell's status
+            click.echo("error: interrupted (Ctrl-C)", err=True)
+            ctx.exit(128 + signal.SIGINT)
+
+
+def os_error_line(error: OSError) -> str:
+    """One line naming the path (or paths) and the cause: ``out/x.csv: No space left on
+    device``; control characters in a path are escaped, so they cannot forge a line."""
+    cause = error.strerror or str(error) or type(error).__name__
+    if error.errno == errno.EFBIG:
+        cause += " (the file size limit, ulimit -f)"
+    names = [_shown(n) for n in (error.filename, error.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {cause}" if names else cause
+
+
+def _shown(name: object) -> str:
+    text = os.fsdecode(name) if isinstance(name, (str, bytes, os.PathLike)) else str(name)
+    return text if text.isprintable() else ascii(text)[1:-1]
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,7 +103,12 @@ def main() -> None:
     # Our matrices are tiny: BLAS threads only contend with each other (10-30x slower
     # statsmodels fits on a busy 2-core machine). Must be set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    cli(prog_name="forecast")
+    handle_sigterm()  # SIGTERM (timeout, CI) unwinds like Ctrl-C: outputs stay whole
+    try:
+        cli(prog_name="forecast")
+    except Terminated:
+        click.echo("error: terminated (SIGTERM)", err=True)
+        sys.exit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":  # pragma: no cover

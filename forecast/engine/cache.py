@@ -18,9 +18,17 @@ The key (:func:`fit_key`) is the SHA-256 of the data's content hash
 (``DataBundle.content_hash``: every data file's name and bytes), ``as_of``, the families
 asked for, ``forecast.__version__`` and ``CACHE_SCHEMA``: change any of them and the old
 entry is simply never looked up again. A cache file is data only (JSON floats round-trip
-exactly), never executed or unpickled; an unreadable or malformed file counts as a miss and
-is rewritten. Writes are atomic. The folder is ``$FORECAST_CACHE_DIR``, else
-``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
+exactly), never executed or unpickled. Writes are atomic. The folder is
+``$FORECAST_CACHE_DIR``, else ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
+
+A file is verified, not trusted (``read_sealed``, ``check_fitted``): it is an envelope
+``{"format", "sha256", "head", "fit"}`` whose ``sha256`` is the checksum of the fit's
+canonical JSON text and whose ``head`` is what the key was hashed from (so it names the
+lines the fit must have). A file that is not a regular file (a FIFO is never opened for
+reading in a way that blocks), too large, not JSON, truncated, holding NaN or infinity,
+failing its checksum, or deserialising into anything but a valid fit (types, shapes,
+finite numbers, variances >= 0, the key's lines and ``as_of``) is ignored with a one-line
+warning on stderr and refitted, and the refit replaces it: never used, never fatal.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import stat
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +56,10 @@ from forecast.write.atomic import atomic_open
 __all__ = [
     "CACHE_SCHEMA",
     "CachedSeasonality",
+    "DamagedCache",
     "FitCache",
+    "FitKey",
+    "check_fitted",
     "cache_dir",
     "fit_key",
     "load_fit",
@@ -57,6 +70,25 @@ CACHE_SCHEMA = 2
 """Bump when the stored layout or the meaning of a stored field changes."""
 
 LEVELS_SIZE = LEVELS.size  # columns of a stored supply growth table
+FORMAT = "forecast-fit"  # the envelope's "format"
+MAX_BYTES = 64 * 2**20  # a larger "cache file" is not one of ours
+
+
+class DamagedCache(Exception):
+    """A cache file that must not be used; the message says why, in a few words."""
+
+
+class FitKey(str):
+    """A fit cache key (hex SHA-256) that remembers ``head``, what it was hashed from."""
+
+    head: dict[str, Any]
+
+
+def warn(message: str) -> None:
+    """The default ``FitCache.on_problem``: one line on stderr."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 SEASON_BEFORE, SEASON_AFTER = 24, 36  # months of seasonal factors kept around as_of
 
 
@@ -90,8 +122,12 @@ class FitCache:
     like the file it came from.
     """
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path | None = None, *, on_problem: Callable[[str], None] = warn
+    ) -> None:
         self.folder = folder
+        self.on_problem = on_problem  # told, in one line, of each damaged file ignored
+        self.from_file = 0  # fits read back from files (tests and run records may ask)
         self._memo: dict[str, Fitted] = {}
 
     @classmethod
@@ -111,9 +147,12 @@ class FitCache:
             return hit
         if self.folder is None:
             return None
-        hit = load_fit(key, season_months=season_months, folder=self.folder)
+        hit = load_fit(
+            key, season_months=season_months, folder=self.folder, on_problem=self.on_problem
+        )
         if hit is not None:
             self._memo[key] = hit
+            self.from_file += 1
         return hit
 
     def put(self, key: str, fitted: Fitted, *, season_months: Iterable[int] = ()) -> None:
@@ -143,8 +182,14 @@ def fit_key(content_hash: str, *, as_of: int, families: Mapping[str, str]) -> st
         "version": __version__,
         "data": content_hash,
         "as_of": int(as_of),
-        "families": sorted(families.items()),
+        "families": [list(item) for item in sorted(families.items())],
     }
+    key = FitKey(_head_hash(head))
+    key.head = head
+    return key
+
+
+def _head_hash(head: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()
 
 
@@ -187,27 +232,171 @@ def save_fit(
         "supply": _supply_to_json(model.supply),
     }
     try:
+        sealed = seal(data, head=getattr(key, "head", None))
         with atomic_open(_path(key, folder)) as handle:
-            json.dump(data, handle, allow_nan=False)
+            handle.write(sealed)
     except (OSError, ValueError):
         pass  # a cache that cannot be written only costs the next run a refit
 
 
 def load_fit(
-    key: str, *, season_months: Iterable[int] = (), folder: Path | None = None
+    key: str,
+    *,
+    season_months: Iterable[int] = (),
+    folder: Path | None = None,
+    on_problem: Callable[[str], None] = warn,
 ) -> Fitted | None:
-    """The fit stored under ``key``, or None if absent, unreadable, malformed or too short."""
+    """The fit stored under ``key``, or None if absent, damaged (``on_problem`` is told why)
+    or too short for ``season_months``."""
+    path = _path(key, folder)
     try:
-        with open(_path(key, folder), encoding="utf-8") as handle:
-            data = json.load(handle)
+        data, head = read_sealed(path, key)
         if data["schema"] != CACHE_SCHEMA or data["key"] != key:
-            return None
+            raise DamagedCache("written for another key or schema")
         fit = _from_json(data)
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        check_fitted(fit, lines=_head_lines(head), as_of=None if head is None else head["as_of"])
+    except FileNotFoundError:
+        return None
+    except DamagedCache as error:
+        on_problem(f"ignoring the fit cache file {path}: {error}; fitting again")
+        return None
+    except Exception as error:  # anything else off in a file: never fatal
+        reason = f"{type(error).__name__}: {error}".splitlines()[0][:120]
+        on_problem(f"ignoring the fit cache file {path}: {reason}; fitting again")
         return None
     season = fit.model.seasonality
     assert isinstance(season, CachedSeasonality)
     return fit if season.covers(season_months) else None
+
+
+# ---------------------------------------------------------------- verification
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def seal(data: Mapping[str, Any], *, head: Mapping[str, Any] | None = None) -> str:
+    """The file text of ``data``: an envelope holding it, its checksum and the key's head."""
+    text = _canonical(data)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    envelope = {"format": FORMAT, "sha256": digest, "head": head, "fit": data}
+    return _canonical(envelope) + "\n"
+
+
+def _no_constant(name: str) -> float:
+    raise DamagedCache(f"holds {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise DamagedCache(f"holds {text[:20]}, out of range")
+    return value
+
+
+def read_sealed(path: Path, key: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The fit data and the key's head in the file at ``path``, verified.
+
+    ``FileNotFoundError`` when there is no file; ``DamagedCache`` for anything else off.
+    The file type is checked before opening, and the open does not block (a FIFO), and
+    again on the open file (it may have been swapped meanwhile).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise DamagedCache("not a regular file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DamagedCache("not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise DamagedCache(f"{info.st_size} bytes, too large")
+        raw = handle.read(MAX_BYTES + 1)
+    try:
+        text = raw.decode("utf-8")
+        envelope = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise DamagedCache("not JSON (truncated?)") from None
+    if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+        raise DamagedCache(f"not a {FORMAT} file")
+    data, head = envelope.get("fit"), envelope.get("head")
+    if not isinstance(data, dict):
+        raise DamagedCache("no fit in it")
+    digest = hashlib.sha256(_canonical(data).encode("utf-8")).hexdigest()
+    if digest != envelope.get("sha256"):
+        raise DamagedCache("its checksum does not match its content")
+    if head is not None and (not isinstance(head, dict) or _head_hash(head) != key):
+        raise DamagedCache("its key head does not hash to its key")
+    return data, head
+
+
+def _head_lines(head: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The lines a key's head names (those with history at its ``as_of``)."""
+    if head is None:
+        return None
+    return tuple(str(line) for line, _family in head["families"])
+
+
+def check_fitted(
+    fitted: Fitted, *, lines: Sequence[str] | None = None, as_of: int | None = None
+) -> None:
+    """Raise ``DamagedCache`` unless ``fitted`` is a fit a run can use: the expected
+    ``lines`` (if given) each once, finite numbers, square covariances with variances >= 0,
+    a residual autocorrelation in [-1, 1], contiguous months, totals >= 0."""
+    from forecast.fit.growth import PARAM_NAMES
+
+    model = fitted.model
+    if as_of is not None and model.as_of != as_of:
+        raise DamagedCache(f"fitted as of {model.as_of}, not {as_of}")
+    names = [fit.line for fit in model.lines]
+    if not names or len(set(names)) != len(names):
+        raise DamagedCache(f"lines {names}: none or repeated")
+    if lines is not None and sorted(names) != sorted(lines):
+        raise DamagedCache(f"lines {sorted(names)}, the key names {sorted(lines)}")
+    for fit in model.lines:
+        _check_line(fit, PARAM_NAMES)
+    season = model.seasonality
+    if isinstance(season, CachedSeasonality):
+        _finite(season.factors, "seasonal factors", ndim=1)
+        _contiguous(season.months, "seasonal months")
+    ramp = model.ramp
+    if isinstance(ramp, ReferenceRamp):
+        _finite(ramp.levels, "ramp levels", ndim=1)
+        _finite(ramp.table, "ramp table", ndim=2)
+        if ramp.table.shape[0] != ramp.levels.size or ramp.levels.size < 2:
+            raise DamagedCache("ramp table and levels disagree")
+    _contiguous(fitted.months, "months")
+    _finite(fitted.totals, "totals", ndim=1)
+    if fitted.totals.shape != fitted.months.shape or np.any(fitted.totals < 0):
+        raise DamagedCache("totals: negative or not one per month")
+
+
+def _check_line(fit: LineFit, param_names: Mapping[str, tuple[str, ...]]) -> None:
+    where = f"line {fit.line!r}"
+    if param_names.get(fit.family) != tuple(fit.param_names):
+        raise DamagedCache(f"{where}: family {fit.family!r} with parameters {fit.param_names}")
+    k = len(fit.param_names)
+    _finite(fit.params, f"{where}: params", ndim=1)
+    _finite(fit.cov, f"{where}: cov", ndim=2)
+    if fit.params.shape != (k,) or fit.cov.shape != (k, k):
+        raise DamagedCache(f"{where}: params or cov of the wrong shape")
+    if np.any(np.diag(fit.cov) < 0) or not np.allclose(fit.cov, fit.cov.T, rtol=1e-9, atol=0):
+        raise DamagedCache(f"{where}: a negative variance or an asymmetric covariance")
+    scalars = np.array([fit.sigma, fit.phi, fit.last_resid], dtype=float)
+    if not np.all(np.isfinite(scalars)) or fit.sigma < 0 or abs(fit.phi) > 1:
+        raise DamagedCache(f"{where}: sigma, phi or the last residual out of range")
+
+
+def _finite(values: np.ndarray, what: str, *, ndim: int) -> None:
+    array = np.asarray(values)
+    if array.ndim != ndim or array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
+        raise DamagedCache(f"{what}: not a finite {ndim}-d array of numbers")
+
+
+def _contiguous(months: np.ndarray, what: str) -> None:
+    months = np.asarray(months)
+    if months.ndim != 1 or months.size == 0 or np.any(np.diff(months) != 1):
+        raise DamagedCache(f"{what}: not contiguous months")
 
 
 def _from_json(data: dict) -> Fitted:

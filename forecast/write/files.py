@@ -1,22 +1,23 @@
 """Summary -> files: ``summary.csv``, ``monthly.csv`` and the resolved scenario.
 
-All files of a run are first written beside their targets and renamed only once every one
-of them is complete, so a failed run never leaves a partial set behind.
+All files of a run, charts included, are one ``OutputSet`` (``forecast.write.atomic``):
+written into a staging folder beside their targets and swapped in together, so a failed or
+interrupted run never leaves a partial or mixed set behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from forecast.errors import ForecastError
 from forecast.load.targets import TargetStatement
 from forecast.months import format_month
 from forecast.summarise.summary import QUANTILE_NAMES, Summary
-from forecast.write.atomic import temp_beside
+from forecast.write.atomic import output_set
 from forecast.write.tables import Cell, csv_text, rounded
 
 SUMMARY_COLUMNS = (
@@ -138,46 +139,53 @@ def monthly_rows(summary: Summary) -> list[MonthlyRow]:
 def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write every file of ``files`` (name -> content) into ``out_dir``, all or none.
 
-    Each file is written to a temporary file beside its target; only when all are complete
-    are they renamed into place. If a rename fails, the files already renamed get their old
-    content back, so a failed run leaves the folder as it was and no temporary files behind.
+    One ``OutputSet`` (``forecast.write.atomic``): the files are written into a staging
+    folder beside their targets and swapped in together, so a failed or interrupted run
+    leaves the folder as it was and no temporary files behind.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    backups: list[tuple[str | None, Path]] = []  # (copy of the old file or None, target)
-    try:
-        for name, content in files.items():
-            fd, tmp = temp_beside(out_dir / name)
-            staged.append((tmp, out_dir / name))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        for tmp, final in staged:
-            backups.append((_backup(final), final))
-            os.replace(tmp, final)
-    except BaseException:
-        for backup, final in reversed(backups):
-            with contextlib.suppress(OSError):
-                if backup:
-                    os.replace(backup, final)
-                else:
-                    final.unlink()
-        raise
-    finally:
-        for tmp in [tmp for tmp, _ in staged] + [b for b, _ in backups if b]:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    return [out_dir / name for name in files]
+    with output_set() as outputs:
+        written = [outputs.write(Path(out_dir) / name, content) for name, content in files.items()]
+    return written
 
 
-def _backup(path: Path) -> str | None:
-    """A temporary copy of ``path`` beside it (None if there is no such file)."""
-    if not path.exists():
-        return None
-    fd, backup = temp_beside(path)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(path.read_bytes())
-    return backup
+CHART_FORMATS = ("png", "svg")  # forecast.write.charts.FORMATS
+RUN_CHARTS = ("fan", "cumulative", "distribution")  # the stems of charts.plot_run
+COMPARE_CHARTS = ("compare",)  # charts.plot_compare's default name
+
+
+def chart_names(*stems: str) -> tuple[str, ...]:
+    """The files ``--plot`` writes for ``stems``: the members of a command's output set
+    that a run without ``--plot`` removes (old charts never sit beside new tables)."""
+    return tuple(f"{stem}.{fmt}" for stem in stems for fmt in CHART_FORMATS)
+
+
+OTHER_KINDS = frozenset(
+    {"png", "svg", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "gif", "toml", "json"}
+)
+"""Suffixes of files a command writes that are not CSV: a CSV ``--out`` may not take them."""
+
+
+def check_csv_out(path: Path, option: str = "--out") -> None:
+    """Refuse a CSV output named like a file of another kind (``compare.svg``, ``a.toml``):
+    the chart written beside it would replace it, or a reader would take it for an image."""
+    suffix = path.suffix[1:].lower()
+    if suffix in OTHER_KINDS:
+        raise ForecastError(
+            f"{option} {path}: names a .{suffix} file, but this is where the CSV table goes; "
+            "give a .csv file (charts are written beside it)"
+        )
+
+
+def check_distinct(*named: tuple[str, Path | None]) -> None:
+    """Refuse two options naming one output file: ``check_distinct(("--out", out), ...)``."""
+    seen: dict[Path, str] = {}
+    for option, path in named:
+        if path is None:
+            continue
+        key = Path(os.path.abspath(path))
+        if key in seen:
+            raise ForecastError(f"{seen[key]} and {option} both name {path}; give two files")
+        seen[key] = option
 
 
 def run_files(summary: Summary, record: RunRecord, resolved_toml: str) -> dict[str, str]:

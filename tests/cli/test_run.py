@@ -135,7 +135,7 @@ def test_forecast_run_failing_midway_keeps_the_old_outputs(tmp_path, baseline, m
     args = ["run", baseline, "--n-paths", "200", "--out", str(out)]
     _fail_on_call(monkeypatch, "replace", 2)
     result = CliRunner().invoke(cli, args)
-    assert result.exit_code != 0 and "No space left on device" in str(result.exception)
+    assert result.exit_code == 1 and result.stderr == f"error: {out}: No space left on device\n"
     assert _contents(out) == OLD
     monkeypatch.undo()
     result = CliRunner().invoke(cli, args)

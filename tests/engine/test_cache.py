@@ -73,7 +73,9 @@ def test_run_scenario_with_and_without_cache_agree(cache_dir: Path, baseline: Pa
 def test_the_file_is_plain_json(cache_dir: Path, scenario) -> None:
     fit_scenario(scenario)
     (entry,) = _entries(cache_dir)
-    data = json.loads(entry.read_text(encoding="utf-8"))  # plain JSON: nothing to unpickle
+    envelope = json.loads(entry.read_text(encoding="utf-8"))  # plain JSON: nothing to unpickle
+    assert envelope["format"] == "forecast-fit" and len(envelope["sha256"]) == 64
+    data = envelope["fit"]
     assert data["schema"] == cache.CACHE_SCHEMA and data["key"] in entry.name
     assert {"lines", "seasonality", "ramp", "months", "totals"} <= set(data)
 
@@ -85,7 +87,7 @@ def test_a_corrupt_file_is_ignored_and_rewritten(cache_dir: Path, scenario, text
     entry.write_text(text, encoding="utf-8")
     again = fit_scenario(scenario)
     assert np.array_equal(_paths(fresh, scenario), _paths(again, scenario))
-    assert json.loads(entry.read_text(encoding="utf-8"))["schema"] == cache.CACHE_SCHEMA
+    assert json.loads(entry.read_text(encoding="utf-8"))["fit"]["schema"] == cache.CACHE_SCHEMA
 
 
 def _key(data_dir: Path, as_of: int = NOVEMBER_2025) -> str:

@@ -108,11 +108,12 @@ def test_new_files_replace_old_ones_whole(tmp_path) -> None:
 
 
 def test_a_failed_write_of_new_files_leaves_no_trace(tmp_path, monkeypatch) -> None:
-    out = tmp_path / "out"
-    _fail_on_call(monkeypatch, "replace", 2)
+    """A new folder is built beside its place and renamed in: no folder, no staging left."""
+    out = tmp_path / "new" / "out"
+    _fail_on_call(monkeypatch, "rename", 1)
     with pytest.raises(OSError, match="No space left on device"):
         write_files(out, NEW)
-    assert _contents(out) == {}
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------------- reproducible bytes

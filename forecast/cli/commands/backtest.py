@@ -96,6 +96,13 @@ def command(
 
     Example: forecast backtest --targets --workers 2 --out targets.csv --plot targets.png
     """
+    from forecast.write.files import check_csv_out, check_distinct
+
+    # Refused before any work: an --out named like a chart, two outputs on one file.
+    for option, path in (("--out", out), ("--write-calibration", calibration_out)):
+        if path is not None:
+            check_csv_out(path, option)
+    check_distinct(("--out", out), ("--plot", plot), ("--write-calibration", calibration_out))
     if target_study:
         if calibration_out is not None:
             raise click.UsageError("--write-calibration is not part of the target study")
@@ -129,7 +136,8 @@ def command(
         target_rows,
     )
     from forecast.backtest.run import run_backtest
-    from forecast.write.tables import format_table, write_csv
+    from forecast.write.atomic import output_set
+    from forecast.write.tables import csv_text, format_table
 
     result = run_backtest(
         scenario or DEFAULT_SCENARIO,
@@ -150,28 +158,32 @@ def command(
     click.echo(
         f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
     )
-    if out is not None:
-        width = max(horizon, max_horizon(result.cases))
-        write_csv(out, case_columns(width), case_rows(result.cases, width))
-        click.echo(f"wrote {out}")
-    if calibration_out is not None:
-        from forecast.fit.calibration import CalibrationRow, calibration_csv
-        from forecast.write.atomic import write_text_atomic
+    width = max(horizon, max_horizon(result.cases))
+    # The table, the calibration and the chart: one set, swapped in together.
+    written = []
+    with output_set() as outputs:
+        if out is not None:
+            table = csv_text(case_columns(width), case_rows(result.cases, width))
+            written.append(outputs.write(out, table))
+        if calibration_out is not None:
+            from forecast.fit.calibration import CalibrationRow, calibration_csv
 
-        source = (
-            f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; {n_paths} paths; "
-            f"horizon {horizon}; {'references' if references else 'no references'})"
-        )
-        rows = tuple(
-            CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
-            for m, walk, n in result.calibration
-        )
-        write_text_atomic(calibration_out, calibration_csv(rows))
-        click.echo(f"wrote {calibration_out}")
-    if plot is not None:
-        from forecast.write.charts import plot_backtest
+            source = (
+                f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; "
+                f"{n_paths} paths; horizon {horizon}; "
+                f"{'references' if references else 'no references'})"
+            )
+            rows = tuple(
+                CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+                for m, walk, n in result.calibration
+            )
+            written.append(outputs.write(calibration_out, calibration_csv(rows)))
+        if plot is not None:
+            from forecast.write.charts import plot_backtest
 
-        click.echo(f"wrote {plot_backtest(result.cases, plot)}")
+            written.append(outputs.final(plot_backtest(result.cases, outputs.path(plot))))
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 def _company_labels(text: str | None, *, default_all: bool) -> list[str]:
@@ -191,7 +203,8 @@ def _target_study(scenario, companies, n_paths, seed, workers, out, plot, overri
     """``--targets``: run the study, print its report, write the CSV and the diagram."""
     from forecast.backtest import target_report as report
     from forecast.backtest.targets import Settings, bundled_company, run_study
-    from forecast.write.tables import write_csv
+    from forecast.write.atomic import output_set
+    from forecast.write.tables import csv_text
 
     labels = _company_labels(companies, default_all=True)
     result = run_study(
@@ -203,14 +216,18 @@ def _target_study(scenario, companies, n_paths, seed, workers, out, plot, overri
     )
     for line in report.report_lines(result):
         click.echo(line)
-    if out is not None:
-        write_csv(out, report.CSV_COLUMNS, report.csv_rows(result.forecasts))
-        click.echo(f"wrote {out}")
-    if plot is not None:
-        from forecast.write.charts import plot_target_reliability
+    written = []
+    with output_set() as outputs:
+        if out is not None:
+            table = csv_text(report.CSV_COLUMNS, report.csv_rows(result.forecasts))
+            written.append(outputs.write(out, table))
+        if plot is not None:
+            from forecast.write.charts import plot_target_reliability
 
-        rows = report.reliability_rows(result.forecasts)
-        click.echo(f"wrote {plot_target_reliability(rows, plot)}")
+            rows = report.reliability_rows(result.forecasts)
+            written.append(outputs.final(plot_target_reliability(rows, outputs.path(plot))))
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 def _company_backtests(
@@ -230,13 +247,15 @@ def _company_backtests(
     """``--companies``: the monthly backtest of each company's baseline, pooled."""
     from forecast.backtest.cases import Settings
     from forecast.backtest.report import (
-        CASE_COLUMNS,
         POOLED_COLUMNS,
+        case_columns,
         case_rows,
+        max_horizon,
         pooled_rows,
     )
     from forecast.backtest.run import run_company_backtests
-    from forecast.write.tables import format_table, write_csv
+    from forecast.write.atomic import output_set
+    from forecast.write.tables import csv_text, format_table
 
     result = run_company_backtests(
         scenario or DEFAULT_SCENARIO,
@@ -257,10 +276,15 @@ def _company_backtests(
             )
     for label, reason in result.skipped:
         click.echo(f"skipped {label}: {reason}")
-    if out is not None:
-        write_csv(out, CASE_COLUMNS, case_rows(result.cases))
-        click.echo(f"wrote {out}")
-    if plot is not None:
-        from forecast.write.charts import plot_backtest
+    width = max(horizon, max_horizon(result.cases))
+    written = []
+    with output_set() as outputs:
+        if out is not None:
+            table = csv_text(case_columns(width), case_rows(result.cases, width))
+            written.append(outputs.write(out, table))
+        if plot is not None:
+            from forecast.write.charts import plot_backtest
 
-        click.echo(f"wrote {plot_backtest(result.cases, plot)}")
+            written.append(outputs.final(plot_backtest(result.cases, outputs.path(plot))))
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -55,8 +55,10 @@ def command(
         comparison_dicts,
         format_comparison,
     )
-    from forecast.write.files import write_files
+    from forecast.write.atomic import output_set
+    from forecast.write.files import COMPARE_CHARTS, chart_names, check_csv_out
 
+    check_csv_out(out)
     comparison = compare_scenarios(
         scenarios,
         baseline=baseline,
@@ -65,11 +67,14 @@ def command(
         overrides=overrides,
         workers=workers,
     )
-    written = write_files(out.parent, {out.name: comparison_csv(comparison)})
-    if plot:
-        from forecast.write.charts import plot_compare
+    with output_set() as outputs:  # the table and its charts: swapped in together
+        staging = outputs.folder(out.parent, members=chart_names(*COMPARE_CHARTS))
+        written = [outputs.write(out, comparison_csv(comparison))]
+        if plot:
+            from forecast.write.charts import plot_compare
 
-        written += list(plot_compare(comparison_dicts(comparison), out.parent))
+            charts = plot_compare(comparison_dicts(comparison), staging)
+            written += [outputs.final(chart) for chart in charts]
     run = comparison.rows[0].run.record
     click.echo(f"{len(comparison.rows)} scenarios, {run.n_paths:,} paths each, seed {run.seed}")
     click.echo(format_comparison(comparison))

@@ -47,7 +47,8 @@ def command(
     from forecast.engine.run import load, load_scenario_overrides
     from forecast.load.bundle import load_bundle
     from forecast.summarise.summary import describe
-    from forecast.write.files import write_files
+    from forecast.write.atomic import fault_point, output_set
+    from forecast.write.files import RUN_CHARTS, chart_names
 
     loaded = load_scenario_overrides(load(scenario, overrides), n_paths, seed)
     bundle = load_bundle(loaded.data_dir)
@@ -56,14 +57,21 @@ def command(
     steps = pipeline.n_steps(loaded, keep_paths=plot)  # paths are kept for the charts only
     label = f"{loaded.name}: fit, simulate"
     with progress_bar(steps, label=label, quiet=quiet, delay=0) as advance:
-        result = pipeline.run(
-            bundle, loaded, cache=cache, progress=lambda *_: advance(1), keep_paths=plot
-        )
-    written = write_files(out, result.files())
-    if plot:
-        from forecast.write.charts import plot_run
 
-        written += plot_run(result.summary, out, totals=result.paths.sum(axis=1))
+        def step(*_: object) -> None:
+            advance(1)
+            fault_point("progress")  # the fault-injection tests' hook (a no-op otherwise)
+
+        result = pipeline.run(bundle, loaded, cache=cache, progress=step, keep_paths=plot)
+    # One set, charts included: swapped in whole, or the old set stays (forecast.write.atomic).
+    with output_set() as outputs:
+        staging = outputs.folder(out, members=chart_names(*RUN_CHARTS))
+        written = [outputs.write(out / name, text) for name, text in result.files().items()]
+        if plot:
+            from forecast.write.charts import plot_run
+
+            charts = plot_run(result.summary, staging, totals=result.paths.sum(axis=1))
+            written += [outputs.final(chart) for chart in charts]
     click.echo(describe(result.summary))
     record = result.record
     click.echo(

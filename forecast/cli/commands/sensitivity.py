@@ -47,7 +47,10 @@ def command(
     Example: forecast sensitivity scenarios/combined.toml --n-paths 20000 --plot --workers 2
     """
     from forecast.sweeps.sensitivity import format_sensitivity, run_sensitivity, write_sensitivity
+    from forecast.write.atomic import output_set
+    from forecast.write.files import chart_names, check_csv_out
 
+    check_csv_out(out)
     with contextlib.ExitStack() as stack:
         bar = _RunsBar(stack, quiet=quiet)
         result = run_sensitivity(
@@ -58,11 +61,14 @@ def command(
             workers=workers,
             progress=bar.progress,
         )
-    written = [write_sensitivity(result, out)]
-    if plot:
-        from forecast.write.charts import plot_tornado
+    with output_set() as outputs:  # the table and its charts: swapped in together
+        staging = outputs.folder(out.parent, members=chart_names(out.stem))
+        written = [outputs.final(write_sensitivity(result, outputs.path(out)))]
+        if plot:
+            from forecast.write.charts import plot_tornado
 
-        written += plot_tornado(result, out.parent, name=out.stem)
+            charts = plot_tornado(result, staging, name=out.stem)
+            written += [outputs.final(chart) for chart in charts]
     click.echo(format_sensitivity(result))
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
 
