@@ -270,10 +270,12 @@ def test_a_mixture_is_stored_with_every_family_and_weight(cache_dir: Path, scena
 def test_weights_off_the_simplex_are_a_miss(cache_dir: Path, scenario, weights) -> None:
     fit_scenario(scenario)
     (entry,) = _entries(cache_dir)
-    data = json.loads(entry.read_text(encoding="utf-8"))
+    envelope = json.loads(entry.read_text(encoding="utf-8"))
+    data = envelope["fit"]
     mixed = next(d for d in data["lines"] if d["rivals"])
     mixed["weight"], mixed["rivals"][0]["weight"] = weights
     mixed["rivals"] = mixed["rivals"][:1]
-    entry.write_text(json.dumps(data), encoding="utf-8")
+    # A forgery with a valid checksum: only the schema check can catch it.
+    entry.write_text(cache.seal(data, head=envelope["head"]), encoding="utf-8")
     key = entry.name.removeprefix("fit-").removesuffix(".json")
     assert cache.load_fit(key, folder=cache_dir) is None
