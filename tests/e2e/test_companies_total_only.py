@@ -259,3 +259,19 @@ def test_a_total_only_company_refuses_named_lines_and_takes_total_events(
     )
     fine = _scenario(2024, "2024-03", events=(on_total, launch, on_launched))
     check_scenario(bundle, fine)
+
+
+def test_a_company_total_is_not_fitted_with_the_lifecycle_of_one_launch() -> None:
+    # Issue 13's target study: lifecycle's decline dragged every total-only company down.
+    from forecast.fit.model import fit_model
+    from forecast.load import paths
+    from forecast.load.bundle import load_bundle
+
+    total = fit_model(load_bundle(paths.company_dir("leapmotor"))).lines[0]
+    assert total.line == TOTAL and total.cv is not None
+    assert "lifecycle" not in total.cv.families
+    assert all(g.family != "lifecycle" for g, _ in total.mixture)
+    su7 = next(
+        r for r in fit_model(load_bundle(paths.company_dir("xiaomi"))).lines if r.line == "SU7"
+    )
+    assert su7.cv is not None and "lifecycle" in su7.cv.families

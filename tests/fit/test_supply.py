@@ -19,10 +19,17 @@ MONTHS = np.arange(AS_OF - 5, AS_OF + 1)
 TOTALS = np.array([100.0, 300.0, 250.0, 400.0, 380.0, 350.0])  # highest: 400
 
 
-def samples(horizon: int, ratios, known: int = AS_OF) -> list[GrowthSample]:
+def samples(horizon: int, ratios, known: int = AS_OF, makers: int = 4) -> list[GrowthSample]:
+    """Growth samples spread over ``makers`` carmakers in turn."""
     return [
-        GrowthSample(company="x", start=known - horizon, horizon=horizon, known=known, ratio=r)
-        for r in ratios
+        GrowthSample(
+            company=f"maker{i % makers}",
+            start=known - horizon,
+            horizon=horizon,
+            known=known,
+            ratio=r,
+        )
+        for i, r in enumerate(ratios)
     ]
 
 
@@ -109,7 +116,7 @@ def _growth_csv(as_of: int) -> str:
     for i in range(30):
         for h in (1, 2):
             start = as_of - 40 + i
-            rows.append(f"x,{format_month(start)},{h},{format_month(start + h)},{1 + 0.02 * i * h}")
+            rows.append(f"maker{i % 4},{format_month(start)},{h},{format_month(start + h)},{1 + 0.02 * i * h}")
     return "\n".join(rows) + "\n"
 
 
@@ -132,3 +139,11 @@ def test_the_fit_holds_the_ceiling_and_the_cache_keeps_it(project_copy: Project)
     months, u = np.arange(as_of + 1, as_of + 12), np.linspace(0, 1, 7)
     assert np.array_equal(reread.model.supply.ceiling(months, u), supply.ceiling(months, u))
     assert supply.ceiling(months, u)[:, 1:].min() >= 50000  # the statement from March
+
+
+def test_no_ceiling_is_inferred_from_fewer_than_four_carmakers() -> None:
+    logs = np.linspace(0.0, 0.4, 41)
+    three = fit(growth=samples(1, np.exp(logs), makers=3))
+    assert np.isinf(three.ceiling(np.array([AS_OF + 1]), np.array([0.0, 1.0]))).all()
+    four = fit(growth=samples(1, np.exp(logs), makers=4))
+    assert np.isfinite(four.ceiling(np.array([AS_OF + 1]), np.array([0.0, 1.0]))).all()
