@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.errors import DataError
+from forecast.errors import DataError, excerpt
 from forecast.load.csvfile import Problems, Row, parse_choice, read_rows
 
 COLUMNS = ("year", "lny_date", "holiday_start", "holiday_end", "status", "source", "note")
@@ -170,7 +170,7 @@ def _check_years(problems: Problems, entries: list[tuple[int, CalendarYear]]) ->
 
 def _parse_year(text: str) -> int:
     if not _YEAR_RE.match(text):
-        raise ValueError(f"expected a year as YYYY, got {text!r}")
+        raise ValueError(f"expected a year as YYYY, got {excerpt(text)}")
     return int(text)
 
 
@@ -181,7 +181,7 @@ def _parse_date(text: str) -> date:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {excerpt(text)}")
 
 
 def _spans(months: np.ndarray) -> list[tuple[date, date]]:

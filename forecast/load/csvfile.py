@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from forecast.errors import DataError
+from forecast.errors import DataError, excerpt
 
 T = TypeVar("T")
 
@@ -137,11 +137,11 @@ def parse_count(text: str) -> int:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
+        raise ValueError(f"expected a whole number, got {excerpt(text)}") from None
     if not math.isfinite(value) or value != int(value):
-        raise ValueError(f"expected a whole number, got {text!r}")
+        raise ValueError(f"expected a whole number, got {excerpt(text)}")
     if value < 0:
-        raise ValueError(f"expected a non-negative number, got {text!r}")
+        raise ValueError(f"expected a non-negative number, got {excerpt(text)}")
     return int(value)
 
 
@@ -149,9 +149,9 @@ def parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
             close = difflib.get_close_matches(text, choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {excerpt(close[0])}?" if close else ""
             raise ValueError(
-                f"unknown value {text!r} (expected one of: {', '.join(choices)}{hint})"
+                f"unknown value {excerpt(text)} (expected one of: {', '.join(choices)}{hint})"
             )
         return text
 

@@ -33,6 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from forecast.errors import excerpt
 from forecast.load import paths
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
 from forecast.load.targets import TargetStatement, load_targets
@@ -213,7 +214,7 @@ def _parse_line(lines: Mapping[str, int]):
 
     def parse(text: str) -> str:
         if text not in known:
-            raise ValueError(f"unknown line {text!r} (expected one of: {', '.join(known)})")
+            raise ValueError(f"unknown line {excerpt(text)} (expected one of: {', '.join(known)})")
         return text
 
     return parse
@@ -285,7 +286,7 @@ def parse_period(text: str) -> tuple[int, int]:
         first_text, last_text = text.split("..", 1)
         first, last = parse_month(first_text), parse_month(last_text)
         if last < first:
-            raise ValueError(f"range {text!r} ends before it starts")
+            raise ValueError(f"range {excerpt(text)} ends before it starts")
         return first, last
     if len(text) == 7 and text[4:6] == "-Q" and text[:4].isdigit() and text[6] in "1234":
         year, quarter = int(text[:4]), int(text[6])
@@ -297,7 +298,7 @@ def parse_period(text: str) -> tuple[int, int]:
         month = parse_month(text)
         return month, month
     raise ValueError(
-        f"expected a period as YYYY, YYYY-Qn, YYYY-MM or YYYY-MM..YYYY-MM, got {text!r}"
+        f"expected a period as YYYY, YYYY-Qn, YYYY-MM or YYYY-MM..YYYY-MM, got {excerpt(text)}"
     )
 
 

@@ -14,7 +14,7 @@ import functools
 import tomllib
 from pathlib import Path
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, excerpt
 
 PACKAGE = Path(__file__).resolve().parents[1]
 DATA = PACKAGE / "data"
@@ -42,7 +42,7 @@ def company_dir(label: str, *, key: str = "history.company") -> Path:
     known = companies()
     hint = did_you_mean(label, known)
     raise ConfigError(
-        f"{key}: unknown company {label!r}{hint} (bundled: {', '.join(known) or 'none'})"
+        f"{key}: unknown company {excerpt(label)}{hint} (bundled: {', '.join(known) or 'none'})"
     )
 
 

@@ -288,7 +288,9 @@ def test_fuzz_claims(data: st.DataObject, project: Project) -> None:
 
 def test_loads_or_fails_cleanly_rejects_multi_line_problems() -> None:
     def bad() -> None:
-        raise ForecastError("first\nsecond")
+        error = ForecastError("first")
+        error.problems = ("first\nsecond",)  # ForecastError itself escapes line breaks
+        raise error
 
     with pytest.raises(AssertionError, match="not one line"):
         loads_or_fails_cleanly(bad)
