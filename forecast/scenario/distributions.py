@@ -423,7 +423,15 @@ def _strict_number(value: object, key_path: str) -> float:
         raise ValueError(f"{key_path}: expected a number, got {show_value(value)}")
     if not is_finite(value):
         raise ValueError(f"{key_path}: expected a finite number, got {show_value(value)}")
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{key_path}: {TOO_LARGE}, got {show_value(value)}")
     return float(value)
+
+
+# No number in a scenario is larger: products of levels, multipliers and factors stay far
+# inside float range (1e308), and sums of units stay exact.
+MAX_NUMBER = 1e12
+TOO_LARGE = "expected a number from -1e12 to 1e12"
 
 
 def is_finite(value: int | float) -> bool:

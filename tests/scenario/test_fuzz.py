@@ -497,10 +497,12 @@ def _scenario_problems(tmp_path: Path, extra: str, overrides: tuple[str, ...] = 
 def test_keys_with_line_breaks_are_quoted_in_messages(tmp_path: Path) -> None:
     problems = _scenario_problems(tmp_path, '\n[model.extra]\n"a\\rb" = 1\n')
     assert problems == ["model.extra: unknown key"]
-    problems = _scenario_problems(
-        tmp_path, '\n[lines."x\\ny"]\nfamily = "logistic"\n"\\u2028" = 1\n'
-    )
-    assert problems == ['lines."x\\ny"."\\u2028": unknown key']
+    problems = _scenario_problems(tmp_path, '\n[lines."x y"]\nfamily = "logistic"\n"\\u2028" = 1\n')
+    assert problems == ['lines."x y"."\\u2028": unknown key']
+    problems = _scenario_problems(tmp_path, '\n[lines."x\\ny"]\nfamily = "logistic"\n')
+    assert problems == [
+        'lines."x\\ny": a name must not contain control characters (line breaks, tabs, escapes)'
+    ]
 
 
 def test_strings_with_line_breaks_are_escaped_in_messages(tmp_path: Path) -> None:
