@@ -8,8 +8,9 @@ window (both ends included), whether the window was ``published`` (with a source
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -189,9 +190,9 @@ def _spans(months: np.ndarray) -> list[tuple[date, date]]:
     spans = []
     for ordinal in np.asarray(months, dtype=np.int64).ravel():
         year, month0 = divmod(int(ordinal), 12)
-        first = date(year, month0 + 1, 1)
-        next_first = date(year + (month0 == 11), (month0 + 1) % 12 + 1, 1)
-        spans.append((first, next_first - timedelta(days=1)))
+        first = date(year, month0 + 1, 1)  # (the last day, not the next month's first:
+        last = first.replace(day=monthrange(year, month0 + 1)[1])  # 9999-12 has no next)
+        spans.append((first, last))
     return spans
 
 

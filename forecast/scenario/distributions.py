@@ -557,7 +557,9 @@ def _dist_name(table: Mapping[str, object], key_path: str, problems: list[str]) 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``' (did you mean "mode"?)'`` for the closest choice, or ``""`` if none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
+    choices = list(choices)
+    same_letters = [choice for choice in choices if choice.casefold() == word.casefold()]
+    close = same_letters or difflib.get_close_matches(word, choices, n=1)  # Su7: SU7
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
