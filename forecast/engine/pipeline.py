@@ -399,5 +399,6 @@ def run(
         scenario_hash=scenario_hash(scenario)[:16],
         error_walk=walk,
         error_walk_source=walk_source,
+        outside=tuple(f"{what} {where}" for what, where in scenario.outside),
     )
     return RunResult(scenario=scenario, plan=the_plan, summary=summary, record=record, paths=paths)

@@ -23,8 +23,8 @@ STATUSES = ("published", "computed")
 # The longest Spring Festival holiday so far is nine days (2026); anything much longer is a typo.
 MAX_HOLIDAY_DAYS = 14
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_YEAR_RE = re.compile(r"^\d{4}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_YEAR_RE = re.compile(r"^[0-9]{4}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

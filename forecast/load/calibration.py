@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast.errors import excerpt
-from forecast.load.csvfile import Problems, read_rows
+from forecast.load.csvfile import Problems, parse_count, read_rows
 from forecast.months import format_month, parse_month
 
 FILE = "calibration.csv"
@@ -67,6 +67,4 @@ def _parse_walk(text: str) -> float:
 
 
 def _parse_count(text: str) -> int:
-    if not text.isdigit():
-        raise ValueError(f"expected a whole number, got {excerpt(text)}")
-    return int(text)
+    return parse_count(text)

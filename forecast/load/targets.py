@@ -178,7 +178,7 @@ def _optional(parse):  # type: ignore[no-untyped-def]
 
 
 def _parse_year(text: str) -> int:
-    if len(text) != 4 or not text.isdigit():
+    if len(text) != 4 or not (text.isascii() and text.isdigit()):
         raise ValueError(f"expected a year as YYYY, got {excerpt(text)}")
     return int(text)
 
@@ -194,7 +194,7 @@ def _parse_announced(text: str) -> str:
     """A day, a month or a year, as written; ValueError naming the three forms."""
     expected = f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY, got {excerpt(text)}"
     parts = text.split("-")
-    if len(parts) > 3 or not all(part.isdigit() for part in parts):
+    if len(parts) > 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise ValueError(expected)
     if [len(part) for part in parts] not in ([4], [4, 2], [4, 2, 2]):
         raise ValueError(expected)
