@@ -204,6 +204,15 @@ def _as_of_key(scenario: Scenario) -> str:
     return f"{scenario.path}: history.as_of" if scenario.path else "history.as_of"
 
 
+def _origin_under(scenario: Scenario, *prefix: str | int) -> str:
+    """The file (or ``--set``) that set the first key under ``prefix``, where ``prefix``
+    itself has none (``--set lines.m2.multiplier=1`` sets ``lines.m2`` only implicitly)."""
+    for key, origin in scenario.origins.items():
+        if key[: len(prefix)] == prefix:
+            return origin
+    return _where(scenario, *prefix).rpartition(": ")[0]
+
+
 def _where(scenario: Scenario, *key_path: str | int) -> str:
     """``file: key.path`` for a message: the file that set the key, else the scenario's."""
     default = str(scenario.path) if scenario.path is not None else scenario.name
@@ -274,8 +283,8 @@ def _line_names(bundle: DataBundle, scenario: Scenario) -> list[str]:
     launched = [e.line for e in scenario.events if isinstance(e, LaunchEvent)]
     known = (*history.lines, *(line for line in launched if line not in history.lines))
     problems = [
-        f"{_where(scenario, 'lines', name)}: unknown line {name!r}{did_you_mean(name, known)} "
-        f"(lines: {', '.join(known) or 'none'})"
+        f"{_origin_under(scenario, 'lines', name)}: lines.{name}: unknown line {name!r}"
+        f"{did_you_mean(name, known)} (lines: {', '.join(known) or 'none'})"
         for name in scenario.lines
         if name not in known
     ]

@@ -26,6 +26,7 @@ known, every month before the data start is unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,13 +307,13 @@ def parse_period(text: str) -> tuple[int, int]:
         if last < first:
             raise ValueError(f"range {excerpt(text)} ends before it starts")
         return first, last
-    if len(text) == 7 and text[4:6] == "-Q" and text[:4].isdigit() and text[6] in "1234":
+    if re.fullmatch(r"[1-9][0-9]{3}-Q[1-4]", text):  # ASCII digits, from the year 1000
         year, quarter = int(text[:4]), int(text[6])
         first = month_ordinal(year, 3 * quarter - 2)
         return first, first + 2
-    if len(text) == 4 and text.isdigit():
+    if re.fullmatch(r"[1-9][0-9]{3}", text):
         return month_ordinal(int(text), 1), month_ordinal(int(text), 12)
-    if len(text) == 7:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         month = parse_month(text)
         return month, month
     raise ValueError(

@@ -1,4 +1,5 @@
-"""``forecast validate``: every check ``forecast run`` makes, without fitting or simulating."""
+"""``forecast validate``: everything ``forecast run`` does but simulate, so that whatever run
+would reject, validate rejects first, with the same message."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ from forecast.errors import ConfigError, ForecastError
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @options.set_option(help="Override a key before validating (value parsed as TOML); repeatable.")
-def command(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+@options.no_cache_option()
+def command(files: tuple[Path, ...], overrides: tuple[str, ...], no_cache: bool = False) -> None:
     """Check scenario FILEs: print "FILE: ok (N events)" or every problem; exit 2 if any.
 
-    Each file is loaded as `forecast run` loads it, its data folder read, and every check run
-    makes before fitting is made (lines and events against the data, as_of, the calendar).
+    Each file goes the way `forecast run` takes it, short of simulating: the scenario loaded,
+    its data read and reconciled, the model fitted (through the fit cache, which a later run
+    then reuses) and the plan made, so every check run makes is made here.
 
     Example: forecast validate scenarios/*.toml --set simulation.n_paths=1000
     """
-    from forecast.engine.pipeline import check_scenario
+    from forecast.engine import pipeline
+    from forecast.engine.cache import FitCache
     from forecast.load.bundle import DataBundle, load_bundle
     from forecast.scenario.parse import load_scenario
 
+    cache = None if no_cache else FitCache.on_disk()
     problems: list[str] = []
     bundles: dict[Path, DataBundle | ForecastError] = {}
     for path in files:
@@ -35,7 +40,8 @@ def command(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
             bundle = bundles[scenario.data_dir]
             if isinstance(bundle, ForecastError):
                 raise bundle
-            check_scenario(bundle, scenario)
+            fitted = pipeline.fit(bundle, scenario, cache=cache)
+            pipeline.plan(bundle, fitted, scenario)
         except ForecastError as error:
             problems.extend(p for p in error.problems if p not in problems)
             continue
