@@ -33,7 +33,7 @@ from forecast.load.bundle import DataBundle
 from forecast.load.history import TOTAL
 from forecast.load.reconcile import Reconciled
 from forecast.months import format_month, span_text, year_months
-from forecast.scenario.distributions import did_you_mean
+from forecast.scenario.distributions import did_you_mean, toml_key
 from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import LaunchEvent, Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
@@ -178,8 +178,9 @@ def scenario_key(bundle: DataBundle, scenario: Scenario) -> str:
 
 
 def check_scenario(bundle: DataBundle, scenario: Scenario) -> None:
-    """Everything only the data can tell about a valid scenario, checked before fitting (and
-    by ``forecast validate``, which stops here): ``as_of`` inside the history; the target
+    """Everything only the data can tell about a valid scenario, checked before fitting (by
+    ``fit``, so by ``forecast run`` and ``forecast validate`` alike): ``as_of`` inside the
+    history; the target
     year's months up to ``as_of`` known (zero before the first delivery, reported from the
     data start) and in the calendar; every line the scenario names (``[lines.NAME]``, events)
     one the data has by ``as_of`` or that it launches, and a launch a new line. One
@@ -285,7 +286,7 @@ def _line_names(bundle: DataBundle, scenario: Scenario) -> list[str]:
     launched = [e.line for e in scenario.events if isinstance(e, LaunchEvent)]
     known = (*history.lines, *(line for line in launched if line not in history.lines))
     problems = [
-        f"{_origin_under(scenario, 'lines', name)}: lines.{name}: unknown line {name!r}"
+        f"{_origin_under(scenario, 'lines', name)}: lines.{toml_key(name)}: unknown line {name!r}"
         f"{did_you_mean(name, known)} (lines: {', '.join(known) or 'none'})"
         for name in scenario.lines
         if name not in known

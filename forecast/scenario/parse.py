@@ -108,7 +108,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
 
 SET_LABEL = "--set"
 MAX_EXTENDS = 32  # files in one extends chain (docs/scenarios.md); a longer one is an error
-MAX_UNITS = 10**12  # a target or level beyond this is a typo, and not exact as a float sum
+MAX_UNITS = 10**12  # a target beyond this is a typo (and sums of units stay exact floats)
 TARGETS_FILE = "targets.csv"  # in a company folder: forecast.load.targets
 
 KeyPath = tuple[str | int, ...]
