@@ -316,7 +316,7 @@ def _load_chain(
     chain = (*chain, (path.resolve(), label))
     parent_path = path.parent / extends
     parent_label = os.path.normpath(parent_path)
-    if not parent_path.is_file():  # first: a path with a NUL byte cannot be resolved
+    if not _is(parent_path, Path.is_file):  # first: a path with a NUL byte cannot be resolved
         raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
     if parent_path.suffix.lower() != ".toml":
         raise ConfigError(
@@ -336,6 +336,14 @@ def _load_chain(
     parent = _load_chain(parent_path, parent_label, chain, problems)
     merged = _merge(parent, own, mode)
     return dataclasses.replace(merged, parents=(parent_label, *parent.parents))
+
+
+def _is(path: Path, check: Callable[[Path], bool]) -> bool:
+    """``check(path)``, False where the OS refuses the name (too long: ENAMETOOLONG)."""
+    try:
+        return check(path)
+    except OSError:
+        return False
 
 
 def _take_scenario_meta(table: Table, label: str, problems: list[str]) -> tuple[str | None, str]:
@@ -372,8 +380,8 @@ def _absolute_data(table: Table, folder: Path, label: str, problems: list[str]) 
         del section["data"]
         return
     found = folder / data
-    if not found.is_dir():  # (False for a path with a NUL byte, which resolve() refuses)
-        problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
+    if not _is(found, Path.is_dir):  # (False for a path with a NUL byte, which resolve() refuses)
+        problems.append(f"{label}: history.data: folder not found: {show_value(data)}")
         del section["data"]
         return
     section["data"] = str(found.resolve())

@@ -50,8 +50,9 @@ def _case(path: Path) -> dict[str, Any]:
         for key in ("content", "append"):
             if key in case:
                 case[key] = case[key].replace(mark, text * n)
-        if "replace" in case:
-            case["replace"] = [part.replace(mark, text * n) for part in case["replace"]]
+        for key in ("replace", "args"):
+            if key in case:
+                case[key] = [part.replace(mark, text * n) for part in case[key]]
     return case
 
 

@@ -490,6 +490,8 @@ def overrides(draw: st.DrawFn) -> str:
 @given(sets=st.lists(overrides(), min_size=1, max_size=3), name=st.sampled_from(SCENARIO_FILES))
 @example(sets=["target.units=" + "9" * 5000], name="scenarios/baseline.toml")
 @example(sets=["target.units=" + "[" * 2000], name="scenarios/baseline.toml")
+@example(sets=["history.data=" + "x" * 10_000], name="scenarios/baseline.toml")  # ENAMETOOLONG
+@example(sets=['scenario.name="' + "x" * 10_000 + '"'], name="scenarios/baseline.toml")
 def test_fuzz_set_overrides(
     sets: list[str], name: str, scenario_root: Path, engine: Engine
 ) -> None:
