@@ -9,17 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+from forecast.errors import excerpt
+
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only
 
 
 def parse_month(text: str) -> int:
     """``"2025-06"`` -> ordinal; raises ValueError with the expected form otherwise."""
-    match = _MONTH_RE.match(text.strip()) if isinstance(text, str) else None
+    match = _MONTH_RE.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+        raise ValueError(f"expected a month as YYYY-MM, got {excerpt(text)}")
     year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12:
-        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    if not 1 <= month <= 12 or year < 1000:  # (year 0 has no calendar date)
+        raise ValueError(f"expected a month as YYYY-MM, got {excerpt(text)}")
     return month_ordinal(year, month)
 
 

@@ -27,17 +27,18 @@ import numpy as np
 from forecast import __version__
 from forecast.engine.cache import FitCache, fit_key
 from forecast.engine.fitted import Fitted
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, ForecastError
 from forecast.fit.calibration import error_walk_for
 from forecast.fit.model import AUTO, check_families, fit_model  # statsmodels loads on a fit
 from forecast.load.bundle import DataBundle
 from forecast.load.history import TOTAL
 from forecast.load.reconcile import Reconciled
 from forecast.months import format_month, span_text, year_months
+from forecast.scenario.distributions import did_you_mean, toml_key
 from forecast.scenario.table import dump_toml, scenario_hash
 from forecast.scenario.types import LaunchEvent, Scenario
 from forecast.simulate.paths import BLOCK, iter_chunks
-from forecast.simulate.plan import Plan, make_plan
+from forecast.simulate.plan import Plan, event_line_problems, make_plan
 from forecast.summarise.summary import Summary, summarise, summarise_chunks
 from forecast.write.files import MonthlyRow, RunRecord, monthly_rows, run_files
 
@@ -199,7 +200,7 @@ def fit(bundle: DataBundle, scenario: Scenario, *, cache: FitCache | None = None
         families=families_for(scenario, bundle.company.lines),
         cache=cache,
         season_months=year_months(scenario.target_year),
-        as_of_key=f"{scenario.path}: history.as_of" if scenario.path else "history.as_of",
+        as_of_key=_as_of_key(scenario),
     )
 
 
@@ -222,12 +223,40 @@ def scenario_key(bundle: DataBundle, scenario: Scenario) -> str:
 
 
 def check_scenario(bundle: DataBundle, scenario: Scenario) -> None:
-    """What only the data can tell about a valid scenario: its target year's months up to
-    ``as_of`` must be known (zero before the first delivery, reported from the data start),
-    and a total-only company has no lines to name. One ``ConfigError`` with every problem."""
-    problems = _unknown_months(bundle, scenario) + _named_lines(bundle, scenario)
+    """Everything only the data can tell about a valid scenario, checked before fitting (by
+    ``fit``, so by ``forecast run`` and ``forecast validate`` alike): ``as_of`` inside the
+    history; the target
+    year's months up to ``as_of`` known (zero before the first delivery, reported from the
+    data start) and in the calendar; every line the scenario names (``[lines.NAME]``, events)
+    one the data has by ``as_of`` or that it launches, and a launch a new line. One
+    ``ConfigError`` with every problem."""
+    try:
+        bundle.check_as_of(scenario.as_of, key=_as_of_key(scenario))
+    except ForecastError as error:
+        raise ConfigError(error.problems) from None
+    _check_against(bundle, scenario)
+
+
+def _check_against(bundle: DataBundle, scenario: Scenario) -> None:
+    """``check_scenario`` but ``as_of``, for ``plan``: a backtest plans a scenario as of a
+    cut-off on another maker's data, whose history ``as_of`` need not be in."""
+    problems = _unknown_months(bundle, scenario) + _calendar_years(bundle, scenario)
+    problems += _named_lines(bundle, scenario) or _line_names(bundle, scenario)
     if problems:
         raise ConfigError(problems)
+
+
+def _as_of_key(scenario: Scenario) -> str:
+    return f"{scenario.path}: history.as_of" if scenario.path else "history.as_of"
+
+
+def _origin_under(scenario: Scenario, *prefix: str | int) -> str:
+    """The file (or ``--set``) that set the first key under ``prefix``, where ``prefix``
+    itself has none (``--set lines.m2.multiplier=1`` sets ``lines.m2`` only implicitly)."""
+    for key, origin in scenario.origins.items():
+        if key[: len(prefix)] == prefix:
+            return origin
+    return _where(scenario, *prefix).rpartition(": ")[0]
 
 
 def _where(scenario: Scenario, *key_path: str | int) -> str:
@@ -284,6 +313,37 @@ def _named_lines(bundle: DataBundle, scenario: Scenario) -> list[str]:
     return problems
 
 
+def _calendar_years(bundle: DataBundle, scenario: Scenario) -> list[str]:
+    """The target year needs its row of the holiday calendar (the seasonal factors)."""
+    if bundle.calendar is None:  # a bundle made by hand for a test of something else
+        return []
+    try:
+        bundle.calendar.entry(scenario.target_year)
+    except ForecastError as error:
+        return [f"{_where(scenario, 'target', 'year')}: {problem}" for problem in error.problems]
+    return []
+
+
+def _line_names(bundle: DataBundle, scenario: Scenario) -> list[str]:
+    """A company with lines: ``[lines.NAME]`` names one of them or a launched line (a typo,
+    ``Su7`` for ``SU7``, would be ignored), and events name lines as ``make_plan`` requires."""
+    history = bundle.company
+    launched = [e.line for e in scenario.events if isinstance(e, LaunchEvent)]
+    known = (*history.lines, *(line for line in launched if line not in history.lines))
+    problems = [
+        f"{_origin_under(scenario, 'lines', name)}: lines.{toml_key(name)}: unknown line {name!r}"
+        f"{did_you_mean(name, known)} (lines: {', '.join(known) or 'none'})"
+        for name in scenario.lines
+        if name not in known
+    ]
+    with_history = [line for line in history.lines if history.first_month[line] <= scenario.as_of]
+    problems += [
+        f"{_where(scenario, 'events', index, 'line')}: {scenario.events[index].name}: {problem}"
+        for index, problem in event_line_problems(scenario, with_history)
+    ]
+    return problems
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -308,7 +368,7 @@ def plan(
     ``error_walk``: the model error's monthly sd (default: ``model_error(bundle, scenario)``).
     ``reported``: the actual monthly totals by month (default: the fit's own).
     """
-    check_scenario(bundle, scenario)
+    _check_against(bundle, scenario)
     walk = model_error(bundle, scenario)[0] if error_walk is None else error_walk
     actual = (fitted.months, fitted.totals) if reported is None else reported
     return make_plan(
@@ -440,6 +500,7 @@ def run(
         scenario_hash=scenario_hash(scenario)[:16],
         error_walk=walk,
         error_walk_source=walk_source,
+        outside=tuple(f"{what} {where}" for what, where in scenario.outside),
     )
     return RunResult(
         scenario=scenario, plan=the_plan, summary=summary, record=record, kept_paths=paths

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, Row, parse_count, read_rows
 from forecast.months import format_month, month_gaps, parse_month, span_text
 
@@ -61,7 +62,7 @@ class ModelSales:
         try:
             return self.names.index(name)
         except ValueError:
-            raise ValueError(f"unknown model {name!r}") from None
+            raise ValueError(f"unknown model {excerpt(name)}") from None
 
 
 def load_bev_models(path: str | Path) -> ModelSales:
@@ -105,7 +106,7 @@ def _parse_name(text: str) -> str:
     if not text:
         raise ValueError("empty")
     if "|" in text:
-        raise ValueError(f"must not contain '|', got {text!r}")
+        raise ValueError(f"must not contain '|', got {excerpt(text)}")
     return text
 
 
@@ -113,7 +114,7 @@ def _parse_units(text: str) -> int:
     # A listed best seller sold something; zero would be a transcription error (and logs follow).
     units = parse_count(text)
     if units == 0:
-        raise ValueError(f"expected a positive number, got {text!r}")
+        raise ValueError(f"expected a positive number, got {excerpt(text)}")
     return units
 
 

@@ -8,13 +8,14 @@ window (both ends included), whether the window was ``published`` (with a source
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from forecast.errors import DataError
+from forecast.errors import DataError, excerpt
 from forecast.load.csvfile import Problems, Row, parse_choice, read_rows
 
 COLUMNS = ("year", "lny_date", "holiday_start", "holiday_end", "status", "source", "note")
@@ -22,8 +23,8 @@ STATUSES = ("published", "computed")
 # The longest Spring Festival holiday so far is nine days (2026); anything much longer is a typo.
 MAX_HOLIDAY_DAYS = 14
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_YEAR_RE = re.compile(r"^\d{4}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_YEAR_RE = re.compile(r"^[0-9]{4}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,7 +171,7 @@ def _check_years(problems: Problems, entries: list[tuple[int, CalendarYear]]) ->
 
 def _parse_year(text: str) -> int:
     if not _YEAR_RE.match(text):
-        raise ValueError(f"expected a year as YYYY, got {text!r}")
+        raise ValueError(f"expected a year as YYYY, got {excerpt(text)}")
     return int(text)
 
 
@@ -181,7 +182,7 @@ def _parse_date(text: str) -> date:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {excerpt(text)}")
 
 
 def _spans(months: np.ndarray) -> list[tuple[date, date]]:
@@ -189,9 +190,9 @@ def _spans(months: np.ndarray) -> list[tuple[date, date]]:
     spans = []
     for ordinal in np.asarray(months, dtype=np.int64).ravel():
         year, month0 = divmod(int(ordinal), 12)
-        first = date(year, month0 + 1, 1)
-        next_first = date(year + (month0 == 11), (month0 + 1) % 12 + 1, 1)
-        spans.append((first, next_first - timedelta(days=1)))
+        first = date(year, month0 + 1, 1)  # (the last day, not the next month's first:
+        last = first.replace(day=monthrange(year, month0 + 1)[1])  # 9999-12 has no next)
+        spans.append((first, last))
     return spans
 
 

@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecast.load.csvfile import Problems, read_rows
+from forecast.errors import excerpt
+from forecast.load.csvfile import Problems, parse_count, read_rows
 from forecast.months import format_month, parse_month
 
 FILE = "calibration.csv"
@@ -59,13 +60,11 @@ def _parse_walk(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
+        raise ValueError(f"expected a number, got {excerpt(text)}") from None
     if not (math.isfinite(value) and 0 <= value <= MAX_WALK):
-        raise ValueError(f"expected a number from 0 to {MAX_WALK:g}, got {text!r}")
+        raise ValueError(f"expected a number from 0 to {MAX_WALK:g}, got {excerpt(text)}")
     return value
 
 
 def _parse_count(text: str) -> int:
-    if not text.isdigit():
-        raise ValueError(f"expected a whole number, got {text!r}")
-    return int(text)
+    return parse_count(text)

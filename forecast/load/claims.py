@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, parse_choice, parse_count, read_rows
 from forecast.load.history import TOTAL, History, parse_period
 from forecast.load.reconcile import Reconciled
@@ -60,7 +61,7 @@ def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {excerpt(text)}") from None
 
 
 def _parse_claim_period(text: str) -> tuple[int | None, int]:
@@ -75,9 +76,9 @@ def _parse_tolerance(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a fraction such as 0.05, got {text!r}") from None
+        raise ValueError(f"expected a fraction such as 0.05, got {excerpt(text)}") from None
     if not 0 <= value < 1:
-        raise ValueError(f"expected a fraction in [0, 1), got {text!r}")
+        raise ValueError(f"expected a fraction in [0, 1), got {excerpt(text)}")
     return value
 
 
@@ -102,13 +103,13 @@ def load_claims(path: str | Path) -> tuple[Claim, ...]:
             },
         )
         if row.cells["id"] in seen or not row.cells["id"]:
-            problems.add(row.line_no, "id", f"missing or duplicate id {row.cells['id']!r}")
+            problems.add(row.line_no, "id", f"missing or duplicate id {excerpt(row.cells['id'])}")
         seen.add(row.cells["id"])
         if row.cells["measure"] == "target" and not _is_year(row.cells["period"]):
             problems.add(
                 row.line_no,
                 "period",
-                f"a target claim needs a year as YYYY, got {row.cells['period']!r}",
+                f"a target claim needs a year as YYYY, got {excerpt(row.cells['period'])}",
             )
             continue
         if cells is None:

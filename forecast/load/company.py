@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecast.errors import DataError
+from forecast.errors import DataError, excerpt
 from forecast.load.csvfile import Problems, read_rows
 
 COLUMNS = ("label", "name", "make", "source", "note")
@@ -59,7 +59,7 @@ def load_company(path: str | Path) -> Company:
 def _parse_label(text: str) -> str:
     # The label is a CSV cell and a seed's words: one plain token keeps both unambiguous.
     if not text or not all(ch.isalnum() or ch in "_-" for ch in text):
-        raise ValueError(f"expected letters, digits, '_' or '-', got {text!r}")
+        raise ValueError(f"expected letters, digits, '_' or '-', got {excerpt(text)}")
     return text
 
 

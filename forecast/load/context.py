@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, read_rows
 from forecast.months import month_ordinal, parse_month
 
@@ -65,4 +66,4 @@ def _parse_date_month(text: str) -> int:
             return month_ordinal(day.year, day.month)
     elif len(text) == 7:
         return parse_month(text)
-    raise ValueError(f"expected a date as YYYY-MM-DD or a month as YYYY-MM, got {text!r}")
+    raise ValueError(f"expected a date as YYYY-MM-DD or a month as YYYY-MM, got {excerpt(text)}")

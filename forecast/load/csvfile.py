@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from forecast.errors import DataError
+from forecast.errors import DataError, excerpt
 
 T = TypeVar("T")
 
@@ -50,10 +51,9 @@ def read_rows(
         raise DataError(f"{name}: file not found") from None
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{name}: cannot read: {error}") from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    if not text.partition("\n")[0].strip():
         raise DataError(f"{name}:1: header: missing (expected {', '.join(columns)})")
-    records = _records(name, lines)
+    records = _records(name, text)
     header = [cell.strip() for cell in records[0][1]]
     missing = [column for column in columns if column not in header and column not in optional]
     if missing:
@@ -88,9 +88,13 @@ def _cell_count_problem(header: list[str], record: list[str]) -> str:
     return ""
 
 
-def _records(name: str, lines: list[str]) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of each record; a record may span lines inside quotes."""
-    reader = csv.reader(lines, strict=True)
+def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of each record; a record may span lines inside quotes.
+
+    Lines end at ``\n``, ``\r\n`` or ``\r`` only, as the csv module reads a file opened
+    with ``newline=""``: a Unicode line separator (U+2028) or a form feed inside a note is
+    text, so line numbers are those an editor shows."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records, first = [], 1
     try:
         for record in reader:
@@ -132,16 +136,24 @@ class Problems:
             raise DataError(self.lines)
 
 
+MAX_COUNT = 10**12  # units in one figure: beyond it a typo, and sums would stop being exact
+
+
 def parse_count(text: str) -> int:
-    """A whole, non-negative number of units (``12,000`` is not accepted: no separators)."""
+    """A whole, non-negative number of units up to ``MAX_COUNT``, in ASCII digits (``12,000``
+    is not accepted: no separators)."""
     try:
+        if not text.isascii():
+            raise ValueError
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
+        raise ValueError(f"expected a whole number, got {excerpt(text)}") from None
     if not math.isfinite(value) or value != int(value):
-        raise ValueError(f"expected a whole number, got {text!r}")
+        raise ValueError(f"expected a whole number, got {excerpt(text)}")
     if value < 0:
-        raise ValueError(f"expected a non-negative number, got {text!r}")
+        raise ValueError(f"expected a non-negative number, got {excerpt(text)}")
+    if value > MAX_COUNT:
+        raise ValueError(f"expected at most {MAX_COUNT:,}, got {excerpt(text)}")
     return int(value)
 
 
@@ -149,9 +161,9 @@ def parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
             close = difflib.get_close_matches(text, choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {excerpt(close[0])}?" if close else ""
             raise ValueError(
-                f"unknown value {text!r} (expected one of: {', '.join(choices)}{hint})"
+                f"unknown value {excerpt(text)} (expected one of: {', '.join(choices)}{hint})"
             )
         return text
 

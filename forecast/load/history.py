@@ -26,6 +26,7 @@ known, every month before the data start is unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +34,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from forecast.errors import excerpt
 from forecast.load import paths
-from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
+from forecast.load.csvfile import Problems, Row, display_path, parse_choice, parse_count, read_rows
 from forecast.load.targets import TargetStatement, load_targets
 from forecast.months import format_month, month_gaps, month_ordinal, parse_month
 
@@ -213,7 +215,7 @@ def _parse_line(lines: Mapping[str, int]):
 
     def parse(text: str) -> str:
         if text not in known:
-            raise ValueError(f"unknown line {text!r} (expected one of: {', '.join(known)})")
+            raise ValueError(f"unknown line {excerpt(text)} (expected one of: {', '.join(known)})")
         return text
 
     return parse
@@ -227,6 +229,7 @@ def load_monthly(
     name, rows = read_rows(path, DELIVERIES_COLUMNS, optional=OPTIONAL_COLUMNS)
     problems = Problems(name)
     seen: dict[tuple[int, str], int] = {}
+    early: dict[str | None, list[tuple[int, int]]] = {}  # rows before a first month
     observations = []
     for row in rows:
         month = problems.parse(row, "month", parse_month)
@@ -245,26 +248,43 @@ def load_monthly(
             continue
         seen[month, line] = row.line_no
         if first_delivery is not None and month < first_delivery:
-            problems.add(
-                row.line_no,
-                "month",
-                f"{format_month(month)} is before the first delivery {format_month(first_delivery)} (lines.csv)",
-            )
+            early.setdefault(None, []).append((month, row.line_no))
         elif line != TOTAL and month < lines[line]:
-            problems.add(
-                row.line_no,
-                "month",
-                f"{format_month(month)} is before line {line}'s first month {format_month(lines[line])}",
-            )
+            early.setdefault(line, []).append((month, row.line_no))
         if figure is not None and qualifier is not None:
             observations.append(
                 _observation(name, row, row.cells["month"], (month, month), line, figure, qualifier)
             )
+    problems.lines += _early_rows(path.parent / "lines.csv", name, early, lines, first_delivery)
     _check_contiguous(problems, {m: n for (m, line), n in seen.items() if line == TOTAL})
     if not seen:
         problems.add(1, "month", "no monthly figures")
     problems.raise_if_any()
     return tuple(sorted(observations, key=lambda o: (o.first, o.line != TOTAL, o.line)))
+
+
+def _early_rows(
+    lines_path: Path,
+    name: str,
+    early: Mapping[str | None, list[tuple[int, int]]],
+    lines: Mapping[str, int],
+    first_delivery: int | None,
+) -> list[str]:
+    """One problem per first month in ``lines.csv`` that rows of ``deliveries.csv`` precede
+    (``None``: the company's first delivery, its earliest line's): the month in lines.csv is
+    the likelier mistake, and one line says so instead of one per row."""
+    problems = []
+    for line, rows in early.items():
+        first = first_delivery if line is None else lines[line]
+        what = "the earliest first_month" if line is None else f"{line}'s first_month"
+        month, line_no = min(rows)
+        count = f"{len(rows)} row{'s' if len(rows) > 1 else ''}"
+        problems.append(
+            f"{display_path(lines_path)}: {what} is {format_month(first or 0)}, but {name} has "
+            f"{count} before it, from {format_month(month)} (line {line_no}); a line's "
+            "first_month is the month of its first deliveries"
+        )
+    return problems
 
 
 def _check_contiguous(problems: Problems, total_rows: dict[int, int]) -> None:
@@ -285,19 +305,19 @@ def parse_period(text: str) -> tuple[int, int]:
         first_text, last_text = text.split("..", 1)
         first, last = parse_month(first_text), parse_month(last_text)
         if last < first:
-            raise ValueError(f"range {text!r} ends before it starts")
+            raise ValueError(f"range {excerpt(text)} ends before it starts")
         return first, last
-    if len(text) == 7 and text[4:6] == "-Q" and text[:4].isdigit() and text[6] in "1234":
+    if re.fullmatch(r"[1-9][0-9]{3}-Q[1-4]", text):  # ASCII digits, from the year 1000
         year, quarter = int(text[:4]), int(text[6])
         first = month_ordinal(year, 3 * quarter - 2)
         return first, first + 2
-    if len(text) == 4 and text.isdigit():
+    if re.fullmatch(r"[1-9][0-9]{3}", text):
         return month_ordinal(int(text), 1), month_ordinal(int(text), 12)
-    if len(text) == 7:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         month = parse_month(text)
         return month, month
     raise ValueError(
-        f"expected a period as YYYY, YYYY-Qn, YYYY-MM or YYYY-MM..YYYY-MM, got {text!r}"
+        f"expected a period as YYYY, YYYY-Qn, YYYY-MM or YYYY-MM..YYYY-MM, got {excerpt(text)}"
     )
 
 

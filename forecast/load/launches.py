@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, Row, read_rows
 
 COLUMNS = ("make", "model", "source")
@@ -50,7 +51,7 @@ def _parse_row(problems: Problems, row: Row) -> str | None:
 def _parse_part(text: str) -> str:
     # "|" joins make and model in the lists' names, so it cannot be inside either.
     if not text or "|" in text:
-        raise ValueError(f"expected a non-empty name without '|', got {text!r}")
+        raise ValueError(f"expected a non-empty name without '|', got {excerpt(text)}")
     return text
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, Row, parse_count, read_rows
 from forecast.months import format_month, month_gaps, parse_month, span_text
 
@@ -41,7 +42,7 @@ class MarketSeries:
         """The series by its column name in the file (``all_passenger_cars`` or ``bev_total``)."""
         if name not in SERIES:
             raise ValueError(
-                f"unknown market series {name!r} (expected one of: {', '.join(SERIES)})"
+                f"unknown market series {excerpt(name)} (expected one of: {', '.join(SERIES)})"
             )
         return self.passenger if name == "all_passenger_cars" else self.bev
 
@@ -97,5 +98,5 @@ def _parse_units(text: str) -> int:
     # Zero national sales in a month is a transcription error, and the seasonality takes logs.
     units = parse_count(text)
     if units == 0:
-        raise ValueError(f"expected a positive number, got {text!r}")
+        raise ValueError(f"expected a positive number, got {excerpt(text)}")
     return units

@@ -14,7 +14,7 @@ import functools
 import tomllib
 from pathlib import Path
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, excerpt
 
 PACKAGE = Path(__file__).resolve().parents[1]
 DATA = PACKAGE / "data"
@@ -42,7 +42,7 @@ def company_dir(label: str, *, key: str = "history.company") -> Path:
     known = companies()
     hint = did_you_mean(label, known)
     raise ConfigError(
-        f"{key}: unknown company {label!r}{hint} (bundled: {', '.join(known) or 'none'})"
+        f"{key}: unknown company {excerpt(label)}{hint} (bundled: {', '.join(known) or 'none'})"
     )
 
 
@@ -68,10 +68,13 @@ def scenario_path(name_or_path: str | Path) -> Path:
     """A scenario file: the path if it exists, else the library's scenario of that name
     (``baseline`` or ``baseline.toml``); the path as given otherwise (the loader reports it)."""
     path = Path(name_or_path)
-    if path.exists() or path.parent != Path("."):
+    try:
+        if path.exists() or path.parent != Path("."):
+            return path
+        named = SCENARIOS / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+        return named if named.is_file() else path
+    except OSError:  # a name the OS refuses (too long): the loader reports it
         return path
-    named = SCENARIOS / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
-    return named if named.is_file() else path
 
 
 def library() -> tuple[Path, ...]:

@@ -30,6 +30,7 @@ from types import MappingProxyType
 import numpy as np
 
 from forecast.errors import DataError
+from forecast.load.csvfile import display_path
 from forecast.load.history import TOTAL, History, Observation
 from forecast.months import format_month
 
@@ -154,9 +155,9 @@ def _check_identified(history: History, system: _System) -> None:
         if np.linalg.matrix_rank(others) == np.linalg.matrix_rank(system.rows):
             loose.append(f"{format_month(history.months[mi])} {history.lines[li]}")
     raise DataError(
-        f"{history.data_dir / 'deliveries.csv'}: cannot split the total between lines for: "
-        + ", ".join(loose)
-        + " (add a figure for all but one line in those months)"
+        f"{display_path(history.data_dir / 'deliveries.csv')}: cannot split the total between "
+        f"lines for: {', '.join(loose)} (a month needs a row per model line beside its total, "
+        "or for all lines but one)"
     )
 
 

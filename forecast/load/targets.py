@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.errors import excerpt
 from forecast.load.csvfile import Problems, Row, parse_choice, parse_count, read_rows
 from forecast.months import format_month, month_ordinal
 
@@ -177,8 +178,8 @@ def _optional(parse):  # type: ignore[no-untyped-def]
 
 
 def _parse_year(text: str) -> int:
-    if len(text) != 4 or not text.isdigit():
-        raise ValueError(f"expected a year as YYYY, got {text!r}")
+    if len(text) != 4 or not (text.isascii() and text.isdigit()):
+        raise ValueError(f"expected a year as YYYY, got {excerpt(text)}")
     return int(text)
 
 
@@ -191,9 +192,9 @@ def _parse_units(text: str) -> int:
 
 def _parse_announced(text: str) -> str:
     """A day, a month or a year, as written; ValueError naming the three forms."""
-    expected = f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY, got {text!r}"
+    expected = f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY, got {excerpt(text)}"
     parts = text.split("-")
-    if len(parts) > 3 or not all(part.isdigit() for part in parts):
+    if len(parts) > 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise ValueError(expected)
     if [len(part) for part in parts] not in ([4], [4, 2], [4, 2, 2]):
         raise ValueError(expected)

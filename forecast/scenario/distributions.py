@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, excerpt_int, one_line
 
 __all__ = [
     "DIST_PARAMS",
@@ -53,7 +53,7 @@ def format_number(x: float) -> str:
     try:
         x = float(x)
     except OverflowError:  # a TOML integer beyond float range
-        return str(x)
+        return excerpt_int(int(x))
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x.is_integer() and abs(x) < 1e15:
@@ -338,9 +338,19 @@ class Discrete(_Base):
     weights: tuple[float, ...]
 
     def _live(self) -> tuple[np.ndarray, np.ndarray]:
-        values, weights = np.asarray(self.values, float), np.asarray(self.weights, float)
+        values, weights = self._scaled()
         keep = weights > 0
         return values[keep], np.cumsum(weights[keep]) / weights[keep].sum()
+
+    def _scaled(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values and weights; weights whose sum overflows (``[1e308, 1e308]``) divided by
+        their largest first, which keeps their ratios (weights that sum finitely are used as
+        written, so their draws do not move by a rounding)."""
+        values, weights = np.asarray(self.values, float), np.asarray(self.weights, float)
+        with np.errstate(over="ignore"):
+            if not np.isfinite(weights.sum()):
+                weights = weights / weights.max()
+        return values, weights
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         values, cum = self._live()
@@ -349,8 +359,8 @@ class Discrete(_Base):
 
     @property
     def mean(self) -> float:
-        weights = np.asarray(self.weights, float)
-        return float(np.dot(self.values, weights) / weights.sum())
+        values, weights = self._scaled()
+        return float(np.dot(values, weights) / weights.sum())
 
     @property
     def support(self) -> tuple[float, float]:
@@ -413,7 +423,15 @@ def _strict_number(value: object, key_path: str) -> float:
         raise ValueError(f"{key_path}: expected a number, got {show_value(value)}")
     if not is_finite(value):
         raise ValueError(f"{key_path}: expected a finite number, got {show_value(value)}")
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{key_path}: {TOO_LARGE}, got {show_value(value)}")
     return float(value)
+
+
+# No number in a scenario is larger: products of levels, multipliers and factors stay far
+# inside float range (1e308), and sums of units stay exact.
+MAX_NUMBER = 1e12
+TOO_LARGE = "expected a number from -1e12 to 1e12"
 
 
 def is_finite(value: int | float) -> bool:
@@ -470,7 +488,9 @@ def show_value(value: object) -> str:
         return "an array"
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else str(value)
-    return str(value)
+    if isinstance(value, int):
+        return excerpt_int(value)
+    return one_line(str(value))
 
 
 def parse_dist(value: object, key_path: str, *, number: NumberParser = _strict_number) -> AnyDist:
@@ -537,7 +557,9 @@ def _dist_name(table: Mapping[str, object], key_path: str, problems: list[str]) 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``' (did you mean "mode"?)'`` for the closest choice, or ``""`` if none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
+    choices = list(choices)
+    same_letters = [choice for choice in choices if choice.casefold() == word.casefold()]
+    close = same_letters or difflib.get_close_matches(word, choices, n=1)  # Su7: SU7
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 

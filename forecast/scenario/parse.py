@@ -20,6 +20,7 @@ one ``ConfigError``. The reference for the format is ``docs/scenarios.md``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -38,6 +39,8 @@ from forecast.load.csvfile import display_path
 from forecast.load.targets import TargetStatement, latest_target, load_targets, no_target_text
 from forecast.months import format_month, month_ordinal, parse_month
 from forecast.scenario.distributions import (
+    MAX_NUMBER,
+    TOO_LARGE,
     AnyDist,
     Fixed,
     Normal,
@@ -108,6 +111,8 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 SET_LABEL = "--set"
+MAX_EXTENDS = 32  # files in one extends chain (docs/scenarios.md); a longer one is an error
+MAX_UNITS = 10**12  # a target beyond this is a typo (and sums of units stay exact floats)
 TARGETS_FILE = "targets.csv"  # in a company folder: forecast.load.targets
 
 KeyPath = tuple[str | int, ...]
@@ -143,7 +148,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     problems: list[str] = []
     raw = _load_chain(path, str(path), (), problems)
     changes = _parsed(overrides, _parse_override, SET_LABEL, problems)
-    return _changed(raw, changes, SET_LABEL, path, str(path), problems)
+    scenario = _changed(raw, changes, SET_LABEL, path, str(path), problems)
+    return _with_outside(scenario, raw.parents)
 
 
 def apply_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
@@ -192,7 +198,31 @@ def _rechanged(
     raw = _Raw(table=scenario_table(scenario), origins=dict(scenario.origins))
     changes = _parsed(items, parse, label, problems)
     default = str(scenario.path) if scenario.path is not None else scenario.name
-    return _changed(raw, changes, label, scenario.path, default, problems)
+    changed = _changed(raw, changes, label, scenario.path, default, problems)
+    parents = tuple(text for what, text in scenario.outside if what == "extends")
+    return _with_outside(changed, parents)
+
+
+def _with_outside(scenario: Scenario, parents: Sequence[str]) -> Scenario:
+    """``scenario`` with ``outside`` filled in: the files it extends and its history folder
+    that lie outside the scenario file's own folder (an absolute or ``../`` path), which the
+    run record names. Allowed, but never silent."""
+    if scenario.path is None:
+        return scenario
+    home = scenario.path.resolve().parent
+    outside = [("extends", parent) for parent in parents if not _inside(Path(parent), home)]
+    data = scenario.resolved.get("history", {}).get("data")
+    if data is not None and not _inside(Path(data), home):
+        outside.append(("history.data", data))
+    return dataclasses.replace(scenario, outside=tuple(outside))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
 
 
 def _changed(
@@ -224,6 +254,7 @@ class _Raw:
 
     table: Table
     origins: dict[KeyPath, str] = field(default_factory=dict)
+    parents: tuple[str, ...] = ()  # the files extended, nearest first
 
 
 def _finish(table: Table, path: Path | None) -> Table:
@@ -238,7 +269,7 @@ def _finish(table: Table, path: Path | None) -> Table:
 def _read_toml(path: Path, label: str) -> Table:
     """Parse one TOML file; problems are ``label: ...`` / ``label:LINE:COL: invalid TOML``."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")  # a BOM: editors add one
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise ConfigError(f"{label}: file not found") from None
     except UnicodeDecodeError:
@@ -291,15 +322,34 @@ def _load_chain(
     chain = (*chain, (path.resolve(), label))
     parent_path = path.parent / extends
     parent_label = os.path.normpath(parent_path)
-    if not parent_path.is_file():  # first: a path with a NUL byte cannot be resolved
+    if not _is(parent_path, Path.is_file):  # first: a path with a NUL byte cannot be resolved
         raise ConfigError(f"{label}: scenario.extends: file not found: {toml_string(extends)}")
+    if parent_path.suffix.lower() != ".toml":
+        raise ConfigError(
+            f"{label}: scenario.extends: expected a scenario file ending in .toml, "
+            f"got {toml_string(extends)}"
+        )
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(
+            f"{label}: scenario.extends: the chain of extends is more than {MAX_EXTENDS} files "
+            f"long (from {chain[0][1]}); at most {MAX_EXTENDS} files, see docs/scenarios.md"
+        )
     seen = [resolved for resolved, _ in chain]
     if parent_path.resolve() in seen:
         loop = [name for _, name in chain[seen.index(parent_path.resolve()) :]]
         cycle = " -> ".join([*loop, parent_label])
         raise ConfigError(f"{label}: scenario.extends: extends cycle: {cycle}")
     parent = _load_chain(parent_path, parent_label, chain, problems)
-    return _merge(parent, own, mode)
+    merged = _merge(parent, own, mode)
+    return dataclasses.replace(merged, parents=(parent_label, *parent.parents))
+
+
+def _is(path: Path, check: Callable[[Path], bool]) -> bool:
+    """``check(path)``, False where the OS refuses the name (too long: ENAMETOOLONG)."""
+    try:
+        return check(path)
+    except OSError:
+        return False
 
 
 def _take_scenario_meta(table: Table, label: str, problems: list[str]) -> tuple[str | None, str]:
@@ -336,8 +386,8 @@ def _absolute_data(table: Table, folder: Path, label: str, problems: list[str]) 
         del section["data"]
         return
     found = folder / data
-    if not found.is_dir():  # (False for a path with a NUL byte, which resolve() refuses)
-        problems.append(f"{label}: history.data: folder not found: {toml_string(data)}")
+    if not _is(found, Path.is_dir):  # (False for a path with a NUL byte, which resolve() refuses)
+        problems.append(f"{label}: history.data: folder not found: {show_value(data)}")
         del section["data"]
         return
     section["data"] = str(found.resolve())
@@ -404,6 +454,7 @@ def _merge_events(
 
 _SEGMENT_RE = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 _BARE_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_BARE_MONTH_RE = re.compile(r"\d{4}-\d{2}")  # 2025-12: a month, which TOML cannot write bare
 
 
 def _parsed(
@@ -491,6 +542,8 @@ def _parse_toml_value(key_path: KeyPath, text: str) -> object:
         return tomllib.loads(f"v = {text}")["v"]
     except (ValueError, RecursionError) as error:  # TOMLDecodeError is a ValueError
         if _BARE_WORD_RE.fullmatch(text) and text not in ("true", "false", "inf", "nan"):
+            return text
+        if _BARE_MONTH_RE.fullmatch(text):
             return text
         message = _AT_RE.sub("", _AT_END_RE.sub("", str(error)))
         if isinstance(error, RecursionError):
@@ -586,7 +639,23 @@ def _typed(table: Table, key: str, path: KeyPath, want: str, out: _Problems) -> 
     if want == "a number" and not is_finite(value):
         out.add((*path, key), f"expected a finite number, got {show_value(value)}")
         return None
+    if want == "a number" and abs(value) > MAX_NUMBER:
+        out.add((*path, key), f"{TOO_LARGE}, got {show_value(value)}")
+        return None
     return value
+
+
+_NOT_PRINTABLE = "a name must not contain control characters (line breaks, tabs, escapes)"
+
+
+def _name(table: Table, key: str, path: KeyPath, out: _Problems) -> str | None:
+    """A name (of the scenario, an event, a line, a company): a string that prints as itself
+    on one line, since outputs and messages show it."""
+    name = _typed(table, key, path, "a string", out)
+    if name is not None and not name.isprintable():
+        out.add((*path, key), f"{_NOT_PRINTABLE}, got {show_value(name)}")
+        return None
+    return name
 
 
 def _required(table: Table, key: str, path: KeyPath, out: _Problems) -> bool:
@@ -675,7 +744,7 @@ def _scenario_section(table: Table, path: Path | None, out: _Problems) -> dict[s
     section = _section(table, "scenario", out)
     if path is None:
         _required(section, "name", ("scenario",), out)
-    name = _typed(section, "name", ("scenario",), "a string", out)
+    name = _name(section, "name", ("scenario",), out)
     description = _typed(section, "description", ("scenario",), "a string", out)
     return {"name": name or (path.stem if path else ""), "description": description or ""}
 
@@ -689,7 +758,9 @@ def _target_section(table: Table, out: _Problems) -> tuple[Any, Any]:
         year = None
     units = _typed(section, "units", ("target",), "an integer", out)
     if units is not None and units <= 0:
-        out.add(("target", "units"), f"must be greater than 0, got {units}")
+        out.add(("target", "units"), f"must be greater than 0, got {show_value(units)}")
+    elif units is not None and units > MAX_UNITS:
+        out.add(("target", "units"), f"must be at most {MAX_UNITS:,}, got {show_value(units)}")
     return year, units
 
 
@@ -723,7 +794,7 @@ def _history_section(
 ) -> tuple[Path, str | None, Any]:
     section = _section(table, "history", out)
     data = section.get("data")  # made absolute and checked while resolving
-    company = _typed(section, "company", ("history",), "a string", out)
+    company = _name(section, "company", ("history",), out)
     if isinstance(data, str):
         # your own folder replaces a bundled company named by a parent scenario
         data_dir, company = Path(data), None
@@ -790,6 +861,9 @@ def _lines_section(table: Table, out: _Problems) -> dict[str, LineSettings]:
         path: KeyPath = ("lines", name)
         if not isinstance(section, dict):
             out.add(path, f"expected a table, got {show_value(section)}")
+            continue
+        if not name.isprintable():
+            out.add(path, _NOT_PRINTABLE)
             continue
         _unknown_keys(section, LINE_KEYS, path, out)
         family = _choice(section, "family", path, FAMILIES, out) or "auto"
@@ -923,7 +997,7 @@ def _month_number_parser(year: int | None) -> Any:
         if isinstance(value, str | dt.date) and not isinstance(value, dt.datetime):
             return _date_to_month_number(value, key_text, year)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if is_finite(value):
+            if is_finite(value) and abs(value) <= MAX_NUMBER:
                 return float(value)
         raise ValueError(
             f'{key_text}: expected a date ("{year or "YYYY"}-03" or "{year or "YYYY"}-03-15") '
@@ -982,8 +1056,16 @@ def _event_number(
 
 def _events_section(table: Table, year: int | None, out: _Problems) -> tuple[Event, ...]:
     events = table.get("events", [])
-    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+    if not isinstance(events, list):
         out.add(("events",), "expected an array of tables, written [[events]]")
+        return ()
+    not_tables = [index for index, event in enumerate(events) if not isinstance(event, dict)]
+    for index in not_tables:  # located at the item, so a --set names itself
+        out.add(
+            ("events", index),
+            f"expected a table, written [[events]], got {show_value(events[index])}",
+        )
+    if not_tables:
         return ()
     built = [_event(event, index, year, out) for index, event in enumerate(events)]
     _unique_names(events, built, out)
@@ -998,8 +1080,8 @@ def _event(table: Table, index: int, year: int | None, out: _Problems) -> Event 
     if kind is None:
         return None
     _unknown_keys(table, (*EVENT_COMMON_KEYS, *EVENT_KEYS[kind]), path, out)
-    name = _typed(table, "name", path, "a string", out) or f"{kind}[{index}]"
-    line = _typed(table, "line", path, "a string", out)
+    name = _name(table, "name", path, out) or f"{kind}[{index}]"
+    line = _name(table, "line", path, out)
     problems_before = len(out.lines)
     fields = _EVENT_READERS[kind](table, path, year, out)
     if len(out.lines) > problems_before:

@@ -233,6 +233,9 @@ class Scenario:
     origins: Mapping[tuple[str | int, ...], str] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # What the scenario read outside its file's folder (an absolute or ../ path), as
+    # ("extends", file) and ("history.data", folder): allowed, and named in the run record.
+    outside: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __repr__(self) -> str:
         # The generated repr lists every event and distribution: a notebook shows the gist.

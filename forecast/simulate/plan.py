@@ -7,7 +7,7 @@ launched by the scenario). The simulator (``simulate.py``) then needs nothing el
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -202,32 +202,49 @@ def _supply(supply: SupplyFit | None, scenario: Scenario, sim_months: np.ndarray
 
 
 def _check_events(scenario: Scenario, fitted: FittedModel, as_of: int) -> None:
-    fitted_names = {fit.line for fit in fitted.lines}
+    problems = [
+        f"events: {scenario.events[index].name}: {problem}"
+        for index, problem in event_line_problems(scenario, {fit.line for fit in fitted.lines})
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
+def event_line_problems(scenario: Scenario, lines: Iterable[str]) -> list[tuple[int, str]]:
+    """(event index, problem) for each event whose line the data cannot serve: ``lines`` are
+    those with deliveries by ``scenario.as_of``; a launch needs a new line, launched once, and
+    any other event a line in ``lines`` or launched. ``forecast.engine.pipeline.check_scenario``
+    runs it on the data before fitting, ``make_plan`` again on the fit."""
+    as_of, fitted_names = scenario.as_of, set(lines)
     launched = [e.line for e in scenario.events if isinstance(e, LaunchEvent)]
     known = fitted_names | set(launched)
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for event in scenario.events:
-        where = f"events: {event.name}"
+    for index, event in enumerate(scenario.events):
         if event.name in seen:
-            problems.append(f"{where}: another event has the same name")
+            problems.append((index, "another event has the same name"))
         seen.add(event.name)
         if isinstance(event, LaunchEvent):
             if event.line in fitted_names:
                 problems.append(
-                    f"{where}: line {event.line!r} already has deliveries by "
-                    f"{format_month(as_of)}; a launch needs a new line"
+                    (
+                        index,
+                        f"line {event.line!r} already has deliveries by "
+                        f"{format_month(as_of)}; a launch needs a new line",
+                    )
                 )
             elif launched.count(event.line) > 1:
-                problems.append(f"{where}: line {event.line!r} is launched more than once")
+                problems.append((index, f"line {event.line!r} is launched more than once"))
         elif event.line is not None and event.line not in known:
             names = ", ".join(sorted(known)) or "none"
             problems.append(
-                f"{where}: line {event.line!r} has no deliveries by {format_month(as_of)} "
-                f"and no launch event (lines: {names})"
+                (
+                    index,
+                    f"line {event.line!r} has no deliveries by {format_month(as_of)} "
+                    f"and no launch event (lines: {names})",
+                )
             )
-    if problems:
-        raise ConfigError(problems)
+    return problems
 
 
 def _reported(

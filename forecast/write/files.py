@@ -59,6 +59,9 @@ class RunRecord:
         0.0  # the model-error walk's monthly sd the run used (forecast.fit.calibration)
     )
     error_walk_source: str = ""  # where it came from, for the terminal (summary.csv has the value)
+    # what the scenario read outside its own folder ("extends /x/y.toml", "history.data ../d"):
+    # allowed, never silent (Scenario.outside); the terminal shows it
+    outside: tuple[str, ...] = ()
 
 
 def summary_row(summary: Summary, record: RunRecord) -> tuple[Cell, ...]:

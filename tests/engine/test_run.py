@@ -193,7 +193,7 @@ EXTREMES = {
     "zero capacity": _events('{ kind = "capacity", limit = 0 }'),
     "zero capacity, backlog": _events('{ kind = "capacity", limit = 0, overflow = "backlog" }'),
     "capacity steps at the very end": _events(
-        '{ kind = "capacity", limit = 0, step_month = 12.999, step_limit = 1e15 }'
+        '{ kind = "capacity", limit = 0, step_month = 12.999, step_limit = 1e12 }'
     ),
     "shock with probability 0": _events(
         '{ kind = "shock", probability = 0, start = 2, months = 11, size = 1 }'

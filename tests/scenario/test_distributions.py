@@ -100,6 +100,15 @@ def test_discrete_zero_weight_value_is_never_drawn() -> None:
     assert dist.support == (1.0, 2.0)
 
 
+def test_discrete_weights_whose_sum_overflows_keep_their_ratios() -> None:
+    # the case: [1e308, 1e308] summed to inf, and every draw was the last value
+    dist = Discrete(values=(1.0, 2.0), weights=(1e308, 1e308))
+    np.testing.assert_array_equal(dist.ppf(np.array([0.0, 0.25, 0.5, 0.51, 1.0])), [1, 1, 1, 2, 2])
+    assert dist.mean == 1.5 and dist.support == (1.0, 2.0)
+    skewed = Discrete(values=(1.0, 2.0, 3.0), weights=(1e308, 1.5e308, 0.5e308))
+    np.testing.assert_array_equal(skewed.ppf(np.array([0.33, 0.34, 0.83, 0.84])), [1, 2, 2, 3])
+
+
 def test_draw_is_reproducible_and_uses_the_generator() -> None:
     dist = Triangular(low=6, mode=8, high=12)
     first = dist.draw(np.random.default_rng(5), 10)

@@ -280,3 +280,105 @@ def test_schema_is_what_the_loader_accepts(tmp_path: Path) -> None:
 
 
 # --- the command line
+
+
+# --- bad input the issue found (issue 15)
+
+
+def test_a_bom_before_the_first_key_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_scenario(path).target_units == 550000
+
+
+def test_a_bare_month_in_set_is_taken_as_a_month() -> None:
+    scenario = load_scenario(VALID / "base.toml", overrides=("history.as_of=2025-12",))
+    assert scenario.as_of == month_ordinal(2025, 12)
+
+
+def test_a_set_that_breaks_events_names_set(tmp_path: Path) -> None:
+    problems = _problems(VALID / "base.toml", overrides=("events[0]=5",))
+    assert problems == ["--set: events[0]: expected a table, written [[events]], got 5"]
+
+
+@pytest.mark.parametrize(
+    ("units", "shown"),
+    [(10**400, "100000000000...000 (401 digits)"), (10**12 + 1, "1000000000001")],
+)
+def test_target_units_beyond_a_trillion_are_refused(units: int, shown: str) -> None:
+    problems = _problems(VALID / "base.toml", overrides=(f"target.units={units}",))
+    assert problems == [f"--set: target.units: must be at most 1,000,000,000,000, got {shown}"]
+
+
+def test_numbers_beyond_1e12_are_refused_everywhere() -> None:
+    sets = (
+        "model.noise_scale=1e13",
+        "events[0].weeks=1e308",
+        'lines.SU7.multiplier={dist="discrete", values=[1, 2], weights=[1e308, 1e308]}',
+    )
+    assert _problems(VALID / "base.toml", overrides=sets) == [
+        "--set: model.noise_scale: expected a number from -1e12 to 1e12, got 10000000000000.0",
+        "--set: lines.SU7.multiplier.weights[0]: expected a number from -1e12 to 1e12, got 1e+308",
+        "--set: lines.SU7.multiplier.weights[1]: expected a number from -1e12 to 1e12, got 1e+308",
+        "--set: events[0].weeks: expected a number from -1e12 to 1e12, got 1e+308",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "where"),
+    [
+        ("scenario.name", "scenario.name"),
+        ("events[0].name", "events[0].name"),
+        ("events[0].line", "events[0].line"),
+        ("history.company", "history.company"),
+    ],
+)
+def test_names_with_control_characters_are_refused(key: str, where: str) -> None:
+    problems = _problems(VALID / "base.toml", overrides=(f'{key}="a\\nerror: forged\\u001b[2J"',))
+    assert problems == [
+        f"--set: {where}: a name must not contain control characters (line breaks, tabs, "
+        'escapes), got "a\\nerror: forged\\u001b[2J"'
+    ]
+
+
+def test_an_extends_chain_longer_than_the_limit_is_one_clear_error(tmp_path: Path) -> None:
+    _write(tmp_path, "s0.toml", MINIMAL)
+    for i in range(1, 1000):
+        _write(tmp_path, f"s{i}.toml", f'[scenario]\nextends = "s{i - 1}.toml"\n')
+    assert load_scenario(tmp_path / "s31.toml").target_units == 550000  # 32 files: allowed
+    assert _problems(tmp_path / "s32.toml") == [
+        f"{tmp_path / 's1.toml'}: scenario.extends: the chain of extends is more than 32 files "
+        f"long (from {tmp_path / 's32.toml'}); at most 32 files, see docs/scenarios.md"
+    ]
+    assert len(_problems(tmp_path / "s999.toml")) == 1
+
+
+def test_extends_of_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    path = _write(tmp_path, "s.toml", f'[scenario]\nextends = "{tmp_path / "passwd"}"\n')
+    assert _problems(path) == [
+        f"{path}: scenario.extends: expected a scenario file ending in .toml, "
+        f'got "{tmp_path / "passwd"}"'
+    ]
+
+
+def test_paths_outside_the_scenario_folder_are_recorded(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "lib").mkdir()
+    _write(tmp_path / "lib", "base.toml", MINIMAL)
+    _write(tmp_path / "lib", "near.toml", '[scenario]\nextends = "base.toml"\n')
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    path = _write(
+        mine,
+        "s.toml",
+        f'[scenario]\nextends = "{tmp_path / "lib" / "near.toml"}"\n[history]\ndata = "../data"\n',
+    )
+    scenario = load_scenario(path)
+    assert scenario.outside == (
+        ("extends", str(tmp_path / "lib" / "near.toml")),
+        ("extends", str(tmp_path / "lib" / "base.toml")),
+        ("history.data", str(tmp_path / "data")),
+    )
+    assert scenario.with_changes({"simulation.seed": 3}).outside == scenario.outside
+    assert load_scenario(tmp_path / "lib" / "near.toml").outside == ()

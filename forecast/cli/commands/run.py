@@ -78,4 +78,6 @@ def command(
         f"  model error: a random walk of {record.error_walk:.3g} a month on the log scale "
         f"({record.error_walk_source})"
     )
+    if record.outside:
+        click.echo(f"  read outside the scenario's folder: {', '.join(record.outside)}")
     click.echo(f"  wrote {', '.join(str(p) for p in written)}")
