@@ -125,19 +125,9 @@ def command(
             workers,
         )
     from forecast.backtest.cases import Settings
-    from forecast.backtest.report import (
-        POOLED_COLUMNS,
-        TARGET_COLUMNS,
-        case_columns,
-        case_rows,
-        max_horizon,
-        pooled_rows,
-        pooled_sections,
-        target_rows,
-    )
+    from forecast.backtest.report import TARGET_COLUMNS, pooled_sections, target_rows
     from forecast.backtest.run import run_backtest
-    from forecast.write.atomic import output_set
-    from forecast.write.tables import csv_text, format_table
+    from forecast.write.tables import format_table
 
     result = run_backtest(
         scenario or DEFAULT_SCENARIO,
@@ -149,39 +139,60 @@ def command(
         overrides=overrides,
         workers=workers,
     )
-    for source, title in pooled_sections(result.company, references=references):
-        rows = pooled_rows(result.cases, source)
+    _echo_pooled(result.cases, pooled_sections(result.company, references=references))
+    click.echo(
+        f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
+    )
+    extra = []
+    if calibration_out is not None:
+        from forecast.fit.calibration import CalibrationRow, calibration_csv
+
+        source = (
+            f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; "
+            f"{n_paths} paths; horizon {horizon}; "
+            f"{'references' if references else 'no references'})"
+        )
+        rows = tuple(
+            CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
+            for m, walk, n in result.calibration
+        )
+        extra.append((calibration_out, calibration_csv(rows)))
+    _write_cases(result.cases, horizon, out, plot, extra)
+
+
+def _echo_pooled(cases, sections) -> None:
+    """One table of coverage, CRPS, median error and Brier per (source, title) with cases."""
+    from forecast.backtest.report import POOLED_COLUMNS, pooled_rows
+    from forecast.write.tables import format_table
+
+    for source, title in sections:
+        rows = pooled_rows(cases, source)
         if rows:
             click.echo(
                 f"{title}: coverage, CRPS, median error, Brier\n{format_table(POOLED_COLUMNS, rows)}\n"
             )
-    click.echo(
-        f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
-    )
-    width = max(horizon, max_horizon(result.cases))
-    # The table, the calibration and the chart: one set, swapped in together.
+
+
+def _write_cases(cases, horizon, out, plot, extra=()) -> None:
+    """The case table, the ``extra`` (path, text) files and the chart: one output set,
+    swapped in together (forecast.write.atomic)."""
+    from forecast.backtest.report import case_columns, case_rows, max_horizon
+    from forecast.write.atomic import output_set
+    from forecast.write.tables import csv_text
+
+    width = max(horizon, max_horizon(cases))
     written = []
     with output_set() as outputs:
         if out is not None:
-            table = csv_text(case_columns(width), case_rows(result.cases, width))
-            written.append(outputs.write(out, table))
-        if calibration_out is not None:
-            from forecast.fit.calibration import CalibrationRow, calibration_csv
-
-            source = (
-                f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; "
-                f"{n_paths} paths; horizon {horizon}; "
-                f"{'references' if references else 'no references'})"
+            written.append(
+                outputs.write(out, csv_text(case_columns(width), case_rows(cases, width)))
             )
-            rows = tuple(
-                CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
-                for m, walk, n in result.calibration
-            )
-            written.append(outputs.write(calibration_out, calibration_csv(rows)))
+        for path, text in extra:
+            written.append(outputs.write(path, text))
         if plot is not None:
             from forecast.write.charts import plot_backtest
 
-            written.append(outputs.final(plot_backtest(result.cases, outputs.path(plot))))
+            written.append(outputs.final(plot_backtest(cases, outputs.path(plot))))
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -246,16 +257,7 @@ def _company_backtests(
 ) -> None:
     """``--companies``: the monthly backtest of each company's baseline, pooled."""
     from forecast.backtest.cases import Settings
-    from forecast.backtest.report import (
-        POOLED_COLUMNS,
-        case_columns,
-        case_rows,
-        max_horizon,
-        pooled_rows,
-    )
     from forecast.backtest.run import run_company_backtests
-    from forecast.write.atomic import output_set
-    from forecast.write.tables import csv_text, format_table
 
     result = run_company_backtests(
         scenario or DEFAULT_SCENARIO,
@@ -268,23 +270,7 @@ def _company_backtests(
         first=span[0],
         last=span[1],
     )
-    for source, title in result.sections():
-        rows = pooled_rows(result.cases, source)
-        if rows:
-            click.echo(
-                f"{title}: coverage, CRPS, median error, Brier\n{format_table(POOLED_COLUMNS, rows)}\n"
-            )
+    _echo_pooled(result.cases, result.sections())
     for label, reason in result.skipped:
         click.echo(f"skipped {label}: {reason}")
-    width = max(horizon, max_horizon(result.cases))
-    written = []
-    with output_set() as outputs:
-        if out is not None:
-            table = csv_text(case_columns(width), case_rows(result.cases, width))
-            written.append(outputs.write(out, table))
-        if plot is not None:
-            from forecast.write.charts import plot_backtest
-
-            written.append(outputs.final(plot_backtest(result.cases, outputs.path(plot))))
-    for path in written:
-        click.echo(f"wrote {path}")
+    _write_cases(result.cases, horizon, out, plot)
