@@ -92,7 +92,7 @@ def test_scenario_variants_are_the_file_loaded_with_the_changes(bundle, monkeypa
 
 
 def test_a_reference_variant_drops_events_and_line_settings_and_is_validated(bundle) -> None:
-    retool = load_scenario(RETOOL)
+    retool = load_scenario(RETOOL.with_name("su7_new_generation.toml"))
     assert retool.events and retool.lines  # else the check below could not fail
     data = replay.Replay(bundle, retool)
     variant = data.scenario_at(CUTOFF, 2025, reference=True)

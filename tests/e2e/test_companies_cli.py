@@ -178,7 +178,7 @@ def test_a_year_that_needs_months_before_the_data_start_names_it(tmp_path: Path)
 
 @pytest.mark.e2e
 def test_a_line_event_on_a_total_only_company_is_refused_per_problem(tmp_path: Path) -> None:
-    result = _run("run", "su7_retool", "--set", "history.company=nio", "--out", tmp_path)
+    result = _run("run", "su7_new_generation", "--set", "history.company=nio", "--out", tmp_path)
     assert result.exit_code == 2
     problems = result.stderr.splitlines()
     assert [p.split(": ")[2] for p in problems] == ["lines.SU7", "events[0].line"]
