@@ -116,7 +116,9 @@ def _growth_csv(as_of: int) -> str:
     for i in range(30):
         for h in (1, 2):
             start = as_of - 40 + i
-            rows.append(f"maker{i % 4},{format_month(start)},{h},{format_month(start + h)},{1 + 0.02 * i * h}")
+            rows.append(
+                f"maker{i % 4},{format_month(start)},{h},{format_month(start + h)},{1 + 0.02 * i * h}"
+            )
     return "\n".join(rows) + "\n"
 
 

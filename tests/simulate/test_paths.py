@@ -532,6 +532,8 @@ def test_the_noise_loop_in_row_blocks_is_the_plain_recursion() -> None:
             want[:, j] += e
         noise.add_to(log_d, z)
         assert np.array_equal(log_d, want)
+
+
 # ------------------------------------------------------------------ mixtures of families
 
 
