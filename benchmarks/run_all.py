@@ -254,16 +254,36 @@ def _help_of(command: str) -> str:
 
 # Each sweep: its label and arguments; it runs with every variant of EXECUTORS.
 SWEEPS = (
-    ("compare scenarios/*.toml", "compare", ["compare", "@scenarios", "--out", "@out"]),
+    (
+        "compare scenarios/*.toml",
+        "compare",
+        ["compare", "@scenarios", "--out", "@out/comparison.csv"],
+    ),
     (
         "sensitivity scenarios/combined.toml --n-paths 100000",
         "sensitivity",
-        ["sensitivity", "scenarios/combined.toml", "--n-paths", "100000", "--out", "@out"],
+        [
+            "sensitivity",
+            "scenarios/combined.toml",
+            "--n-paths",
+            "100000",
+            "--out",
+            "@out/tornado.csv",
+        ],
     ),
     (
-        "solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.28",
+        "solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.3 --high 26",
         "solve",
-        ["solve", "scenarios/su7_retool.toml", "--vary", "events[0].weeks", "--p-hit", "0.28"],
+        [
+            "solve",
+            "scenarios/su7_retool.toml",
+            "--vary",
+            "events[0].weeks",
+            "--p-hit",
+            "0.3",
+            "--high",
+            "26",
+        ],
     ),
     ("backtest (monthly)", "backtest", ["backtest", "--out", "@out/backtest.csv"]),
     (
