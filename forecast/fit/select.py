@@ -12,10 +12,10 @@ minimise the mean CRPS of the mixture ``sum_f w_f N(mean_f, sd_f^2)`` at every s
 (fold, horizon), each horizon counting equally as in ``score`` (CRPS, as the families are
 scored: stacking on the log score gave a line's lifecycle most of the weight where damped
 scored best, and the target study found the lifecycle's decline too pessimistic). Six folds are
-few, and their horizons overlap, so the weights are shrunk toward equal ones: they are the
-posterior mode under a symmetric Dirichlet prior worth ``PRIOR_FOLDS`` folds in all
-(``PRIOR_FOLDS / n_candidates`` pseudo-folds per family, the data counting as one fold per
-cut-off): ``w = (n * w_data + PRIOR_FOLDS / k) / (n + PRIOR_FOLDS)``. With five candidates and six folds no family gets more than 6.4/8 = 80%; with
+few, and their horizons overlap, so the weights are shrunk toward equal ones, as if equal
+weights had been seen on ``PRIOR_FOLDS`` more folds (``PRIOR_FOLDS / k`` per family of ``k``,
+the data counting as one fold per cut-off): ``w = (n * w_data + PRIOR_FOLDS / k) / (n +
+PRIOR_FOLDS)``. With five candidates and six folds no family gets more than 6.4/8 = 80%; with
 two folds, 60%. A family that scored inf, fell back to another family in every fold (it
 only repeats that family's forecasts), or missed a forecast another family made (its fit
 raised) gets 0. The CRPS of a mixture is a convex quadratic in the weights, minimised on the
@@ -179,7 +179,7 @@ def stack_weights(
     score : ndarray, shape (n_fam,)
         Mean CRPS; a family scoring inf gets weight 0.
     prior_folds : float
-        Weight of the symmetric Dirichlet prior toward equal weights, in folds.
+        Weight of the equal weights the data's weights are shrunk toward, in folds.
 
     Returns
     -------
