@@ -66,7 +66,7 @@ __all__ = [
     "save_fit",
 ]
 
-CACHE_SCHEMA = 3
+CACHE_SCHEMA = 4
 """Bump when the stored layout or the meaning of a stored field changes."""
 
 LEVELS_SIZE = LEVELS.size  # columns of a stored supply growth table

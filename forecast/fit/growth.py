@@ -581,10 +581,22 @@ def _check_prior(prior) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- damped trend
 
 _ETS_N_PARAMS = 5  # alpha, beta, phi, initial level, initial slope
+ETS_MIN_POINTS = _ETS_N_PARAMS + 2
+# Below ETS_MIN_POINTS the trend is a straight line's, damped as hard as ETS would allow (its
+# phi bounds are 0.8-0.98): a few months after a launch or a holiday dip carry no evidence
+# that growth goes on, and an undamped line from four months extrapolated 14% a month for
+# eight more (the target study, docs/backtest.md).
+SHORT_PHI = 0.8
+
+
+def is_short_damped(fit: GrowthFit) -> bool:
+    """Whether a damped fit is the short-series form (:func:`_fit_damped_short`)."""
+    return fit.family == "damped" and fit.n_obs < ETS_MIN_POINTS
 
 
 def _fit_damped(t, log_y, w, prior):
-    """Damped additive trend ETS(A,Ad,N) on log y with statsmodels' ``ETSModel``.
+    """Damped additive trend ETS(A,Ad,N) on log y with statsmodels' ``ETSModel`` (on fewer
+    than ``ETS_MIN_POINTS`` points, :func:`_fit_damped_short`).
 
     The closed-form curve continues from the final states: ``level + slope * (phi + ... +
     phi^h)``, which is exactly ETSModel's point forecast at integer horizons h >= 1.
@@ -593,8 +605,8 @@ def _fit_damped(t, log_y, w, prior):
         warnings.warn("damped: observation weights are not supported; ignored", stacklevel=3)
     if not np.allclose(np.diff(t), 1.0):
         raise _FitFailure("damped needs contiguous monthly t")
-    if t.size < _ETS_N_PARAMS + 2:
-        raise _FitFailure(f"too few points for ETS ({t.size} < {_ETS_N_PARAMS + 2})")
+    if t.size < ETS_MIN_POINTS:
+        return _fit_damped_short(t, log_y)
     res = _ets_fit(log_y)
     alpha, beta, phi = (float(v) for v in res.params[:3])
     level, slope = (float(v) for v in np.asarray(res.states)[-1])
@@ -621,6 +633,43 @@ def _fit_damped(t, log_y, w, prior):
         n_obs=t.size,
         dof=stats["dof"],
         aic=stats["aic"],
+    )
+
+
+def _fit_damped_short(t: np.ndarray, log_y: np.ndarray) -> GrowthFit:
+    """A damped trend on fewer points than ETS needs: the least-squares line's value at the
+    last month and its slope, damped with ``SHORT_PHI``.
+
+    The covariance of (level, slope) is the line's covariance of (c, g) carried through
+    ``level = c + g t_end``, ``slope = g``; phi and t_end are fixed (zero variance), as in
+    :func:`_fit_damped`.
+    """
+    line = _fit_loglinear(t, log_y, None, None)
+    c, g = (float(v) for v in line.params)
+    t_end = float(t[-1])
+    carry = np.array([[1.0, t_end], [0.0, 1.0]])
+    cov = np.zeros((4, 4))
+    cov[:2, :2] = carry @ line.cov @ carry.T
+    params = np.array([c + g * t_end, g, SHORT_PHI, t_end])
+    fitted = log_curve("damped", t, params)[0]
+    return GrowthFit(
+        family="damped",
+        requested="damped",
+        param_names=PARAM_NAMES["damped"],
+        params=params,
+        cov=cov,
+        se=np.sqrt(np.diag(cov)),
+        lower=np.array([-_INF, -2.0, SHORT_PHI, t_end]),
+        upper=np.array([_INF, 2.0, SHORT_PHI, t_end]),
+        fitted=fitted,
+        resid=log_y - fitted,
+        sigma=line.sigma,
+        phi=line.phi,
+        last_resid=float(log_y[-1] - fitted[-1]),
+        t_last=t_end,
+        n_obs=t.size,
+        dof=line.dof,
+        aic=line.aic,
     )
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import ForecastError
-from forecast.fit.growth import FAMILIES, GrowthFit, fit_growth
+from forecast.fit.growth import FAMILIES, SHORT_PHI, GrowthFit, fit_growth, is_short_damped
 from forecast.fit.refclass import ReferenceClass, fit_reference_class
 from forecast.fit.seasonality import (
     MarketSeasonality,
@@ -254,6 +254,8 @@ def _fit_line(
         mixture = _mixture(weights, t, log_y, with_prior)
     growth = mixture[0][0]
     note = growth.warning or _choice_note(cv, requested, mixture)
+    if any(is_short_damped(g) for g, _ in mixture):
+        note += f"; damped trend: a line's slope damped at phi {SHORT_PHI} (too few months for ETS)"
     return LineReport(
         **base,
         cv=cv,

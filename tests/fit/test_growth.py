@@ -11,8 +11,10 @@ from forecast.fit.growth import (
     FAMILIES,
     LOG_CAP,
     PARAM_NAMES,
+    SHORT_PHI,
     GrowthFitWarning,
     fit_growth,
+    is_short_damped,
     log_curve,
 )
 
@@ -159,10 +161,32 @@ def test_damped_draws_match_statsmodels_forecast_variance(damped_series, rng):
     assert np.all(draws[:, 2:] == fit.params[2:])
 
 
-def test_damped_too_short_falls_back_with_warning():
-    with pytest.warns(GrowthFitWarning, match=r"damped fit failed \(too few points"):
-        fit = fit_growth("damped", np.arange(5.0), np.log([1.0, 2, 3, 4, 5]))
-    assert fit.family == "loglinear" and fit.requested == "damped"
+def test_damped_on_too_few_points_for_ets_is_a_damped_line():
+    t = np.arange(5.0)
+    log_y = np.array([1.0, 1.3, 1.2, 1.6, 1.7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback, no warning
+        fit = fit_growth("damped", t, log_y)
+    line = fit_growth("loglinear", t, log_y)
+    c, g = line.params
+    assert fit.family == "damped" and fit.converged and fit.warning is None
+    assert is_short_damped(fit) and not is_short_damped(line)
+    np.testing.assert_allclose(fit.params, [c + 4 * g, g, SHORT_PHI, 4.0])
+    # The level's variance is the line's variance at t = 4; the slope's is g's.
+    var_at_4 = line.cov[0, 0] + 16 * line.cov[1, 1] + 8 * line.cov[0, 1]
+    np.testing.assert_allclose(fit.cov[0, 0], var_at_4)
+    np.testing.assert_allclose(fit.cov[1, 1], line.cov[1, 1])
+    assert np.all(fit.cov[2:] == 0) and np.all(fit.cov[:, 2:] == 0)
+    # h months on, the trend has added g (phi + ... + phi^h) < g phi / (1 - phi) = 4 g.
+    ahead = fit.forecast(np.array([5.0, 16.0, 1000.0])) - fit.params[0]
+    np.testing.assert_allclose(ahead, g * np.array([0.8, 0.8 * (1 - 0.8**12) / 0.2, 4.0]))
+    assert fit.sigma == line.sigma and fit.dof == line.dof
+
+
+def test_damped_from_ets_minimum_points_uses_ets():
+    log_y = np.log(np.array([1.0, 2, 3, 4, 5, 6, 7]) * 1000)
+    fit = fit_growth("damped", np.arange(7.0), log_y)
+    assert fit.family == "damped" and not is_short_damped(fit)
 
 
 # ----------------------------------------------------------------------------- fallbacks
