@@ -1,5 +1,5 @@
 """The tables ``forecast fit`` prints and writes: candidates, choice, parameters, prior,
-reference class, ramp and seasonal factors. One list of tables feeds text, CSV and JSON."""
+reference class, ramp, supply ceiling and seasonal factors. One list of tables feeds text, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -115,6 +115,39 @@ def ramp_rows(report: FitReport, n_months: int = 13) -> list[tuple[Cell, ...]]:
     return [(int(m), *(rounded(f, 4) for f in fractions[:, i])) for i, m in enumerate(k)]
 
 
+SUPPLY_LEVELS = (0.0, 0.5, 1.0)  # the ceiling's draw u shown: lowest, middle, highest
+
+
+def supply_rows(report: FitReport, year: int) -> list[tuple[Cell, ...]]:
+    """Per month of ``year`` after ``as_of``: where the ceiling comes from and its value at
+    each of ``SUPPLY_LEVELS`` (empty where none is set)."""
+    supply = report.model.supply
+    months = [int(m) for m in year_months(year) if int(m) > report.as_of]
+    if supply is None or not months:
+        return []
+    values = supply.ceiling(np.array(months), np.array(SUPPLY_LEVELS))  # (levels, months)
+    return [
+        (
+            format_month(m),
+            supply.source(m),
+            *(int(round(v)) if np.isfinite(v) else None for v in values[:, j]),
+        )
+        for j, m in enumerate(months)
+    ]
+
+
+def _supply_title(report: FitReport, year: int) -> str:
+    supply = report.model.supply
+    head = f"Monthly supply ceiling for {year}: deliveries never exceed it"
+    if supply is None:
+        return head + " (none: no capacity data and no record month)"
+    return (
+        f"{head}; a path draws one level u in [0, 1] for every month (low u = 0, mid 0.5, "
+        f"high 1); record month as of {format_month(report.as_of)}: "
+        f"{int(round(supply.demonstrated)):,}"
+    )
+
+
 def fit_tables(report: FitReport, year: int, hits: FamilyHits | None = None) -> list[Table]:
     """Every table of the fit, for the target ``year``'s seasonal factors; ``hits``: each
     family's P(hit) alone (``forecast.sweeps.families``) for the candidates table."""
@@ -171,6 +204,12 @@ def fit_tables(report: FitReport, year: int, hits: FamilyHits | None = None) -> 
             "Launch / restart ramp: share of plateau k months after start (slow, median, fast)",
             ("months_since_start", "p10", "p50", "p90"),
             tuple(ramp_rows(report)),
+        ),
+        Table(
+            "supply",
+            _supply_title(report, year),
+            ("month", "source", "low", "mid", "high"),
+            tuple(supply_rows(report, year)),
         ),
         Table(
             "seasonal",

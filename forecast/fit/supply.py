@@ -93,6 +93,16 @@ class SupplyFit:
         finite = np.isfinite(low)
         return bool(np.any(high[finite] > low[finite]))
 
+    def source(self, month: int) -> str:
+        """Where ``month``'s ceiling comes from: ``stated from YYYY-MM``, ``inferred`` or
+        ``none``."""
+        from forecast.months import format_month
+
+        index = int(np.searchsorted(self.stated_start, month, side="right")) - 1
+        if index >= 0:
+            return f"stated from {format_month(int(self.stated_start[index]))}"
+        return "inferred" if self.growth.shape[0] else "none"
+
     def _month(self, month: int, u: np.ndarray) -> np.ndarray:
         index = int(np.searchsorted(self.stated_start, month, side="right")) - 1
         if index >= 0:

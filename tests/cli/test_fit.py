@@ -38,6 +38,7 @@ def test_fit_command_prints_and_writes_json(tmp_path: Path, project: Project) ->
         "with and without the reference-class prior",
         "ramp",
         "Seasonal factors for 2026",
+        "Monthly supply ceiling for 2026",
     ):
         assert title in result.output
     body = json.loads(out.read_text())
@@ -63,3 +64,23 @@ def test_fit_shows_each_family_weight_and_p_hit_alone(tmp_path: Path, project: P
         assert row["p_hit_alone"] is None or 0 <= row["p_hit_alone"] <= 100
     none = CliRunner().invoke(cli, ["fit", "--data", str(project.data), "--n-paths", "0"])
     assert none.exit_code == 0 and "not computed" in none.output
+
+
+def test_fit_shows_the_supply_ceiling_of_every_month_left(project_copy: Project) -> None:
+    (project_copy.data / "capacity.csv").write_text(
+        "announced,from,monthly_low,monthly_high,source,note\n"
+        "2025-06,2026-03,50000,60000,https://a,\n",
+        encoding="utf-8",
+    )
+    out = project_copy.root / "fit.json"
+    args = ["fit", "--data", str(project_copy.data), "--out", str(out), "--n-paths", "0"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "record month as of 2026-01: 21,700" in result.output
+    rows = json.loads(out.read_text())["supply"]
+    assert [row["month"] for row in rows] == [f"2026-{m:02d}" for m in range(2, 13)]
+    # February: no statement yet and no growth samples to infer from; then the statement.
+    assert rows[0] == {"month": "2026-02", "source": "none", "low": None, "mid": None, "high": None}
+    for row in rows[1:]:
+        assert row["source"] == "stated from 2026-03"
+        assert (row["low"], row["mid"], row["high"]) == (50000, 55000, 60000)

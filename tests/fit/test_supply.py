@@ -149,3 +149,14 @@ def test_no_ceiling_is_inferred_from_fewer_than_four_carmakers() -> None:
     assert np.isinf(three.ceiling(np.array([AS_OF + 1]), np.array([0.0, 1.0]))).all()
     four = fit(growth=samples(1, np.exp(logs), makers=4))
     assert np.isfinite(four.ceiling(np.array([AS_OF + 1]), np.array([0.0, 1.0]))).all()
+
+
+def test_source_says_where_each_months_ceiling_comes_from() -> None:
+    growth = samples(1, np.exp(np.linspace(0.0, 0.4, 41)))
+    with_both = fit([stated(AS_OF + 3, 900.0, 1100.0)], growth)
+    assert [with_both.source(m) for m in (AS_OF + 1, AS_OF + 3, AS_OF + 8)] == [
+        "inferred",
+        f"stated from {format_month(AS_OF + 3)}",
+        f"stated from {format_month(AS_OF + 3)}",
+    ]
+    assert fit().source(AS_OF + 1) == "none"

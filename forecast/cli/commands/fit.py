@@ -45,8 +45,9 @@ def command(
     mixture and the P(hit) the baseline scenario would give with that family alone on that
     line (the baseline as of --as-of, for the year it forecasts and the target known then;
     left empty when no target is known), then parameters with standard errors, the
-    reference class of launches and how much it moved each line, the launch ramp, and the
-    seasonal factors for the target year.
+    reference class of launches and how much it moved each line, the launch ramp, the
+    monthly supply ceiling left in the target year (where it comes from; its lowest, middle
+    and highest draw) and the seasonal factors for that year.
 
     Example: forecast fit --as-of 2025-06 --out fit.json
     """
