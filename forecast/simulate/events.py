@@ -324,13 +324,17 @@ def apply_capacity(
         return np.minimum(volume, cap)
     keep = None if cancel is None else 1.0 - cancel
     out = np.empty_like(volume)
-    waiting = np.zeros(volume.shape[0])
-    for j in range(volume.shape[1]):  # the backlog is a recursion over months
-        due = volume[:, j] + waiting
-        out[:, j] = np.minimum(due, cap[:, j])
-        waiting = due - out[:, j]
-        if keep is not None:
-            waiting *= keep
+    for rows in _row_blocks(volume.shape[0]):  # each row alone: blocks change no value
+        v, c, o = volume[rows], cap[rows], out[rows]
+        k = None if keep is None else keep[rows]
+        waiting = np.zeros(v.shape[0])
+        due = np.empty_like(waiting)
+        for j in range(v.shape[1]):  # the backlog is a recursion over months
+            np.add(v[:, j], waiting, out=due)
+            np.minimum(due, c[:, j], out=o[:, j])
+            np.subtract(due, o[:, j], out=waiting)
+            if k is not None:
+                waiting *= k
     return out
 
 

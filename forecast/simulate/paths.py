@@ -252,11 +252,15 @@ class PinnedTotals:
         That run's recorded inputs (``record_inputs``).
     pinned : tuple of ndarray (n_paths,)
         One per entry of ``pins``: ``simulate_paths(plan, ..., pinned=pins[i]).totals``.
+    held : tuple of Mapping[str, float]
+        One per entry of ``pins``: the value each pinned scalar input was held at, as
+        ``record_inputs`` shows it on every path (vector inputs have no entry).
     """
 
     totals: np.ndarray
     inputs: Mapping[str, np.ndarray] | None
     pinned: tuple[np.ndarray, ...]
+    held: tuple[Mapping[str, float], ...] = ()
 
 
 def simulate_pinned(
@@ -288,6 +292,7 @@ def simulate_pinned(
     totals = np.empty(n_paths)
     inputs: dict[str, np.ndarray] = {}
     pinned_totals = tuple(np.empty(n_paths) for _ in checked)
+    held: list[dict[str, float]] = [{} for _ in checked]
     for i, (rows, blocks) in enumerate(layout):
         memo = _Memo()
         draws = _Draws(root=root, blocks=blocks, pinned={}, record=record_inputs, memo=memo)
@@ -297,9 +302,10 @@ def simulate_pinned(
         last = i == len(layout) - 1
         if last and on_run is not None:
             on_run()
-        for pinned, out in zip(checked, pinned_totals, strict=True):
+        for pinned, out, values in zip(checked, pinned_totals, held, strict=True):
             draws = _Draws(root=root, blocks=blocks, pinned=pinned, record=False, memo=memo)
             out[rows] = _simulate_chunk(plan, prep, draws).paths.sum(axis=1)
+            values.update(draws.held if i == 0 else {})
             if last and on_run is not None:
                 on_run()
     if not layout and on_run is not None:
@@ -309,6 +315,7 @@ def simulate_pinned(
         totals=totals,
         inputs=MappingProxyType(inputs) if record_inputs else None,
         pinned=pinned_totals,
+        held=tuple(MappingProxyType(values) for values in held),
     )
 
 
@@ -439,6 +446,7 @@ class _Draws:
         self.pinned = _Pins(pinned, self.reads)
         self.record = record
         self.inputs: dict[str, np.ndarray] = {}
+        self.held: dict[str, float] = {}  # with a memo: what the pinned inputs were held at
         self.memo = memo
         self.filling = memo is not None and not pinned  # the run the memo is made from
         if memo is not None and pinned and record:
@@ -506,6 +514,8 @@ class _Draws:
     def keep(self, key: str, values: np.ndarray, uncertain: bool = True) -> None:
         if self.record and uncertain:
             self.inputs[key] = np.broadcast_to(values, (self.n,)).astype(float)
+        elif self.memo is not None and key in self.pinned.held and self.n:
+            self.held[key] = float(np.broadcast_to(values, (self.n,)).astype(float)[0])
 
 
 T = TypeVar("T")
@@ -855,7 +865,7 @@ class _Score:
         self.total[rows] += effect
 
     def finish(self) -> None:
-        if self.sd > 0:
+        if self.sd > 0 and self.draws.record:
             self.draws.keep(self.key, self.total / self.sd)
 
 

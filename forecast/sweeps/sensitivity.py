@@ -325,10 +325,13 @@ def _run_group(
             for k in input_keys(plan)
         }
         outcomes.append(_outcome(plan, sim.totals, correlations=correlations))
-    for job, totals in zip(group.jobs, sim.pinned, strict=True):
+    for job, totals, held in zip(group.jobs, sim.pinned, sim.held, strict=True):
         assert job.input is not None
         # A vector (growth parameters, noise, walk) has no single value to show.
-        value = None if job.input.vector else _pinned_value(plan, seed, job.input.key, job.u)
+        key = job.input.key
+        value = None if job.input.vector else held.get(key)
+        if value is None and not job.input.vector:  # no paths
+            value = _pinned_value(plan, seed, key, job.u)
         outcomes.append(_outcome(plan, totals, value=value))
     return outcomes
 

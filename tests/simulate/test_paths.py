@@ -677,10 +677,14 @@ def test_pinned_runs_from_the_memo_are_simulate_paths_bit_for_bit() -> None:
     assert sim.inputs.keys() == plain.inputs.keys()
     assert all(np.array_equal(sim.inputs[k], plain.inputs[k]) for k in plain.inputs)
     assert len(sim.pinned) == len(pins)
-    for pinned, totals in zip(pins, sim.pinned, strict=True):
-        alone = simulate_paths(plan, seed=11, n_paths=900, pinned=pinned).totals
-        assert np.array_equal(totals, alone), pinned
+    vectors = {i.key for i in plan_inputs(plan) if i.vector}
+    for pinned, totals, held in zip(pins, sim.pinned, sim.held, strict=True):
+        alone = simulate_paths(plan, seed=11, n_paths=900, pinned=pinned, record_inputs=True)
+        assert np.array_equal(totals, alone.totals), pinned
         assert not np.array_equal(totals, plain.totals), pinned  # each pin changed something
+        assert alone.inputs is not None
+        assert held == {k: alone.inputs[k][0] for k in pinned if k not in vectors}
+        assert all(np.all(alone.inputs[k] == held[k]) for k in held)  # on every path
 
 
 @pytest.mark.parametrize("chunk_size", [None, 2 * BLOCK])
