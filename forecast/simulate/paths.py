@@ -559,26 +559,29 @@ class _Noise:
     weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
 
     def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
-        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months.
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim): ``states(z)``."""
+        log_d += self.states(z)
+
+    def states(self, z: np.ndarray) -> np.ndarray:
+        """The noise e (n, n_sim) driven by z (n, n_sim + 1), row by row; loops over months.
 
         Runs over blocks of ``_NOISE_ROWS`` rows so that the month columns stay in the CPU
         cache, with one buffer for the innovations; the operations per row are unchanged.
         """
-        n = log_d.shape[0]
-        one_row = z.shape[0] == 1  # a zero-norm noise: one row for every path
-        state = np.empty(min(n, _NOISE_ROWS) if not one_row else 1)
-        step = np.empty_like(state)
+        n, n_sim = z.shape[0], z.shape[1] - 1
+        out = np.empty((n, n_sim))
+        step = np.empty(min(n, _NOISE_ROWS))
         for first in range(0, n, _NOISE_ROWS):
             rows = slice(first, min(first + _NOISE_ROWS, n))
-            zb = z if one_row else z[rows]
-            e, shock = state[: zb.shape[0]], step[: zb.shape[0]]
-            np.multiply(zb[:, 0], self.bridge, out=e)
+            zb, block = z[rows], out[rows]
+            shock = step[: zb.shape[0]]
+            e = np.multiply(zb[:, 0], self.bridge)
             e += self.state
-            block = log_d[rows]
-            for j in range(block.shape[1]):
+            for j in range(n_sim):
                 e *= self.phi
                 e += np.multiply(zb[:, j + 1], self.innovation, out=shock)
-                block[:, j] += e
+                block[:, j] = e
+        return out
 
 
 _NOISE_ROWS = 2048  # rows of z (n, 13) per pass of the AR(1) loop: 213 kB, inside L2
@@ -758,12 +761,10 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
     )
     lines: dict[str, Stage[np.ndarray]] = {}
     for mix in prep.lines:
-        compute = partial(_line_demand, plan, prep, draws, scores, mix)
-        lines[mix.line] = draws.stage(f"demand {mix.line}", compute)
+        lines[mix.line] = _line_demand(plan, prep, draws, scores, mix)
     for event in plan.events:
         if isinstance(event, LaunchEvent):
-            compute = partial(_launch, plan, prep, draws, scores[1], event)
-            lines[event.line] = draws.stage(f"launch {event.name}", compute)
+            lines[event.line] = _launch(plan, prep, draws, scores[1], event)
     for score in scores:
         score.finish()
     lines = _apply_multipliers(plan, draws, lines)
@@ -801,34 +802,60 @@ def _line_demand(
     draws: _Draws,
     scores: tuple[_Score, _Score, _Score],
     mix: _LineMix,
-) -> np.ndarray:
-    """A fitted line's demand (n, n_sim); a path of a mixture follows its own family."""
+) -> Stage[np.ndarray]:
+    """A fitted line's demand (n, n_sim); a path of a mixture follows its own family.
+
+    In stages: the paths of each family, then for each family its log level (the drawn
+    parameters' curve plus seasonality), its noise and its walk, then ``exp`` of their
+    sum; so that pinning the noise, say, recomputes neither curves nor walks."""
     model_params, model_noise, model_walk = scores
-    groups = _family_rows(mix, draws)
-    key = line_input(mix.line, "noise")
-    z = _line_noise(key, [p.noise for p in mix.parts], groups, draws, prep.noise_sd, model_noise)
+    line = mix.line
+    groups, group_keys = draws.stage(f"families {line}", partial(_family_rows, mix, draws))
+
+    def level() -> list[np.ndarray | None]:
+        params = _line_params(mix, groups, draws, prep.params_sd, model_params)
+        out = []
+        for lp, drawn in zip(mix.parts, params, strict=True):
+            log_d = None if drawn is None else lp.fit.log_level(drawn, plan.sim_months)
+            if log_d is not None:
+                log_d += plan.log_season
+            out.append(log_d)
+        return out
+
+    def noise(what: str, noises: list[_Noise], sd: float, score: _Score) -> list[np.ndarray]:
+        key = line_input(line, what)
+        z = _line_noise(key, noises, groups, draws, sd, score)
+        return [nz.states(zc) for nz, zc in zip(noises, z, strict=True)]
+
+    levels, keys = draws.stage(f"level {line}", level, group_keys)
+    parts = [keys]
+    noises = [p.noise for p in mix.parts]
+    compute = partial(noise, "noise", noises, prep.noise_sd, model_noise)
+    e, e_keys = draws.stage(f"noise {line}", compute, group_keys)
+    parts.append(e_keys)
     if plan.error_walk > 0:
-        key = line_input(mix.line, "error_walk")
         walks = [p.walk for p in mix.parts]
-        y = _line_noise(key, walks, groups, draws, prep.walk_sd, model_walk)
-    params = _line_params(mix, groups, draws, prep.params_sd, model_params)
-    out = None if len(groups) == 1 else np.empty((draws.n, plan.n_sim))
-    for c, rows in enumerate(groups):
-        drawn = params[c]
-        if drawn is None:
-            continue
-        lp = mix.parts[c]
-        log_d = lp.fit.log_level(drawn, plan.sim_months)
-        log_d += plan.log_season
-        lp.noise.add_to(log_d, z[c])
-        if plan.error_walk > 0:
-            lp.walk.add_to(log_d, y[c])
-        if out is None:
-            out = np.exp(log_d, out=log_d)
-        else:
-            out[rows] = np.exp(log_d, out=log_d)
-    assert out is not None
-    return out
+        compute = partial(noise, "error_walk", walks, prep.walk_sd, model_walk)
+        w, w_keys = draws.stage(f"walk {line}", compute, group_keys)
+        parts.append(w_keys)
+
+    def demand() -> np.ndarray:
+        out = None if len(groups) == 1 else np.empty((draws.n, plan.n_sim))
+        for c, rows in enumerate(groups):
+            log_level = levels[c]
+            if log_level is None:
+                continue
+            log_d = log_level + e[c]
+            if plan.error_walk > 0:
+                log_d += w[c]
+            if out is None:
+                out = np.exp(log_d, out=log_d)
+            else:
+                out[rows] = np.exp(log_d, out=log_d)
+        assert out is not None
+        return out
+
+    return draws.stage(f"demand {line}", demand, *parts)
 
 
 def _family_rows(mix: _LineMix, draws: _Draws) -> list[Rows]:
@@ -953,17 +980,42 @@ def _draw_event(draws: _Draws, event: Event) -> dict[str, np.ndarray]:
 
 def _launch(
     plan: Plan, prep: _Prepared, draws: _Draws, noise_score: _Score, event: LaunchEvent
-) -> np.ndarray:
-    """A launched line's demand (n, n_sim)."""
-    values = _draw_event(draws, event)
-    start = values["start"]
-    mass = _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
-    noise = prep.launch_noise[event.name]
-    key = line_input(event.line, "noise")
-    z = _line_noise(key, [noise], [ALL], draws, prep.noise_sd, noise_score)[0]
-    log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
-    noise.add_to(log_f, z)
-    return ev.launch_volume(values["level"], mass) * np.exp(log_f)
+) -> Stage[np.ndarray]:
+    """A launched line's demand (n, n_sim): level x ramp mass x seasonal noise, each part
+    a stage of its own (a pinned level recomputes no ramp)."""
+
+    def mass() -> np.ndarray:
+        values = _event_values(draws, event, exclude="level")
+        start = values["start"]
+        return _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
+
+    def seasonal() -> np.ndarray:
+        noise = prep.launch_noise[event.name]
+        key = line_input(event.line, "noise")
+        z = _line_noise(key, [noise], [ALL], draws, prep.noise_sd, noise_score)[0]
+        log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
+        noise.add_to(log_f, z)
+        return np.exp(log_f)
+
+    ramp, ramp_keys = draws.stage(f"ramp {event.name}", mass)
+    factor, factor_keys = draws.stage(f"seasonal {event.name}", seasonal)
+
+    def volume() -> np.ndarray:
+        level = _event_values(draws, event, only="level")["level"]
+        return ev.launch_volume(level, ramp) * factor
+
+    return draws.stage(f"launch {event.name}", volume, ramp_keys, factor_keys)
+
+
+def _event_values(
+    draws: _Draws, event: Event, *, only: str | None = None, exclude: str | None = None
+) -> dict[str, np.ndarray]:
+    """``_draw_event``'s values, of the input ``only`` or of all but ``exclude``."""
+    return {
+        name: draws.scalar(event_input(event, name), d)
+        for name, d in event_inputs(event)
+        if name != exclude and only in (None, name)
+    }
 
 
 def _ramp_mass(
