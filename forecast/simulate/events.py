@@ -404,14 +404,15 @@ def production_ceiling(
     ndarray, shape (n, m)
         ``inf`` where nothing bounds the month.
     """
-    cap = np.full(demand.shape, np.inf)
-    for limit in caps:
-        np.minimum(cap, limit, out=cap)
+    # min(inf, x) and 1 * x are x to the bit: start from the first ceiling and stop.
+    cap = np.full(demand.shape, np.inf) if not caps else np.empty(demand.shape)
+    for i, limit in enumerate(caps):
+        np.minimum(np.inf if i == 0 else cap, limit, out=cap)
     if not gaps:
         return cap
-    factor = np.ones(demand.shape)
-    for gap in gaps:
-        factor *= gap
+    factor = np.empty(demand.shape)
+    for i, gap in enumerate(gaps):
+        np.multiply(1.0 if i == 0 else factor, gap, out=factor)
     base = np.where(np.isfinite(cap), cap, demand)
     return np.where(factor < 1.0, factor * base, cap)
 

@@ -377,7 +377,7 @@ def rankdata(x: np.ndarray) -> np.ndarray:
     x = np.ravel(x)
     if np.isnan(x).any():
         return np.full(x.size, np.nan)
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)  # the order within ties changes no average rank
     ordered = x[order]
     new = np.ones(x.size, dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
