@@ -404,17 +404,26 @@ def production_ceiling(
     ndarray, shape (n, m)
         ``inf`` where nothing bounds the month.
     """
-    # min(inf, x) and 1 * x are x to the bit: start from the first ceiling and stop.
-    cap = np.full(demand.shape, np.inf) if not caps else np.empty(demand.shape)
-    for i, limit in enumerate(caps):
-        np.minimum(np.inf if i == 0 else cap, limit, out=cap)
-    if not gaps:
-        return cap
-    factor = np.empty(demand.shape)
-    for i, gap in enumerate(gaps):
-        np.multiply(1.0 if i == 0 else factor, gap, out=factor)
-    base = np.where(np.isfinite(cap), cap, demand)
-    return np.where(factor < 1.0, factor * base, cap)
+    # In blocks of rows (each row alone, so the same values) to keep the temporaries in
+    # cache; min(inf, x) and 1 * x are x to the bit, so the first ceiling and stop start.
+    out = np.empty(demand.shape)
+    caps = [np.broadcast_to(limit, demand.shape) for limit in caps]
+    gaps = [np.broadcast_to(gap, demand.shape) for gap in gaps]
+    for rows in _row_blocks(demand.shape[0]):
+        cap = out[rows]
+        if not caps:
+            cap.fill(np.inf)
+        for i, limit in enumerate(caps):
+            np.minimum(np.inf if i == 0 else cap, limit[rows], out=cap)
+        if not gaps:
+            continue
+        factor = np.multiply(1.0, gaps[0][rows])
+        for gap in gaps[1:]:
+            factor *= gap[rows]
+        base = np.where(np.isfinite(cap), cap, demand[rows])
+        np.multiply(factor, base, out=base)
+        np.copyto(cap, base, where=factor < 1.0)
+    return out
 
 
 def launch_volume(level: np.ndarray, ramp_mass: np.ndarray) -> np.ndarray:

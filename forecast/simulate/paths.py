@@ -1135,6 +1135,8 @@ def _company_events(plan: Plan, draws: _Draws) -> SupplyEvents:
 def _line_supply(demand: np.ndarray, cancel: np.ndarray, events: SupplyEvents) -> np.ndarray:
     """A line's deliveries under its capacity events and gaps, with its own backlog."""
     lost, limits, gaps = (list(e) for e in events)
+    if not (lost or limits or gaps):
+        return demand  # what deliver returns, without the ceiling it would make
     return deliver(demand, lost=lost, limits=limits, gaps=gaps, cancel=cancel)[0]
 
 
