@@ -75,6 +75,14 @@ are pinned or scored along its own family's ``g`` and ``cov``, and the combined
 (``model.*``) scores divide by the root mean square over families (weighted) of the lines'
 sds; pinning ``lines.<L>.family`` at ``u`` puts every path on the family at quantile ``u`` of
 the cumulative weights, its recorded value is the uniform.
+
+Many pinned runs on one seed (``simulate_pinned``, what sensitivity runs) are made from the
+unpinned run: a chunk is simulated in stages (a line's families, curve, noise and walk, its
+demand, multipliers and supply; a launch's ramp and seasonal noise; the total; the supply
+events), each stage noting the input keys it read (``_Draws.stage``). The unpinned run keeps
+every stage's result and every stream's draws (``_Memo``); a pinned run takes a kept result
+whenever its pins miss that stage's keys and recomputes the rest, so it gives
+``simulate_paths``' bits while drawing nothing and computing only what its pin reaches.
 """
 
 from __future__ import annotations
