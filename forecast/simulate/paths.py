@@ -279,7 +279,7 @@ def simulate_pinned(
     pins: Sequence[Mapping[str, float]],
     chunk_size: int | None = None,
     record_inputs: bool = False,
-    on_run: Callable[[], None] | None = None,
+    on_run: Callable[[int], None] | None = None,
 ) -> PinnedTotals:
     """The annual totals of the run with nothing pinned and of one run per entry of
     ``pins``, bit for bit those of ``simulate_paths`` with the same arguments, in a
@@ -291,7 +291,8 @@ def simulate_pinned(
     plant's ceiling redoes the company's supply, not the lines' demand. Memory is that of
     one chunk's stages, whatever ``n_paths``.
 
-    ``on_run()`` is called as each run is done: the unpinned one, then ``pins`` in order.
+    ``on_run(done)`` is called as each run is done with the number of pinned runs done:
+    0 for the unpinned run, then 1, 2, ... ``len(pins)``.
     """
     layout = _layout(n_paths, chunk_size)
     checked = [_check_pinned(plan, pinned) for pinned in pins]
@@ -309,16 +310,16 @@ def simulate_pinned(
         _store(inputs, chunk.inputs, rows, n_paths)
         last = i == len(layout) - 1
         if last and on_run is not None:
-            on_run()
-        for pinned, out, values in zip(checked, pinned_totals, held, strict=True):
+            on_run(0)
+        for done, (pinned, out, values) in enumerate(zip(checked, pinned_totals, held), 1):
             draws = _Draws(root=root, blocks=blocks, pinned=pinned, record=False, memo=memo)
             out[rows] = _simulate_chunk(plan, prep, draws).paths.sum(axis=1)
             values.update(draws.held if i == 0 else {})
             if last and on_run is not None:
-                on_run()
+                on_run(done)
     if not layout and on_run is not None:
-        for _ in range(1 + len(checked)):
-            on_run()
+        for done in range(1 + len(checked)):
+            on_run(done)
     return PinnedTotals(
         totals=totals,
         inputs=MappingProxyType(inputs) if record_inputs else None,
@@ -417,16 +418,18 @@ class _Memo:
     """One chunk's results with nothing pinned, reused by runs of that chunk with an input
     pinned (``simulate_pinned``).
 
-    ``stages`` keeps each stage's result (``_Draws.stage``) with the input keys it read,
-    directly or through the stages it was made from: a run whose pins miss all of them
-    would compute the same bits, so it takes the kept result. ``streams`` keeps every
-    stream's draws (and a scalar's values), which no pin changes: a stage that must be
-    recomputed draws nothing again. Kept arrays are read-only, so no run can alter them.
+    ``stages`` keeps each stage's result (``_Draws.stage``; names ``kind:line`` or
+    ``kind:event``) with the input keys it read, directly or through the stages it was made
+    from: a run whose pins miss all of them would compute the same bits, so it takes the
+    kept result. ``streams`` keeps every stream's draws and ``values`` every scalar's values,
+    which no pin of another input changes: a stage that must be recomputed draws nothing
+    again. Kept arrays are read-only, so no run can alter them.
     """
 
     def __init__(self) -> None:
         self.stages: dict[str, tuple[frozenset[str], object]] = {}
         self.streams: dict[tuple[str, tuple[int, ...] | None], np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}  # an uncertain scalar's, by key
 
 
 class _Draws:
@@ -509,13 +512,12 @@ class _Draws:
         """Values (n,) of an uncertain scalar: ``dist.ppf`` of its uniforms."""
         if dist.is_fixed and key not in self.pinned:
             return np.full(self.n, float(dist.mean))
-        memo_key = (f"{key} values", None)
-        if key not in self.pinned and self.memo is not None and memo_key in self.memo.streams:
-            values = self.memo.streams[memo_key]
+        if key not in self.pinned and self.memo is not None and key in self.memo.values:
+            values = self.memo.values[key]
         else:
             values = np.asarray(dist.ppf(self.uniform(key)), dtype=float)
             if self.memo is not None and self.filling:
-                self.memo.streams[memo_key] = _read_only(values)
+                self.memo.values[key] = _read_only(values)
         self.keep(key, values, not dist.is_fixed)
         return values
 
@@ -778,15 +780,15 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
     lines = _apply_multipliers(plan, draws, lines)
     cancel, cancel_keys = draws.stage("cancel", partial(_cancel, plan, draws))
     for name, (demand, keys) in lines.items():
-        events = draws.stage(f"supply events {name}", partial(_supply_events, plan, draws, name))
+        events = draws.stage(f"supply-events:{name}", partial(_supply_events, plan, draws, name))
         compute = partial(_line_supply, demand, cancel, events[0])
-        lines[name] = draws.stage(f"supply {name}", compute, keys, cancel_keys, events[1])
+        lines[name] = draws.stage(f"supply:{name}", compute, keys, cancel_keys, events[1])
     parts = [line for line, _ in lines.values()]
     total = draws.stage(
         "total", partial(_sum, parts, (n, plan.n_sim)), *(k for _, k in lines.values())
     )[0]
     delivered = {name: line[0] for name, line in lines.items()}
-    plant = draws.stage("supply events", partial(_company_events, plan, draws))[0]
+    plant = draws.stage("plant-events", partial(_company_events, plan, draws))[0]
     total, ceiling = _company_supply(draws, delivered, total, cancel, plant)
     paths = np.empty((n, plan.months.size))
     paths[:, : plan.n_reported] = plan.reported
@@ -818,7 +820,7 @@ def _line_demand(
     sum; so that pinning the noise, say, recomputes neither curves nor walks."""
     model_params, model_noise, model_walk = scores
     line = mix.line
-    groups, group_keys = draws.stage(f"families {line}", partial(_family_rows, mix, draws))
+    groups, group_keys = draws.stage(f"families:{line}", partial(_family_rows, mix, draws))
 
     def level() -> list[np.ndarray | None]:
         params = _line_params(mix, groups, draws, prep.params_sd, model_params)
@@ -835,16 +837,16 @@ def _line_demand(
         z = _line_noise(key, noises, groups, draws, sd, score)
         return [nz.states(zc) for nz, zc in zip(noises, z, strict=True)]
 
-    levels, keys = draws.stage(f"level {line}", level, group_keys)
+    levels, keys = draws.stage(f"level:{line}", level, group_keys)
     parts = [keys]
     noises = [p.noise for p in mix.parts]
     compute = partial(noise, "noise", noises, prep.noise_sd, model_noise)
-    e, e_keys = draws.stage(f"noise {line}", compute, group_keys)
+    e, e_keys = draws.stage(f"noise:{line}", compute, group_keys)
     parts.append(e_keys)
     if plan.error_walk > 0:
         walks = [p.walk for p in mix.parts]
         compute = partial(noise, "error_walk", walks, prep.walk_sd, model_walk)
-        w, w_keys = draws.stage(f"walk {line}", compute, group_keys)
+        w, w_keys = draws.stage(f"walk:{line}", compute, group_keys)
         parts.append(w_keys)
 
     def demand() -> np.ndarray:
@@ -863,7 +865,7 @@ def _line_demand(
         assert out is not None
         return out
 
-    return draws.stage(f"demand {line}", demand, *parts)
+    return draws.stage(f"demand:{line}", demand, *parts)
 
 
 def _family_rows(mix: _LineMix, draws: _Draws) -> list[Rows]:
@@ -1005,14 +1007,14 @@ def _launch(
         noise.add_to(log_f, z)
         return np.exp(log_f)
 
-    ramp, ramp_keys = draws.stage(f"ramp {event.name}", mass)
-    factor, factor_keys = draws.stage(f"seasonal {event.name}", seasonal)
+    ramp, ramp_keys = draws.stage(f"ramp:{event.name}", mass)
+    factor, factor_keys = draws.stage(f"seasonal:{event.name}", seasonal)
 
     def volume() -> np.ndarray:
         level = _event_values(draws, event, only="level")["level"]
         return ev.launch_volume(level, ramp) * factor
 
-    return draws.stage(f"launch {event.name}", volume, ramp_keys, factor_keys)
+    return draws.stage(f"launch:{event.name}", volume, ramp_keys, factor_keys)
 
 
 def _event_values(
@@ -1054,7 +1056,7 @@ def _apply_multipliers(
     for event in plan.events:
         if isinstance(event, MultiplierEvent | ShockEvent):
             compute = partial(_event_factor, plan, draws, event)
-            factors.append((event, draws.stage(f"factor {event.name}", compute)))
+            factors.append((event, draws.stage(f"factor:{event.name}", compute)))
     for event, _ in factors:
         if event.line is not None and event.line not in lines:
             raise KeyError(event.line)
@@ -1063,7 +1065,7 @@ def _apply_multipliers(
         mine = [factor for event, factor in factors if event.line in (None, name)]
         compute = partial(_multiplied, plan, draws, name, demand, [f for f, _ in mine])
         uses = [keys, *(k for _, k in mine)]
-        out[name] = draws.stage(f"multiplied {name}", compute, *uses)
+        out[name] = draws.stage(f"multiplied:{name}", compute, *uses)
     return out
 
 

@@ -247,7 +247,8 @@ def measure_sensitivity(
     The runs go through ``simulate_pinned``: each pinned run is made from the unpinned
     run's draws and stages, bit for bit what ``simulate_paths`` gives, in a fraction of
     the time. With several workers the pinned runs are shared out in ``capacity(workers)``
-    groups, each making its own unpinned run to start from.
+    groups, each making its own unpinned run to start from; so are they when their annual
+    totals would exceed ``TOTALS_PER_GROUP`` (at 10^6 paths and more).
     """
     held = [i for i in plan_inputs(plan) if i.uncertain]
     keys = [i.key for i in held]
@@ -256,11 +257,14 @@ def measure_sensitivity(
     # Plan.multipliers is a mappingproxy, which pickle refuses; a dict is equally valid.
     portable = dataclasses.replace(plan, multipliers=dict(plan.multipliers))
     executor = as_executor(workers)
-    n_groups = 1 if executor.in_process else max(1, min(capacity(executor), len(jobs)))
+    n_groups = max(1 if executor.in_process else capacity(executor), _groups_needed(jobs, n_paths))
+    n_groups = max(1, min(n_groups, len(jobs)))
     groups = [_Group(jobs=tuple(jobs[g::n_groups]), baseline=g == 0) for g in range(n_groups)]
-    if n_groups == 1:
-        on_run = None if on_step is None else partial(on_step, 1)
-        done = [_run_group(portable, seed, n_paths, groups[0], on_run=on_run)]
+    if executor.in_process or n_groups == 1:
+        done = []
+        for group in groups:
+            on_run = None if on_step is None else partial(_count_run, on_step, group)
+            done.append(_run_group(portable, seed, n_paths, group, on_run=on_run))
     else:
         done = map_ordered(partial(_run_group, portable, seed, n_paths), groups, executor)
         if on_step is not None:
@@ -289,6 +293,21 @@ def measure_sensitivity(
 
 # ---------------------------------------------------------------- the runs
 
+TOTALS_PER_GROUP = 2**25
+"""Annual totals one group of runs keeps at once (256 MB of float64)."""
+
+
+def _groups_needed(jobs: Sequence[_Job], n_paths: int) -> int:
+    """Groups that keep each within ``TOTALS_PER_GROUP`` totals (the unpinned run's too)."""
+    per_group = max(1, TOTALS_PER_GROUP // max(n_paths, 1) - 1)
+    return -(-len(jobs) // per_group)
+
+
+def _count_run(on_step: Callable[[int], None], group: _Group, done: int) -> None:
+    """Progress: each pinned run, and the unpinned one if the group reports it."""
+    if done or group.baseline:
+        on_step(1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Group:
@@ -303,7 +322,7 @@ def _run_group(
     seed: int,
     n_paths: int,
     group: _Group,
-    on_run: Callable[[], None] | None = None,
+    on_run: Callable[[int], None] | None = None,
 ) -> list[_Outcome]:
     """The group's runs (``simulate_pinned``): the baseline's outcome, with every input's
     rank correlation, first if ``group.baseline``; then each job's, in order."""

@@ -715,23 +715,23 @@ def test_a_pinned_run_recomputes_only_what_its_pin_reaches(monkeypatch) -> None:
     monkeypatch.setattr(paths._Draws, "stage", counted)
     simulate_pinned(plan, seed=2, n_paths=50, pins=[])
     every = set(computed)  # the run the memo is made from computes every stage
-    assert {"level SU7", "noise YU7", "walk YU7", "ramp yu9", "seasonal yu9"} <= every
+    assert {"level:SU7", "noise:YU7", "walk:YU7", "ramp:yu9", "seasonal:yu9"} <= every
     for pinned, redone in [
-        ({"events.recall.size": 0.9}, {"factor recall", "multiplied SU7", "multiplied YU9"}),
-        ({"supply.cancel": 0.9}, {"cancel", "supply SU7", "supply YU7"}),
-        ({"lines.YU7.noise": 0.9}, {"noise YU7", "demand YU7", "multiplied YU7"}),
-        ({"lines.SU7.family": 0.9}, {"families SU7", "level SU7", "noise SU7", "walk SU7"}),
-        ({"model.params": 0.9}, {"level SU7", "level YU7", "demand SU7", "demand YU7"}),
-        ({"model.noise": 0.9}, {"noise SU7", "noise YU7", "seasonal yu9", "launch yu9"}),
-        ({"events.yu9.level": 0.9}, {"launch yu9", "multiplied YU9", "total"}),
-        ({"events.su7cap.limit": 0.9}, {"supply events SU7", "supply SU7", "total"}),
+        ({"events.recall.size": 0.9}, {"factor:recall", "multiplied:SU7", "multiplied:YU9"}),
+        ({"supply.cancel": 0.9}, {"cancel", "supply:SU7", "supply:YU7"}),
+        ({"lines.YU7.noise": 0.9}, {"noise:YU7", "demand:YU7", "multiplied:YU7"}),
+        ({"lines.SU7.family": 0.9}, {"families:SU7", "level:SU7", "noise:SU7", "walk:SU7"}),
+        ({"model.params": 0.9}, {"level:SU7", "level:YU7", "demand:SU7", "demand:YU7"}),
+        ({"model.noise": 0.9}, {"noise:SU7", "noise:YU7", "seasonal:yu9", "launch:yu9"}),
+        ({"events.yu9.level": 0.9}, {"launch:yu9", "multiplied:YU9", "total"}),
+        ({"events.su7cap.limit": 0.9}, {"supply-events:SU7", "supply:SU7", "total"}),
     ]:
         computed.clear()
         simulate_pinned(plan, seed=2, n_paths=50, pins=[pinned])
         mine = set(collections.Counter(computed) - collections.Counter(every))  # the pinned run's
         assert redone <= mine, pinned
         upstream = {"families", "level", "noise", "walk", "ramp", "seasonal"}
-        assert {n for n in mine if n.split()[0] in upstream} <= redone, pinned
+        assert {n for n in mine if n.split(":")[0] in upstream} <= redone, pinned
 
 
 def test_a_run_with_pins_cannot_record_or_alter_the_memo() -> None:

@@ -104,6 +104,29 @@ def test_workers_do_not_change_the_result(prepared, result, workers) -> None:
     assert again == result
 
 
+def test_runs_kept_in_several_groups_give_the_same_result(prepared, result, monkeypatch) -> None:
+    # Each group repeats the unpinned run: more groups, same rows, one step per run still.
+    from forecast.sweeps import sensitivity
+
+    scenario, plan = prepared
+    groups = []
+    run_group = sensitivity._run_group
+
+    def counted(plan, seed, n_paths, group, on_run=None):
+        groups.append(len(group.jobs))
+        return run_group(plan, seed, n_paths, group, on_run=on_run)
+
+    monkeypatch.setattr(sensitivity, "TOTALS_PER_GROUP", 4 * N)  # 3 pinned runs a group
+    monkeypatch.setattr(sensitivity, "_run_group", counted)
+    steps: list[int] = []
+    again = measure_sensitivity(
+        plan, scenario=scenario.name, seed=7, n_paths=N, on_step=steps.append
+    )
+    assert again == result
+    assert max(groups) == 3 and sum(groups) == 2 * len(input_keys(plan))
+    assert steps == [1] * n_runs(plan)
+
+
 def test_on_step_is_called_once_per_run(prepared) -> None:
     scenario, plan = prepared
     steps: list[int] = []
