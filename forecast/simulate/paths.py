@@ -392,26 +392,26 @@ class _Pins(Mapping[str, float]):
     """The pinned quantiles; notes every key looked up in ``reads`` (``_Draws.stage``)."""
 
     def __init__(self, values: Mapping[str, float], reads: set[str]) -> None:
-        self.held, self.reads = values, reads
+        self.quantiles, self.reads = values, reads
 
     def __getitem__(self, key: str) -> float:
         self.reads.add(key)
-        return self.held[key]
+        return self.quantiles[key]
 
     def __contains__(self, key: object) -> bool:
         if isinstance(key, str):
             self.reads.add(key)
-        return key in self.held
+        return key in self.quantiles
 
     def get(self, key: str, default=None):  # type: ignore[override]
         self.reads.add(key)
-        return self.held.get(key, default)
+        return self.quantiles.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.held)
+        return iter(self.quantiles)
 
     def __len__(self) -> int:
-        return len(self.held)
+        return len(self.quantiles)
 
 
 class _Memo:
@@ -470,7 +470,7 @@ class _Draws:
         memo = self.memo
         if memo is not None and not self.filling and name in memo.stages:
             keys, value = memo.stages[name]
-            if keys.isdisjoint(self.pinned.held):
+            if keys.isdisjoint(self.pinned.quantiles):
                 return cast(T, value), keys
         self.reads.clear()
         value = compute()
@@ -524,7 +524,7 @@ class _Draws:
     def keep(self, key: str, values: np.ndarray, uncertain: bool = True) -> None:
         if self.record and uncertain:
             self.inputs[key] = np.broadcast_to(values, (self.n,)).astype(float)
-        elif self.memo is not None and key in self.pinned.held and self.n:
+        elif self.memo is not None and key in self.pinned.quantiles and self.n:
             self.held[key] = float(np.broadcast_to(values, (self.n,)).astype(float)[0])
 
 
