@@ -260,7 +260,7 @@ def measure_sensitivity(
     n_groups = max(1 if executor.in_process else capacity(executor), _groups_needed(jobs, n_paths))
     n_groups = max(1, min(n_groups, len(jobs)))
     groups = [_Group(jobs=tuple(jobs[g::n_groups]), baseline=g == 0) for g in range(n_groups)]
-    if executor.in_process or n_groups == 1:
+    if executor.in_process:
         done = []
         for group in groups:
             on_run = None if on_step is None else partial(_count_run, on_step, group)
