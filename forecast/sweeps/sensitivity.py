@@ -129,8 +129,10 @@ class Sensitivity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
-    input: Input | None  # None: the baseline, every input random
-    u: float = 0.5
+    """One pinned run: ``input`` held at quantile ``u`` (the baseline is its group's)."""
+
+    input: Input
+    u: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,7 +328,7 @@ def _run_group(
 ) -> list[_Outcome]:
     """The group's runs (``simulate_pinned``): the baseline's outcome, with every input's
     rank correlation, first if ``group.baseline``; then each job's, in order."""
-    pins = [{job.input.key: job.u} for job in group.jobs if job.input is not None]
+    pins = [{job.input.key: job.u} for job in group.jobs]
     sim = simulate_pinned(
         plan,
         seed=seed,
@@ -345,7 +347,6 @@ def _run_group(
         }
         outcomes.append(_outcome(plan, sim.totals, correlations=correlations))
     for job, totals, held in zip(group.jobs, sim.pinned, sim.held, strict=True):
-        assert job.input is not None
         # A vector (growth parameters, noise, walk) has no single value to show.
         key = job.input.key
         value = None if job.input.vector else held.get(key)
