@@ -324,13 +324,17 @@ def apply_capacity(
         return np.minimum(volume, cap)
     keep = None if cancel is None else 1.0 - cancel
     out = np.empty_like(volume)
-    waiting = np.zeros(volume.shape[0])
-    for j in range(volume.shape[1]):  # the backlog is a recursion over months
-        due = volume[:, j] + waiting
-        out[:, j] = np.minimum(due, cap[:, j])
-        waiting = due - out[:, j]
-        if keep is not None:
-            waiting *= keep
+    for rows in _row_blocks(volume.shape[0]):  # each row alone: blocks change no value
+        v, c, o = volume[rows], cap[rows], out[rows]
+        k = None if keep is None else keep[rows]
+        waiting = np.zeros(v.shape[0])
+        due = np.empty_like(waiting)
+        for j in range(v.shape[1]):  # the backlog is a recursion over months
+            np.add(v[:, j], waiting, out=due)
+            np.minimum(due, c[:, j], out=o[:, j])
+            np.subtract(due, o[:, j], out=waiting)
+            if k is not None:
+                waiting *= k
     return out
 
 
@@ -400,16 +404,26 @@ def production_ceiling(
     ndarray, shape (n, m)
         ``inf`` where nothing bounds the month.
     """
-    cap = np.full(demand.shape, np.inf)
-    for limit in caps:
-        np.minimum(cap, limit, out=cap)
-    if not gaps:
-        return cap
-    factor = np.ones(demand.shape)
-    for gap in gaps:
-        factor *= gap
-    base = np.where(np.isfinite(cap), cap, demand)
-    return np.where(factor < 1.0, factor * base, cap)
+    # In blocks of rows (each row alone, so the same values) to keep the temporaries in
+    # cache; min(inf, x) and 1 * x are x to the bit, so the first ceiling and stop start.
+    out = np.empty(demand.shape)
+    caps = [np.broadcast_to(limit, demand.shape) for limit in caps]
+    gaps = [np.broadcast_to(gap, demand.shape) for gap in gaps]
+    for rows in _row_blocks(demand.shape[0]):
+        cap = out[rows]
+        if not caps:
+            cap.fill(np.inf)
+        for i, limit in enumerate(caps):
+            np.minimum(np.inf if i == 0 else cap, limit[rows], out=cap)
+        if not gaps:
+            continue
+        factor = np.multiply(1.0, gaps[0][rows])
+        for gap in gaps[1:]:
+            factor *= gap[rows]
+        base = np.where(np.isfinite(cap), cap, demand[rows])
+        np.multiply(factor, base, out=base)
+        np.copyto(cap, base, where=factor < 1.0)
+    return out
 
 
 def launch_volume(level: np.ndarray, ramp_mass: np.ndarray) -> np.ndarray:

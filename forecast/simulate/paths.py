@@ -75,15 +75,25 @@ are pinned or scored along its own family's ``g`` and ``cov``, and the combined
 (``model.*``) scores divide by the root mean square over families (weighted) of the lines'
 sds; pinning ``lines.<L>.family`` at ``u`` puts every path on the family at quantile ``u`` of
 the cumulative weights, its recorded value is the uniform.
+
+Many pinned runs on one seed (``simulate_pinned``, what sensitivity runs) are made from the
+unpinned run: a chunk is simulated in stages (a line's families, curve, noise and walk, its
+demand, multipliers and supply; a launch's ramp and seasonal noise; the total; the supply
+events), each stage noting the input keys it read (``_Draws.stage``). The unpinned run keeps
+every stage's result and every stream's draws (``_Memo``); a pinned run takes a kept result
+whenever its pins miss that stage's keys and recomputes the rest, so it gives
+``simulate_paths``' bits while drawing nothing and computing only what its pin reaches.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
+from typing import TypeVar, cast
 
 import numpy as np
 from scipy.special import ndtri
@@ -118,10 +128,12 @@ from forecast.simulate.supply import deliver
 
 __all__ = [
     "BLOCK",
+    "PinnedTotals",
     "SimResult",
     "input_keys",
     "iter_chunks",
     "simulate_paths",
+    "simulate_pinned",
 ]
 
 BLOCK = 2**16
@@ -236,6 +248,86 @@ def iter_chunks(
         yield rows, chunk.paths
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PinnedTotals:
+    """Annual totals of a run with nothing pinned and of runs with inputs pinned.
+
+    Attributes
+    ----------
+    totals : ndarray, shape (n_paths,)
+        With nothing pinned: ``simulate_paths(plan, ...).totals``.
+    inputs : Mapping[str, ndarray (n_paths,)] or None
+        That run's recorded inputs (``record_inputs``).
+    pinned : tuple of ndarray (n_paths,)
+        One per entry of ``pins``: ``simulate_paths(plan, ..., pinned=pins[i]).totals``.
+    held : tuple of Mapping[str, float]
+        One per entry of ``pins``: the value each pinned scalar input was held at, as
+        ``record_inputs`` shows it on every path (vector inputs have no entry).
+    """
+
+    totals: np.ndarray
+    inputs: Mapping[str, np.ndarray] | None
+    pinned: tuple[np.ndarray, ...]
+    held: tuple[Mapping[str, float], ...] = ()
+
+
+def simulate_pinned(
+    plan: Plan,
+    *,
+    seed: Seed,
+    n_paths: int,
+    pins: Sequence[Mapping[str, float]],
+    chunk_size: int | None = None,
+    record_inputs: bool = False,
+    on_run: Callable[[int], None] | None = None,
+) -> PinnedTotals:
+    """The annual totals of the run with nothing pinned and of one run per entry of
+    ``pins``, bit for bit those of ``simulate_paths`` with the same arguments, in a
+    fraction of the time (what ``sensitivity`` runs).
+
+    Chunk by chunk, the run with nothing pinned keeps every stream's draws and each
+    stage's result with the inputs it depends on (``_Memo``); each pinned run then draws
+    nothing and recomputes only the stages that depend on a pinned input: pinning a
+    plant's ceiling redoes the company's supply, not the lines' demand. Memory is that of
+    one chunk's stages, whatever ``n_paths``.
+
+    ``on_run(done)`` is called as each run is done with the number of pinned runs done:
+    0 for the unpinned run, then 1, 2, ... ``len(pins)``.
+    """
+    layout = _layout(n_paths, chunk_size)
+    checked = [_check_pinned(plan, pinned) for pinned in pins]
+    prep = _prepare(plan)
+    root = _root(seed)
+    totals = np.empty(n_paths)
+    inputs: dict[str, np.ndarray] = {}
+    pinned_totals = tuple(np.empty(n_paths) for _ in checked)
+    held: list[dict[str, float]] = [{} for _ in checked]
+    for i, (rows, blocks) in enumerate(layout):
+        memo = _Memo()
+        draws = _Draws(root=root, blocks=blocks, pinned={}, record=record_inputs, memo=memo)
+        chunk = _simulate_chunk(plan, prep, draws)
+        totals[rows] = chunk.paths.sum(axis=1)
+        _store(inputs, chunk.inputs, rows, n_paths)
+        last = i == len(layout) - 1
+        if last and on_run is not None:
+            on_run(0)
+        for done, (pinned, out, values) in enumerate(zip(checked, pinned_totals, held), 1):
+            draws = _Draws(root=root, blocks=blocks, pinned=pinned, record=False, memo=memo)
+            out[rows] = _simulate_chunk(plan, prep, draws).paths.sum(axis=1)
+            values.update(draws.held if i == 0 else {})
+            if last and on_run is not None:
+                on_run(done)
+    if not layout and on_run is not None:
+        for done in range(1 + len(checked)):
+            on_run(done)
+    return PinnedTotals(
+        totals=totals,
+        inputs=MappingProxyType(inputs) if record_inputs else None,
+        pinned=pinned_totals,
+        held=tuple(MappingProxyType(values) for values in held),
+    )
+
+
 # ---------------------------------------------------------------- chunking and streams
 
 
@@ -256,22 +348,31 @@ def _chunks(
     record: bool,
     keep_lines: bool = False,
 ) -> Iterator[tuple[slice, _Chunk]]:
+    layout = _layout(n_paths, chunk_size)
+    pins = _check_pinned(plan, pinned or {})
+    prep = _prepare(plan)
+    root = _root(seed)
+    for rows, blocks in layout:
+        draws = _Draws(root=root, blocks=blocks, pinned=pins, record=record, keep_lines=keep_lines)
+        yield rows, _simulate_chunk(plan, prep, draws)
+
+
+def _layout(n_paths: int, chunk_size: int | None) -> list[tuple[slice, list[tuple[int, int]]]]:
+    """The chunks' rows and, for each, its seeding blocks ``(block, paths in it)``."""
     chunk_size = BLOCK if chunk_size is None else chunk_size
     if chunk_size <= 0 or chunk_size % BLOCK:
         raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}, got {chunk_size}")
     if n_paths < 0:
         raise ValueError(f"n_paths must be >= 0, got {n_paths}")
-    pins = _check_pinned(plan, pinned or {})
-    prep = _prepare(plan)
-    root = _root(seed)
+    layout = []
     for first in range(0, n_paths, chunk_size):
         rows = slice(first, min(first + chunk_size, n_paths))
         blocks = [
             (b, min(BLOCK, n_paths - b * BLOCK))
             for b in range(first // BLOCK, (rows.stop - 1) // BLOCK + 1)
         ]
-        draws = _Draws(root=root, blocks=blocks, pinned=pins, record=record, keep_lines=keep_lines)
-        yield rows, _simulate_chunk(plan, prep, draws)
+        layout.append((rows, blocks))
+    return layout
 
 
 def _root(seed: Seed) -> np.random.SeedSequence:
@@ -287,8 +388,56 @@ def _key_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
 
 
+class _Pins(Mapping[str, float]):
+    """The pinned quantiles; notes every key looked up in ``reads`` (``_Draws.stage``)."""
+
+    def __init__(self, values: Mapping[str, float], reads: set[str]) -> None:
+        self.quantiles, self.reads = values, reads
+
+    def __getitem__(self, key: str) -> float:
+        self.reads.add(key)
+        return self.quantiles[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.reads.add(key)
+        return key in self.quantiles
+
+    def get(self, key: str, default=None):  # type: ignore[override]
+        self.reads.add(key)
+        return self.quantiles.get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.quantiles)
+
+    def __len__(self) -> int:
+        return len(self.quantiles)
+
+
+class _Memo:
+    """One chunk's results with nothing pinned, reused by runs of that chunk with an input
+    pinned (``simulate_pinned``).
+
+    ``stages`` keeps each stage's result (``_Draws.stage``; names ``kind:line`` or
+    ``kind:event``) with the input keys it read, directly or through the stages it was made
+    from: a run whose pins miss all of them would compute the same bits, so it takes the
+    kept result. ``streams`` keeps every stream's draws and ``values`` every scalar's values,
+    which no pin of another input changes: a stage that must be recomputed draws nothing
+    again. Kept arrays are read-only, so no run can alter them.
+    """
+
+    def __init__(self) -> None:
+        self.stages: dict[str, tuple[frozenset[str], object]] = {}
+        self.streams: dict[tuple[str, tuple[int, ...] | None], np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}  # an uncertain scalar's, by key
+
+
 class _Draws:
-    """The random inputs of one chunk: one stream per (block, key); collects recorded values."""
+    """The random inputs of one chunk: one stream per (block, key); collects recorded values.
+
+    With a ``memo`` (``_Memo``), the run with nothing pinned fills it and a run with pins
+    reuses what its pins cannot change.
+    """
 
     def __init__(
         self,
@@ -298,14 +447,37 @@ class _Draws:
         pinned: Mapping[str, float],
         record: bool,
         keep_lines: bool = False,
+        memo: _Memo | None = None,
     ) -> None:
         self.keep_lines = keep_lines
         self.root = root
         self.blocks = blocks
         self.n = sum(size for _, size in blocks)
-        self.pinned = pinned
+        self.reads: set[str] = set()
+        self.pinned = _Pins(pinned, self.reads)
         self.record = record
         self.inputs: dict[str, np.ndarray] = {}
+        self.held: dict[str, float] = {}  # with a memo: what the pinned inputs were held at
+        self.memo = memo
+        self.filling = memo is not None and not pinned  # the run the memo is made from
+        if memo is not None and pinned and record:
+            raise ValueError("a run with pins reuses results that record nothing")
+
+    def stage(self, name: str, compute: Callable[[], T], *uses: frozenset[str]) -> Stage[T]:
+        """``compute()``'s result and the input keys it depends on: those it read, and
+        ``uses`` (the keys of the stages it was made from). Taken from the memo when none of
+        them is pinned; kept there in the run that fills it."""
+        memo = self.memo
+        if memo is not None and not self.filling and name in memo.stages:
+            keys, value = memo.stages[name]
+            if keys.isdisjoint(self.pinned.quantiles):
+                return cast(T, value), keys
+        self.reads.clear()
+        value = compute()
+        keys = frozenset(self.reads).union(*uses)
+        if memo is not None and self.filling:
+            memo.stages[name] = (keys, _read_only(value))
+        return value, keys
 
     def each_block(
         self,
@@ -314,13 +486,21 @@ class _Draws:
         sizes: np.ndarray | None = None,
     ):
         """``draw(rng, n_block)`` for each block from the key's stream, concatenated on axis 0;
-        ``sizes`` (one per block): draw that many instead (a subset of the block's paths)."""
+        ``sizes`` (one per block): draw that many instead (a subset of the block's paths).
+        A stream key has one ``draw`` throughout, so its draws can be kept (``_Memo``)."""
+        self.reads.add(key)
+        memo_key = (key, None if sizes is None else tuple(int(s) for s in sizes))
+        if self.memo is not None and memo_key in self.memo.streams:
+            return self.memo.streams[memo_key]
         parts = []
         for i, (block, size) in enumerate(self.blocks):
             spawn_key = (*self.root.spawn_key, block, _key_id(key))
             seq = np.random.SeedSequence(self.root.entropy, spawn_key=spawn_key)
             parts.append(draw(np.random.default_rng(seq), size if sizes is None else int(sizes[i])))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if self.memo is not None and self.filling:
+            self.memo.streams[memo_key] = _read_only(values)
+        return values
 
     def uniform(self, key: str) -> np.ndarray:
         """Uniforms (n,) for ``key``, or its pinned quantile repeated."""
@@ -332,13 +512,38 @@ class _Draws:
         """Values (n,) of an uncertain scalar: ``dist.ppf`` of its uniforms."""
         if dist.is_fixed and key not in self.pinned:
             return np.full(self.n, float(dist.mean))
-        values = np.asarray(dist.ppf(self.uniform(key)), dtype=float)
+        if key not in self.pinned and self.memo is not None and key in self.memo.values:
+            values = self.memo.values[key]
+        else:
+            values = np.asarray(dist.ppf(self.uniform(key)), dtype=float)
+            if self.memo is not None and self.filling:
+                self.memo.values[key] = _read_only(values)
         self.keep(key, values, not dist.is_fixed)
         return values
 
     def keep(self, key: str, values: np.ndarray, uncertain: bool = True) -> None:
         if self.record and uncertain:
             self.inputs[key] = np.broadcast_to(values, (self.n,)).astype(float)
+        elif self.memo is not None and key in self.pinned.quantiles and self.n:
+            self.held[key] = float(np.broadcast_to(values, (self.n,)).astype(float)[0])
+
+
+T = TypeVar("T")
+Stage = tuple[T, frozenset[str]]
+"""A stage's result and the input keys it depends on (``_Draws.stage``)."""
+
+
+def _read_only(value: T) -> T:
+    """``value`` with its arrays (also inside tuples, lists and dicts) made read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _read_only(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _read_only(item)
+    return value
 
 
 # ---------------------------------------------------------------- deterministic preparation
@@ -364,26 +569,29 @@ class _Noise:
     weight: np.ndarray  # (n_sim + 1,) effect of z on the point year volume
 
     def add_to(self, log_d: np.ndarray, z: np.ndarray) -> None:
-        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim); loops over months.
+        """Add the noise driven by z (n, n_sim + 1) to log_d (n, n_sim): ``states(z)``."""
+        log_d += self.states(z)
+
+    def states(self, z: np.ndarray) -> np.ndarray:
+        """The noise e (n, n_sim) driven by z (n, n_sim + 1), row by row; loops over months.
 
         Runs over blocks of ``_NOISE_ROWS`` rows so that the month columns stay in the CPU
         cache, with one buffer for the innovations; the operations per row are unchanged.
         """
-        n = log_d.shape[0]
-        one_row = z.shape[0] == 1  # a zero-norm noise: one row for every path
-        state = np.empty(min(n, _NOISE_ROWS) if not one_row else 1)
-        step = np.empty_like(state)
+        n, n_sim = z.shape[0], z.shape[1] - 1
+        out = np.empty((n, n_sim))
+        step = np.empty(min(n, _NOISE_ROWS))
         for first in range(0, n, _NOISE_ROWS):
             rows = slice(first, min(first + _NOISE_ROWS, n))
-            zb = z if one_row else z[rows]
-            e, shock = state[: zb.shape[0]], step[: zb.shape[0]]
-            np.multiply(zb[:, 0], self.bridge, out=e)
+            zb, block = z[rows], out[rows]
+            shock = step[: zb.shape[0]]
+            e = np.multiply(zb[:, 0], self.bridge)
             e += self.state
-            block = log_d[rows]
-            for j in range(block.shape[1]):
+            for j in range(n_sim):
                 e *= self.phi
                 e += np.multiply(zb[:, j + 1], self.innovation, out=shock)
-                block[:, j] += e
+                block[:, j] = e
+        return out
 
 
 _NOISE_ROWS = 2048  # rows of z (n, 13) per pass of the AR(1) loop: 213 kB, inside L2
@@ -549,6 +757,9 @@ def _volume_gradient(plan: Plan, fit: LineFit, point: np.ndarray) -> np.ndarray:
 
 
 def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
+    """One chunk, in stages (``_Draws.stage``): each line's demand, its multipliers and
+    its supply, their total, then the company's supply. A stage never alters the arrays
+    it is given, so that a memo (``_Memo``) can hand the same ones to every run."""
     n = draws.n
     if plan.n_sim == 0:
         paths = np.broadcast_to(plan.reported, (n, plan.months.size)).copy()
@@ -558,19 +769,36 @@ def _simulate_chunk(plan: Plan, prep: _Prepared, draws: _Draws) -> _Chunk:
         _Score(draws, MODEL_NOISE, prep.noise_sd),
         _Score(draws, MODEL_WALK, prep.walk_sd),
     )
-    lines = _fitted_demand(plan, prep, draws, scores)
-    lines.update(_launches(plan, prep, draws, scores[1]))
+    lines: dict[str, Stage[np.ndarray]] = {}
+    for mix in prep.lines:
+        lines[mix.line] = _line_demand(plan, prep, draws, scores, mix)
+    for event in plan.events:
+        if isinstance(event, LaunchEvent):
+            lines[event.line] = _launch(plan, prep, draws, scores[1], event)
     for score in scores:
         score.finish()
-    _apply_multipliers(plan, draws, lines)
-    cancel = _cancel(plan, draws)
-    _line_supply(plan, draws, lines, cancel)
-    total = sum(lines.values(), np.zeros((n, plan.n_sim)))
-    total, ceiling = _company_supply(plan, draws, lines, total, cancel)
+    lines = _apply_multipliers(plan, draws, lines)
+    cancel, cancel_keys = draws.stage("cancel", partial(_cancel, plan, draws))
+    for name, (demand, keys) in lines.items():
+        events = draws.stage(f"supply-events:{name}", partial(_supply_events, plan, draws, name))
+        compute = partial(_line_supply, demand, cancel, events[0])
+        lines[name] = draws.stage(f"supply:{name}", compute, keys, cancel_keys, events[1])
+    parts = [line for line, _ in lines.values()]
+    total = draws.stage(
+        "total", partial(_sum, parts, (n, plan.n_sim)), *(k for _, k in lines.values())
+    )[0]
+    delivered = {name: line[0] for name, line in lines.items()}
+    plant = draws.stage("plant-events", partial(_company_events, plan, draws))[0]
+    total, ceiling = _company_supply(draws, delivered, total, cancel, plant)
     paths = np.empty((n, plan.months.size))
     paths[:, : plan.n_reported] = plan.reported
     paths[:, plan.n_reported :] = total
-    return _Chunk(paths=paths, lines=lines, inputs=draws.inputs, ceiling=ceiling)
+    return _Chunk(paths=paths, lines=delivered, inputs=draws.inputs, ceiling=ceiling)
+
+
+def _sum(parts: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """``0 + parts[0] + parts[1] + ...``, in that order."""
+    return sum(parts, np.zeros(shape))
 
 
 Rows = slice | np.ndarray
@@ -578,41 +806,66 @@ Rows = slice | np.ndarray
 ALL = slice(None)
 
 
-def _fitted_demand(
-    plan: Plan, prep: _Prepared, draws: _Draws, scores: tuple[_Score, _Score, _Score]
-) -> dict[str, np.ndarray]:
-    """Each fitted line's demand (n, n_sim); a path of a mixture follows its own family."""
-    demand: dict[str, np.ndarray] = {}
+def _line_demand(
+    plan: Plan,
+    prep: _Prepared,
+    draws: _Draws,
+    scores: tuple[_Score, _Score, _Score],
+    mix: _LineMix,
+) -> Stage[np.ndarray]:
+    """A fitted line's demand (n, n_sim); a path of a mixture follows its own family.
+
+    In stages: the paths of each family, then for each family its log level (the drawn
+    parameters' curve plus seasonality), its noise and its walk, then ``exp`` of their
+    sum; so that pinning the noise, say, recomputes neither curves nor walks."""
     model_params, model_noise, model_walk = scores
-    for mix in prep.lines:
-        groups = _family_rows(mix, draws)
-        key = line_input(mix.line, "noise")
-        z = _line_noise(
-            key, [p.noise for p in mix.parts], groups, draws, prep.noise_sd, model_noise
-        )
-        if plan.error_walk > 0:
-            key = line_input(mix.line, "error_walk")
-            walks = [p.walk for p in mix.parts]
-            y = _line_noise(key, walks, groups, draws, prep.walk_sd, model_walk)
+    line = mix.line
+    groups, group_keys = draws.stage(f"families:{line}", partial(_family_rows, mix, draws))
+
+    def level() -> list[np.ndarray | None]:
         params = _line_params(mix, groups, draws, prep.params_sd, model_params)
+        out = []
+        for lp, drawn in zip(mix.parts, params, strict=True):
+            log_d = None if drawn is None else lp.fit.log_level(drawn, plan.sim_months)
+            if log_d is not None:
+                log_d += plan.log_season
+            out.append(log_d)
+        return out
+
+    def noise(what: str, noises: list[_Noise], sd: float, score: _Score) -> list[np.ndarray]:
+        key = line_input(line, what)
+        z = _line_noise(key, noises, groups, draws, sd, score)
+        return [nz.states(zc) for nz, zc in zip(noises, z, strict=True)]
+
+    levels, keys = draws.stage(f"level:{line}", level, group_keys)
+    parts = [keys]
+    noises = [p.noise for p in mix.parts]
+    compute = partial(noise, "noise", noises, prep.noise_sd, model_noise)
+    e, e_keys = draws.stage(f"noise:{line}", compute, group_keys)
+    parts.append(e_keys)
+    if plan.error_walk > 0:
+        walks = [p.walk for p in mix.parts]
+        compute = partial(noise, "error_walk", walks, prep.walk_sd, model_walk)
+        w, w_keys = draws.stage(f"walk:{line}", compute, group_keys)
+        parts.append(w_keys)
+
+    def demand() -> np.ndarray:
         out = None if len(groups) == 1 else np.empty((draws.n, plan.n_sim))
         for c, rows in enumerate(groups):
-            drawn = params[c]
-            if drawn is None:
+            log_level = levels[c]
+            if log_level is None:
                 continue
-            lp = mix.parts[c]
-            log_d = lp.fit.log_level(drawn, plan.sim_months)
-            log_d += plan.log_season
-            lp.noise.add_to(log_d, z[c])
+            log_d = log_level + e[c]
             if plan.error_walk > 0:
-                lp.walk.add_to(log_d, y[c])
+                log_d += w[c]
             if out is None:
                 out = np.exp(log_d, out=log_d)
             else:
                 out[rows] = np.exp(log_d, out=log_d)
         assert out is not None
-        demand[mix.line] = out
-    return demand
+        return out
+
+    return draws.stage(f"demand:{line}", demand, *parts)
 
 
 def _family_rows(mix: _LineMix, draws: _Draws) -> list[Rows]:
@@ -649,7 +902,7 @@ class _Score:
         self.total[rows] += effect
 
     def finish(self) -> None:
-        if self.sd > 0:
+        if self.sd > 0 and self.draws.record:
             self.draws.keep(self.key, self.total / self.sd)
 
 
@@ -735,23 +988,44 @@ def _draw_event(draws: _Draws, event: Event) -> dict[str, np.ndarray]:
     return {name: draws.scalar(event_input(event, name), d) for name, d in event_inputs(event)}
 
 
-def _launches(
-    plan: Plan, prep: _Prepared, draws: _Draws, noise_score: _Score
-) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for event in plan.events:
-        if not isinstance(event, LaunchEvent):
-            continue
-        values = _draw_event(draws, event)
+def _launch(
+    plan: Plan, prep: _Prepared, draws: _Draws, noise_score: _Score, event: LaunchEvent
+) -> Stage[np.ndarray]:
+    """A launched line's demand (n, n_sim): level x ramp mass x seasonal noise, each part
+    a stage of its own (a pinned level recomputes no ramp)."""
+
+    def mass() -> np.ndarray:
+        values = _event_values(draws, event, exclude="level")
         start = values["start"]
-        mass = _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
+        return _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
+
+    def seasonal() -> np.ndarray:
         noise = prep.launch_noise[event.name]
         key = line_input(event.line, "noise")
         z = _line_noise(key, [noise], [ALL], draws, prep.noise_sd, noise_score)[0]
         log_f = np.broadcast_to(plan.log_season, (draws.n, plan.n_sim)).copy()
         noise.add_to(log_f, z)
-        out[event.line] = ev.launch_volume(values["level"], mass) * np.exp(log_f)
-    return out
+        return np.exp(log_f)
+
+    ramp, ramp_keys = draws.stage(f"ramp:{event.name}", mass)
+    factor, factor_keys = draws.stage(f"seasonal:{event.name}", seasonal)
+
+    def volume() -> np.ndarray:
+        level = _event_values(draws, event, only="level")["level"]
+        return ev.launch_volume(level, ramp) * factor
+
+    return draws.stage(f"launch:{event.name}", volume, ramp_keys, factor_keys)
+
+
+def _event_values(
+    draws: _Draws, event: Event, *, only: str | None = None, exclude: str | None = None
+) -> dict[str, np.ndarray]:
+    """``_draw_event``'s values, of the input ``only`` or of all but ``exclude``."""
+    return {
+        name: draws.scalar(event_input(event, name), d)
+        for name, d in event_inputs(event)
+        if name != exclude and only in (None, name)
+    }
 
 
 def _ramp_mass(
@@ -773,24 +1047,43 @@ def _ramp_mass(
     )
 
 
-def _apply_multipliers(plan: Plan, draws: _Draws, lines: dict[str, np.ndarray]) -> None:
-    """Line multipliers, shocks, dips and boosts: products on the demand of lines."""
-    for name, dist in plan.multipliers.items():
-        if name in lines:
-            lines[name] *= draws.scalar(line_input(name, "multiplier"), dist)[:, None]
+def _apply_multipliers(
+    plan: Plan, draws: _Draws, lines: Mapping[str, Stage[np.ndarray]]
+) -> dict[str, Stage[np.ndarray]]:
+    """Line multipliers, shocks, dips and boosts: products on the demand of lines, each
+    line's multiplier first, then the events in the plan's order."""
+    factors: list[tuple[Event, Stage[np.ndarray]]] = []
     for event in plan.events:
-        event_factor = _event_factor(plan, draws, event)
-        if event_factor is None:
-            continue
-        for name in lines if event.line is None else (event.line,):
-            lines[name] *= event_factor
+        if isinstance(event, MultiplierEvent | ShockEvent):
+            compute = partial(_event_factor, plan, draws, event)
+            factors.append((event, draws.stage(f"factor:{event.name}", compute)))
+    for event, _ in factors:
+        if event.line is not None and event.line not in lines:
+            raise KeyError(event.line)
+    out = {}
+    for name, (demand, keys) in lines.items():
+        mine = [factor for event, factor in factors if event.line in (None, name)]
+        compute = partial(_multiplied, plan, draws, name, demand, [f for f, _ in mine])
+        uses = [keys, *(k for _, k in mine)]
+        out[name] = draws.stage(f"multiplied:{name}", compute, *uses)
+    return out
 
 
-def _event_factor(plan: Plan, draws: _Draws, event: Event) -> np.ndarray | None:
-    """The event's factor (n, n_sim) on demand; None for the supply side (gaps, capacity)
-    and launches."""
-    if not isinstance(event, MultiplierEvent | ShockEvent):
-        return None
+def _multiplied(
+    plan: Plan, draws: _Draws, name: str, demand: np.ndarray, factors: list[np.ndarray]
+) -> np.ndarray:
+    """A line's demand times its multiplier, if it has one, and ``factors`` in order."""
+    out = demand
+    if name in plan.multipliers:
+        dist = plan.multipliers[name]
+        out = out * draws.scalar(line_input(name, "multiplier"), dist)[:, None]
+    for factor in factors:
+        out = out * factor if out is demand else np.multiply(out, factor, out=out)
+    return out
+
+
+def _event_factor(plan: Plan, draws: _Draws, event: MultiplierEvent | ShockEvent) -> np.ndarray:
+    """The event's factor (n, n_sim) on demand."""
     values = _draw_event(draws, event)
     if isinstance(event, MultiplierEvent):  # times 1 exactly in its other months
         flags = np.isin(plan.sim_months, event.months)
@@ -821,9 +1114,11 @@ def _cancel(plan: Plan, draws: _Draws) -> np.ndarray:
     return draws.scalar(SUPPLY_CANCEL, plan.cancel or default_cancel())
 
 
-def _supply_events(
-    plan: Plan, draws: _Draws, line: str | None
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+SupplyEvents = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+"""The ceilings whose overflow is lost, those whose overflow waits, and the stops."""
+
+
+def _supply_events(plan: Plan, draws: _Draws, line: str | None) -> SupplyEvents:
     """The ceilings (overflow lost, overflow waiting) and stops of ``line`` (None: the
     whole plant), in event-name order so the file's order changes nothing."""
     lost: list[np.ndarray] = []
@@ -836,31 +1131,37 @@ def _supply_events(
             (lost if event.overflow == "lost" else limits).append(_capacity(plan, draws, event))
         elif isinstance(event, GapEvent):
             gaps.append(_gap_factor(plan, draws, event))
+    return tuple(lost), tuple(limits), tuple(gaps)
+
+
+def _company_events(plan: Plan, draws: _Draws) -> SupplyEvents:
+    """The whole plant's ceilings and stops, the fitted ceiling last among the waiting."""
+    lost, limits, gaps = _supply_events(plan, draws, None)
+    if plan.supply is not None:
+        limits = (*limits, _fitted_ceiling(plan, draws))
     return lost, limits, gaps
 
 
-def _line_supply(
-    plan: Plan, draws: _Draws, lines: dict[str, np.ndarray], cancel: np.ndarray
-) -> None:
-    """Each line's capacity events and gaps, with the line's own backlog."""
-    for name in list(lines):
-        lost, limits, gaps = _supply_events(plan, draws, name)
-        lines[name] = deliver(lines[name], lost=lost, limits=limits, gaps=gaps, cancel=cancel)[0]
+def _line_supply(demand: np.ndarray, cancel: np.ndarray, events: SupplyEvents) -> np.ndarray:
+    """A line's deliveries under its capacity events and gaps, with its own backlog."""
+    lost, limits, gaps = (list(e) for e in events)
+    if not (lost or limits or gaps):
+        return demand  # what deliver returns, without the ceiling it would make
+    return deliver(demand, lost=lost, limits=limits, gaps=gaps, cancel=cancel)[0]
 
 
 def _company_supply(
-    plan: Plan,
     draws: _Draws,
     lines: dict[str, np.ndarray],
     total: np.ndarray,
     cancel: np.ndarray,
+    events: SupplyEvents,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The total under the company ceiling (the fitted one with the total's capacity
-    events) and whole-plant gaps, with the company's backlog; lines shared in proportion
-    when kept. Returns the deliveries and the production ceiling, both (n, n_sim)."""
-    lost, limits, gaps = _supply_events(plan, draws, None)
-    if plan.supply is not None:
-        limits.append(_fitted_ceiling(plan, draws))
+    events, ``_company_events``) and whole-plant gaps, with the company's backlog; lines
+    shared in proportion when kept. Returns the deliveries and the production ceiling,
+    both (n, n_sim)."""
+    lost, limits, gaps = (list(e) for e in events)
     stack = np.stack(list(lines.values())) if draws.keep_lines and lines else None
     total, ceiling, stack = deliver(
         total, lost=lost, limits=limits, gaps=gaps, cancel=cancel, lines=stack

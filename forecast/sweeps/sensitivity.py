@@ -19,7 +19,7 @@ A shock's ``occurs`` is 0 or 1; a fitted ramp's ``ramp`` is the uniform picking 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -32,7 +32,7 @@ from forecast.months import format_month_position
 from forecast.scenario.parse import EVENT_RANGES
 from forecast.scenario.types import Scenario
 from forecast.simulate.inputs import Input, event_input, input_keys, plan_inputs
-from forecast.simulate.paths import simulate_paths
+from forecast.simulate.paths import simulate_paths, simulate_pinned
 from forecast.simulate.plan import Plan
 from forecast.summarise.summary import hit_probability
 from forecast.write.tables import Cell, align, rounded, write_csv
@@ -129,8 +129,10 @@ class Sensitivity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
-    input: Input | None  # None: the baseline, every input random
-    u: float = 0.5
+    """One pinned run: ``input`` held at quantile ``u`` (the baseline is its group's)."""
+
+    input: Input
+    u: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,16 +243,38 @@ def measure_sensitivity(
     -------
     Sensitivity
         Sorted by P(hit) swing, ties by median swing, then by input key.
+
+    Notes
+    -----
+    The runs go through ``simulate_pinned``: each pinned run is made from the unpinned
+    run's draws and stages, bit for bit what ``simulate_paths`` gives, in a fraction of
+    the time. With several workers the pinned runs are shared out in ``capacity(workers)``
+    groups, each making its own unpinned run to start from; so are they when their annual
+    totals would exceed ``TOTALS_PER_GROUP`` (at 10^6 paths and more).
     """
     held = [i for i in plan_inputs(plan) if i.uncertain]
     keys = [i.key for i in held]
     months = month_inputs(plan)
-    jobs = [_Job(input=None)] + [_Job(input=i, u=u) for i in held for u in (LOW, HIGH)]
+    jobs = [_Job(input=i, u=u) for i in held for u in (LOW, HIGH)]
     # Plan.multipliers is a mappingproxy, which pickle refuses; a dict is equally valid.
     portable = dataclasses.replace(plan, multipliers=dict(plan.multipliers))
-    run = partial(_run_job, portable, seed, n_paths)
-    outcomes = list(_map_in_batches(run, jobs, workers, on_step))
-    base = outcomes[0]
+    executor = as_executor(workers)
+    n_groups = max(1 if executor.in_process else capacity(executor), _groups_needed(jobs, n_paths))
+    n_groups = max(1, min(n_groups, len(jobs)))
+    groups = [_Group(jobs=tuple(jobs[g::n_groups]), baseline=g == 0) for g in range(n_groups)]
+    if executor.in_process:
+        done = []
+        for group in groups:
+            on_run = None if on_step is None else partial(_count_run, on_step, group)
+            done.append(_run_group(portable, seed, n_paths, group, on_run=on_run))
+    else:
+        done = map_ordered(partial(_run_group, portable, seed, n_paths), groups, executor)
+        if on_step is not None:
+            on_step(n_runs(plan))
+    base = done[0][0]
+    outcomes = [base, *([base] * len(jobs))]
+    for g, group_outcomes in enumerate(done):
+        outcomes[1 + g :: n_groups] = group_outcomes[1:] if g == 0 else group_outcomes
     effects = [
         _effect(key, outcomes[1 + 2 * i], outcomes[2 + 2 * i], base, is_month=key in months)
         for i, key in enumerate(keys)
@@ -269,28 +293,81 @@ def measure_sensitivity(
     )
 
 
-# ---------------------------------------------------------------- one run
+# ---------------------------------------------------------------- the runs
+
+TOTALS_PER_GROUP = 2**25
+"""Annual totals one group of runs keeps at once (256 MB of float64)."""
 
 
-def _run_job(plan: Plan, seed: int, n_paths: int, job: _Job) -> _Outcome:
-    """One simulation: the baseline with inputs recorded, or one input pinned at ``job.u``."""
-    pinned = {} if job.input is None else {job.input.key: job.u}
-    sim = simulate_paths(
-        plan, seed=seed, n_paths=n_paths, pinned=pinned, record_inputs=job.input is None
+def _groups_needed(jobs: Sequence[_Job], n_paths: int) -> int:
+    """Groups that keep each within ``TOTALS_PER_GROUP`` totals (the unpinned run's too)."""
+    per_group = max(1, TOTALS_PER_GROUP // max(n_paths, 1) - 1)
+    return -(-len(jobs) // per_group)
+
+
+def _count_run(on_step: Callable[[int], None], group: _Group, done: int) -> None:
+    """Progress: each pinned run, and the unpinned one if the group reports it."""
+    if done or group.baseline:
+        on_step(1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Group:
+    """Pinned runs made from one unpinned run; ``baseline``: report that one too."""
+
+    jobs: tuple[_Job, ...]
+    baseline: bool = True
+
+
+def _run_group(
+    plan: Plan,
+    seed: int,
+    n_paths: int,
+    group: _Group,
+    on_run: Callable[[int], None] | None = None,
+) -> list[_Outcome]:
+    """The group's runs (``simulate_pinned``): the baseline's outcome, with every input's
+    rank correlation, first if ``group.baseline``; then each job's, in order."""
+    pins = [{job.input.key: job.u} for job in group.jobs]
+    sim = simulate_pinned(
+        plan,
+        seed=seed,
+        n_paths=n_paths,
+        pins=pins,
+        record_inputs=group.baseline,
+        on_run=on_run,
     )
-    totals = sim.totals
-    p_hit, p_se = hit_probability(totals, plan.target_units)
-    median = float(np.median(totals))
-    if job.input is None:
+    outcomes = []
+    if group.baseline:
         assert sim.inputs is not None
+        ranks = _ranks(sim.totals)
         correlations = {
-            k: rank_correlation(sim.inputs[k], totals) if k in sim.inputs else None
+            k: _rank_correlation(rankdata(sim.inputs[k]), ranks) if k in sim.inputs else None
             for k in input_keys(plan)
         }
-        return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, correlations=correlations)
-    # A vector (growth parameters, noise, walk) has no single value to show.
-    value = None if job.input.vector else _pinned_value(plan, seed, job.input.key, job.u)
-    return _Outcome(p_hit=p_hit, p_hit_se=p_se, median=median, value=value)
+        outcomes.append(_outcome(plan, sim.totals, correlations=correlations))
+    for job, totals, held in zip(group.jobs, sim.pinned, sim.held, strict=True):
+        # A vector (growth parameters, noise, walk) has no single value to show.
+        key = job.input.key
+        value = None if job.input.vector else held.get(key)
+        if value is None and not job.input.vector:  # no paths
+            value = _pinned_value(plan, seed, key, job.u)
+        outcomes.append(_outcome(plan, totals, value=value))
+    return outcomes
+
+
+def _outcome(
+    plan: Plan,
+    totals: np.ndarray,
+    *,
+    value: float | None = None,
+    correlations: dict[str, float | None] | None = None,
+) -> _Outcome:
+    p_hit, p_se = hit_probability(totals, plan.target_units)
+    median = float(np.median(totals))
+    return _Outcome(
+        p_hit=p_hit, p_hit_se=p_se, median=median, value=value, correlations=correlations
+    )
 
 
 def _pinned_value(plan: Plan, seed: int, key: str, u: float) -> float:
@@ -302,10 +379,38 @@ def _pinned_value(plan: Plan, seed: int, key: str, u: float) -> float:
 
 def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
     """Spearman's rho (average ranks for ties); None if either does not vary."""
-    from scipy.stats import rankdata
+    return _rank_correlation(rankdata(x), _ranks(y))
 
-    rx, ry = rankdata(x), rankdata(y)
-    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+
+def _ranks(y: np.ndarray) -> np.ndarray | None:
+    """Average ranks of ``y``; None if it does not vary (computed once for every input)."""
+    ry = rankdata(y)
+    return None if np.ptp(ry) == 0 else ry
+
+
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Average ranks from 1, ties sharing their mean rank; all NaN if ``x`` has a NaN.
+
+    ``scipy.stats.rankdata``'s values exactly (ranks are whole or half numbers, exact in
+    floating point), without importing ``scipy.stats`` (most of a second).
+    """
+    x = np.ravel(x)
+    if np.isnan(x).any():
+        return np.full(x.size, np.nan)
+    order = np.argsort(x)  # the order within ties changes no average rank
+    ordered = x[order]
+    new = np.ones(x.size, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    group = np.cumsum(new) - 1  # each sorted value's tie group
+    starts = np.append(np.flatnonzero(new), x.size)  # the groups' first positions, then n
+    average = 0.5 * (starts[:-1] + starts[1:] + 1)  # mean of ranks start + 1 ... end
+    ranks = np.empty(x.size)
+    ranks[order] = average[group]
+    return ranks
+
+
+def _rank_correlation(rx: np.ndarray, ry: np.ndarray | None) -> float | None:
+    if ry is None or np.ptp(rx) == 0:
         return None
     return float(np.corrcoef(rx, ry)[0, 1])
 
@@ -336,26 +441,6 @@ def _effect(
         rank_correlation=base.correlations.get(key),
         is_month=is_month,
     )
-
-
-def _map_in_batches(
-    fn: Callable[[_Job], _Outcome],
-    jobs: Sequence[_Job],
-    workers: int | Executor,
-    on_step: Callable[[int], None] | None,
-) -> Iterator[_Outcome]:
-    """``map_ordered`` over ``jobs``, a few at a time so that progress can be reported.
-
-    ``map_ordered`` returns only when all its items are done; batches of twice the workers
-    (``capacity``) keep every process busy while ``on_step`` still moves every few seconds.
-    """
-    executor = as_executor(workers)
-    size = 1 if executor.in_process else 2 * capacity(executor)
-    for first in range(0, len(jobs), size):
-        batch = jobs[first : first + size]
-        yield from map_ordered(fn, batch, workers)
-        if on_step is not None:
-            on_step(len(batch))
 
 
 # ---------------------------------------------------------------- output

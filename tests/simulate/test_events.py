@@ -215,3 +215,52 @@ def test_row_blocks_change_no_value() -> None:
         hit, size = rng.random(n) < 0.3, rng.uniform(0.0, 1.0, n)
         want = 1.0 - np.where(hit, size, 0.0)[:, None] * np.maximum(hi, 0.0)
         assert _same_bits(ev.shock_factor(hit, start, length, size, pos), want)
+
+
+def _plain_production_ceiling(demand, caps, gaps):
+    """The formula before the row blocks: an inf array, then ones times every stop."""
+    cap = np.full(demand.shape, np.inf)
+    for limit in caps:
+        cap = np.minimum(cap, limit)
+    if not gaps:
+        return cap
+    factor = np.ones(demand.shape)
+    for gap in gaps:
+        factor = factor * gap
+    base = np.where(np.isfinite(cap), cap, demand)
+    return np.where(factor < 1.0, factor * base, cap)
+
+
+def _plain_backlog(volume, cap, keep):
+    out = np.empty_like(volume)
+    waiting = np.zeros(volume.shape[0])
+    for j in range(volume.shape[1]):
+        due = volume[:, j] + waiting
+        out[:, j] = np.minimum(due, cap[:, j])
+        waiting = (due - out[:, j]) * keep
+    return out
+
+
+def test_ceiling_and_backlog_in_row_blocks_are_the_plain_formulas_to_the_bit() -> None:
+    # Several blocks, the last partial; NaN, infinities and -0.0 among the values.
+    rng = np.random.default_rng(5)
+    n = 2 * 4096 + 7
+    odd = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0])
+
+    def values(scale: float) -> np.ndarray:
+        x = rng.uniform(0.0, scale, (n, 12))
+        where = rng.random((n, 12)) < 0.05
+        x[where] = rng.choice(odd, where.sum())
+        return x
+
+    demand = values(100.0)
+    with np.errstate(invalid="ignore"):
+        for n_caps in range(3):
+            for n_gaps in range(3):
+                caps = [values(120.0) for _ in range(n_caps)]
+                gaps = [values(1.2) for _ in range(n_gaps)]
+                got = ev.production_ceiling(demand, caps, gaps)
+                assert _same_bits(got, _plain_production_ceiling(demand, caps, gaps))
+        volume, cap, cancel = rng.uniform(0, 100, (n, 12)), values(90.0), rng.uniform(0, 0.3, n)
+        got = ev.apply_capacity(volume, cap, "backlog", cancel=cancel)
+        assert _same_bits(got, _plain_backlog(volume, cap, 1.0 - cancel))

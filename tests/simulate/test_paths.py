@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 from pathlib import Path
@@ -26,8 +27,15 @@ from forecast.scenario.types import (
     event_inputs,
 )
 from forecast.simulate import events as ev
+from forecast.simulate import paths
 from forecast.simulate.inputs import event_input, plan_inputs
-from forecast.simulate.paths import BLOCK, input_keys, iter_chunks, simulate_paths
+from forecast.simulate.paths import (
+    BLOCK,
+    input_keys,
+    iter_chunks,
+    simulate_paths,
+    simulate_pinned,
+)
 from forecast.simulate.plan import Plan, make_plan
 
 JAN = month_ordinal(2026, 1)
@@ -641,3 +649,106 @@ def test_recorded_scores_of_a_mixture_are_standard_normal() -> None:
         assert inputs[key].std() == pytest.approx(1.0, abs=0.03)
     u = inputs["lines.SU7.family"]
     assert abs(u.mean() - 0.5) < 4 * math.sqrt(1 / 12 / n)
+
+
+# ------------------------------------------------------------------ pinned runs from one memo
+
+
+def memo_plan(as_of: int = DEC25) -> Plan:
+    """Every kind of input: a mixture, two noisy lines with walks, a line multiplier, every
+    event kind (gap, dip, boost, line and company ceilings, a launch, a shock), a backlog."""
+    settings = {"YU7": LineSettings(multiplier=Uniform(low=0.8, high=1.2))}
+    lines = [mixture(sigma=0.1, cov=0.01), noisy_lines()[1]]
+    return make(lines, every_event(), as_of=as_of, error_walk=0.2, settings=settings)
+
+
+def every_pin(plan: Plan) -> list[dict[str, float]]:
+    pins = [{key: u} for key in input_keys(plan) for u in (0.1, 0.9)]
+    return [*pins, {"lines.SU7.noise": 0.3, "events.recall.size": 0.8, "supply.cancel": 0.6}]
+
+
+@pytest.mark.parametrize("as_of", [DEC25, JAN + 2])  # the months so far reported, or none
+def test_pinned_runs_from_the_memo_are_simulate_paths_bit_for_bit(as_of) -> None:
+    plan = memo_plan(as_of)
+    assert {"lines.YU7.multiplier", "supply.cancel", "events.yu9.ramp"} <= set(input_keys(plan))
+    pins = every_pin(plan)
+    sim = simulate_pinned(plan, seed=11, n_paths=900, pins=pins, record_inputs=True)
+    plain = simulate_paths(plan, seed=11, n_paths=900, record_inputs=True)
+    assert np.array_equal(sim.totals, plain.totals)
+    assert sim.inputs is not None and plain.inputs is not None
+    assert sim.inputs.keys() == plain.inputs.keys()
+    assert all(np.array_equal(sim.inputs[k], plain.inputs[k]) for k in plain.inputs)
+    assert len(sim.pinned) == len(pins)
+    vectors = {i.key for i in plan_inputs(plan) if i.vector}
+    for pinned, totals, held in zip(pins, sim.pinned, sim.held, strict=True):
+        alone = simulate_paths(plan, seed=11, n_paths=900, pinned=pinned, record_inputs=True)
+        assert np.array_equal(totals, alone.totals), pinned
+        if as_of == DEC25:  # each pin changes something (later, January's dip is past)
+            assert not np.array_equal(totals, plain.totals), pinned
+        assert alone.inputs is not None
+        assert held == {k: alone.inputs[k][0] for k in pinned if k not in vectors}
+        assert all(np.all(alone.inputs[k] == held[k]) for k in held)  # on every path
+
+
+@pytest.mark.parametrize("chunk_size", [None, 2 * BLOCK])
+def test_pinned_runs_over_several_chunks_are_simulate_paths(chunk_size) -> None:
+    plan = memo_plan()
+    n = BLOCK + 300
+    pins = [{"model.noise": 0.2}, {"events.recall.start": 0.7}, {"supply.cancel": 0.9}]
+    sim = simulate_pinned(plan, seed=4, n_paths=n, pins=pins, chunk_size=chunk_size)
+    assert sim.inputs is None
+    assert np.array_equal(sim.totals, simulate_paths(plan, seed=4, n_paths=n).totals)
+    for pinned, totals in zip(pins, sim.pinned, strict=True):
+        assert np.array_equal(totals, simulate_paths(plan, seed=4, n_paths=n, pinned=pinned).totals)
+
+
+def test_a_pinned_run_recomputes_only_what_its_pin_reaches(monkeypatch) -> None:
+    plan = memo_plan()
+    computed: list[str] = []
+    stage = paths._Draws.stage
+
+    def counted(self, name, compute, *uses):
+        def counted_compute():
+            computed.append(name)
+            return compute()
+
+        return stage(self, name, counted_compute, *uses)
+
+    monkeypatch.setattr(paths._Draws, "stage", counted)
+    simulate_pinned(plan, seed=2, n_paths=50, pins=[])
+    every = set(computed)  # the run the memo is made from computes every stage
+    assert {"level:SU7", "noise:YU7", "walk:YU7", "ramp:yu9", "seasonal:yu9"} <= every
+    for pinned, redone in [
+        ({"events.recall.size": 0.9}, {"factor:recall", "multiplied:SU7", "multiplied:YU9"}),
+        ({"supply.cancel": 0.9}, {"cancel", "supply:SU7", "supply:YU7"}),
+        ({"lines.YU7.noise": 0.9}, {"noise:YU7", "demand:YU7", "multiplied:YU7"}),
+        ({"lines.SU7.family": 0.9}, {"families:SU7", "level:SU7", "noise:SU7", "walk:SU7"}),
+        ({"model.params": 0.9}, {"level:SU7", "level:YU7", "demand:SU7", "demand:YU7"}),
+        ({"model.noise": 0.9}, {"noise:SU7", "noise:YU7", "seasonal:yu9", "launch:yu9"}),
+        ({"events.yu9.level": 0.9}, {"launch:yu9", "multiplied:YU9", "total"}),
+        ({"events.su7cap.limit": 0.9}, {"supply-events:SU7", "supply:SU7", "total"}),
+    ]:
+        computed.clear()
+        simulate_pinned(plan, seed=2, n_paths=50, pins=[pinned])
+        mine = set(collections.Counter(computed) - collections.Counter(every))  # the pinned run's
+        assert redone <= mine, pinned
+        upstream = {"families", "level", "noise", "walk", "ramp", "seasonal"}
+        assert {n for n in mine if n.split(":")[0] in upstream} <= redone, pinned
+
+
+def test_a_run_with_pins_cannot_record_or_alter_the_memo() -> None:
+    plan = memo_plan()
+    memo = paths._Memo()
+    root = np.random.SeedSequence(1)
+    blocks = [(0, 20)]
+    prep = paths._prepare(plan)
+    paths._simulate_chunk(
+        plan, prep, paths._Draws(root=root, blocks=blocks, pinned={}, record=False, memo=memo)
+    )
+    assert memo.stages and memo.streams
+    kept = [v for _, v in memo.stages.values() if isinstance(v, np.ndarray)]
+    assert kept and not any(v.flags.writeable for v in kept)
+    with pytest.raises(ValueError, match="record nothing"):
+        paths._Draws(
+            root=root, blocks=blocks, pinned={"supply.cancel": 0.5}, record=True, memo=memo
+        )

@@ -17,6 +17,7 @@ from forecast.sweeps.sensitivity import (
     n_runs,
     prepare_sensitivity,
     rank_correlation,
+    rankdata,
     sensitivity_rows,
     value_text,
 )
@@ -54,16 +55,23 @@ def test_rows_are_sorted_by_p_hit_swing_then_median_swing(result) -> None:
     assert keys == sorted(keys)
 
 
-def test_a_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, result) -> None:
+def test_every_row_is_the_run_with_that_input_pinned_on_the_same_draws(prepared, result) -> None:
+    # The runs share one memo (simulate_pinned); each must be what simulate_paths gives.
     _, plan = prepared
-    effect = next(e for e in result.effects if e.input == "events.m1_retool.weeks")
-    for u, p_hit, median in (
-        (LOW, effect.p_hit_low, effect.median_low),
-        (HIGH, effect.p_hit_high, effect.median_high),
-    ):
-        totals = simulate_paths(plan, seed=7, n_paths=N, pinned={effect.input: u}).totals
-        assert p_hit == np.mean(totals >= plan.target_units)
-        assert median == np.median(totals)
+    base = simulate_paths(plan, seed=7, n_paths=N, record_inputs=True)
+    assert result.p_hit == np.mean(base.totals >= plan.target_units)
+    assert result.median == np.median(base.totals)
+    assert base.inputs is not None
+    for effect in result.effects:
+        expected = rank_correlation(base.inputs[effect.input], base.totals)
+        assert effect.rank_correlation == expected, effect.input
+        for u, p_hit, median in (
+            (LOW, effect.p_hit_low, effect.median_low),
+            (HIGH, effect.p_hit_high, effect.median_high),
+        ):
+            totals = simulate_paths(plan, seed=7, n_paths=N, pinned={effect.input: u}).totals
+            assert p_hit == np.mean(totals >= plan.target_units), effect.input
+            assert median == np.median(totals), effect.input
 
 
 def test_pinned_values_are_the_input_quantiles(result) -> None:
@@ -89,10 +97,34 @@ def test_longer_gap_lowers_the_median_and_correlates_negatively(result) -> None:
     assert walk is result.effects[0] and walk.rank_correlation > 0.5  # type: ignore[operator]
 
 
-def test_workers_do_not_change_the_result(prepared, result) -> None:
-    scenario, plan = prepared
-    again = measure_sensitivity(plan, scenario=scenario.name, seed=7, n_paths=N, workers=2)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_do_not_change_the_result(prepared, result, workers) -> None:
+    scenario, plan = prepared  # the runs in groups of every 2nd or 3rd, each with its memo
+    again = measure_sensitivity(plan, scenario=scenario.name, seed=7, n_paths=N, workers=workers)
     assert again == result
+
+
+def test_runs_kept_in_several_groups_give_the_same_result(prepared, result, monkeypatch) -> None:
+    # Each group repeats the unpinned run: more groups, same rows, one step per run still.
+    from forecast.sweeps import sensitivity
+
+    scenario, plan = prepared
+    groups = []
+    run_group = sensitivity._run_group
+
+    def counted(plan, seed, n_paths, group, on_run=None):
+        groups.append(len(group.jobs))
+        return run_group(plan, seed, n_paths, group, on_run=on_run)
+
+    monkeypatch.setattr(sensitivity, "TOTALS_PER_GROUP", 4 * N)  # 3 pinned runs a group
+    monkeypatch.setattr(sensitivity, "_run_group", counted)
+    steps: list[int] = []
+    again = measure_sensitivity(
+        plan, scenario=scenario.name, seed=7, n_paths=N, on_step=steps.append
+    )
+    assert again == result
+    assert max(groups) == 3 and sum(groups) == 2 * len(input_keys(plan))
+    assert steps == [1] * n_runs(plan)
 
 
 def test_on_step_is_called_once_per_run(prepared) -> None:
@@ -111,6 +143,21 @@ def test_rank_correlation_is_spearman() -> None:
         np.corrcoef([1.5, 1.5, 3, 4], [1, 2, 3, 4])[0, 1]
     )
     assert rank_correlation(np.ones(4), np.arange(4.0)) is None
+
+
+def test_ranks_are_scipys_average_ranks() -> None:
+    from scipy.stats import rankdata as scipy_rankdata
+
+    rng = np.random.default_rng(3)
+    for x in (
+        rng.random(500),
+        rng.integers(0, 6, 500).astype(float),  # many ties
+        np.array([np.inf, -np.inf, 1.0, 1.0, np.inf, -0.0, 0.0]),
+        np.array([2.0, np.nan, 1.0]),  # a NaN: every rank NaN
+        np.array([]),
+    ):
+        ours, theirs = rankdata(x), scipy_rankdata(x)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs, equal_nan=True)
 
 
 def test_table_and_rows_follow_the_columns(result) -> None:
