@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from forecast.backtest.cases import (
     DEFAULT_SETTINGS,
     REFERENCE,
@@ -34,7 +36,7 @@ from forecast.backtest.cases import (
     company_cutoffs,
     reference_cutoffs,
 )
-from forecast.backtest.recalibration import walks_at
+from forecast.backtest.recalibration import past_errors, walks_at
 from forecast.backtest.replay import (
     ReferenceFit,
     Replay,
@@ -48,6 +50,7 @@ from forecast.engine.fitted import Fitted
 from forecast.engine.parallel import Executor, as_executor, map_ordered
 from forecast.engine.run import load
 from forecast.errors import ForecastError
+from forecast.fit.calibration import MIN_ERRORS
 from forecast.fit.refclass import ReferenceSeries, reference_series
 from forecast.load.bundle import DataBundle, load_bundle
 from forecast.load.company import Company
@@ -106,7 +109,8 @@ def run_backtest(
         fits = fit_references(replay, runs, step=step)
         cases = backtest_company(replay, cutoffs, settings)
         cases += backtest_references(replay, fits, settings)
-        all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits), *(int(m) for m in history.months)]
+        all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits)]
+        all_cutoffs += calibration_months(past_errors(cases).months, history.months)
         table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
         # A scenario that sets its own walk is scored with it (the table is still written).
         walks = {
@@ -118,6 +122,20 @@ def run_backtest(
     return _result(replay, cases, cutoffs, references, table)
 
 
+def calibration_months(error_months: np.ndarray, history_months: np.ndarray) -> list[int]:
+    """The months ``data/calibration.csv`` has a row for: every month from the first by
+    whose end ``MIN_ERRORS`` past errors were known (``error_months``: the month each error
+    scores; the reference launches' come years before the company's own history starts) to
+    the history's last month, and never later than its first. A forecast made before the
+    company's first month (another company's, in the target study or the every-company
+    backtest) then gets the walk known at its own cut-off, not none."""
+    first, last = int(history_months[0]), int(history_months[-1])
+    known = np.sort(np.asarray(error_months, dtype=np.int64))
+    if known.size >= MIN_ERRORS:
+        first = min(first, int(known[MIN_ERRORS - 1]))
+    return list(range(first, last + 1))
+
+
 def _result(
     replay: Replay,
     cases: Sequence[Case],
@@ -125,7 +143,10 @@ def _result(
     references: Sequence[str],
     table: dict[int, tuple[float, int]],
 ) -> BacktestResult:
-    calibration = tuple((int(m), *table[int(m)]) for m in replay.bundle.company.months)
+    calibration = tuple(
+        (m, *table[m])
+        for m in calibration_months(past_errors(cases).months, replay.bundle.company.months)
+    )
     return BacktestResult(
         cases=tuple(cases),
         cutoffs=tuple(cutoffs),
@@ -158,7 +179,8 @@ def _two_passes_mapped(
     done = map_ordered(_replay_job, first, workers)
     cases = [case for job_cases, _ in done for case in job_cases]
     fits = [fit for _, fit in done if isinstance(fit, ReferenceFit)]
-    all_cutoffs = [*cutoffs, *(f.cutoff for f in fits), *(int(m) for m in bundle.company.months)]
+    all_cutoffs = [*cutoffs, *(f.cutoff for f in fits)]
+    all_cutoffs += calibration_months(past_errors(cases).months, bundle.company.months)
     table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
     # A scenario that sets its own walk is scored with it (the table is still written).
     own = scenario.error_walk

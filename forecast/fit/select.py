@@ -20,6 +20,15 @@ two folds, 60%. A family that scored inf, fell back to another family in every f
 only repeats that family's forecasts), or missed a forecast another family made (its fit
 raised) gets 0. The CRPS of a mixture is a convex quadratic in the weights, minimised on the
 simplex by SLSQP from equal weights (deterministic).
+
+A series too short for ``MIN_FOLDS`` folds has no scores: its weights are the prior's alone,
+equal, over ``SHORT_FAMILIES``: the damped trend (below seven months a straight line damped
+at phi 0.8, ``growth.SHORT_PHI``) and, for a model line with the reference-class prior, the
+lifecycle, whose shape comes from the reference class. Log-linear, logistic and Gompertz
+curves fitted to a few months extrapolate them without bound or with an asymptote the data
+cannot place. One family alone (the lifecycle, before) made P(hit) jump when the line's
+first folds arrived and let one launch's shape decide a young maker's year: the target
+study's Brier went from 0.083 to 0.072 (docs/backtest.md).
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ DEFAULT_MAX_FOLDS = 6
 MIN_FOLDS = 2
 PRIOR_FOLDS = 2.0
 """Weight of the equal-weights prior, in folds (see the module notes)."""
+SHORT_FAMILIES = ("damped", "lifecycle")
+"""The families of a series too short to cross-validate, weighted equally (module notes)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +65,8 @@ class CVResult:
     n_failures : (n_fam,) folds where the fit fell back or raised
     messages : per family, the distinct warnings/errors raised in its folds
     best : the family with the lowest score (or the default when ``too_short``)
-    weights : (n_fam,) stacking weights, summing to 1 (one-hot on ``best`` when ``too_short``)
+    weights : (n_fam,) stacking weights, summing to 1 (equal on ``SHORT_FAMILIES`` when
+        ``too_short``)
     too_short : the series allowed fewer than ``MIN_FOLDS`` folds; nothing was scored
     note : why ``best`` was chosen when ``too_short``
     """
@@ -123,8 +135,9 @@ def cross_validate(
     Returns
     -------
     CVResult
-        With ``too_short`` set, and ``best`` the lifecycle (if a prior is given) or damped
-        family, when fewer than ``MIN_FOLDS`` folds fit in the series.
+        With ``too_short`` set, ``best`` the lifecycle (if a prior is given) or damped family
+        and equal weights on ``SHORT_FAMILIES``, when fewer than ``MIN_FOLDS`` folds fit in
+        the series.
     """
     t, log_y = np.asarray(t, dtype=float), np.asarray(log_y, dtype=float)
     families, horizons = tuple(families), tuple(int(h) for h in horizons)
@@ -294,9 +307,14 @@ def _score(crps: np.ndarray) -> np.ndarray:
 def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
     default = "lifecycle" if prior is not None else "damped"
     default = default if default in families else families[0]
+    # Stacking's weights with no fold are its prior's, equal; among the families that
+    # extrapolate a few months boundedly (module notes), not only one of them.
+    short = [f for f in SHORT_FAMILIES if f in families and (f != "lifecycle" or prior is not None)]
+    chosen = short if default in short else [default]
     note = (
         f"{n} points allow {len(cutoffs)} fold(s) with min_train={min_train} "
-        f"(need {MIN_FOLDS}); defaulting to {default}"
+        f"(need {MIN_FOLDS}); defaulting to {' and '.join(chosen)}"
+        + (" with equal weights" if len(chosen) > 1 else "")
         + (" with the reference-class prior" if prior is not None else "")
     )
     nan = np.full((len(families), len(horizons)), np.nan)
@@ -312,7 +330,7 @@ def _too_short(families, horizons, cutoffs, n, min_train, prior) -> CVResult:
         n_failures=np.zeros(len(families), dtype=int),
         messages=tuple(() for _ in families),
         best=default,
-        weights=(np.array(families) == default).astype(float),
+        weights=np.isin(np.array(families), chosen).astype(float) / len(chosen),
         too_short=True,
         note=note,
     )

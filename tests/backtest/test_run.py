@@ -50,3 +50,19 @@ def test_no_information_after_the_cutoff_reaches_the_calibrated_forecast(
         a, b = calibrated[0][cutoff], calibrated[1][cutoff]
         assert a.error_walk == b.error_walk
         np.testing.assert_array_equal(a.samples, b.samples)
+
+
+def test_calibration_rows_start_where_enough_past_errors_were_known() -> None:
+    from forecast.backtest.run import calibration_months
+    from forecast.fit.calibration import MIN_ERRORS
+
+    history = np.arange(300, 312)
+    # the reference launches' errors: one a month from 250, so the 20th is known at 269
+    early = np.arange(250, 250 + MIN_ERRORS + 5)
+    assert calibration_months(early, history) == list(range(250 + MIN_ERRORS - 1, 312))
+    # unsorted, and some months with several errors: the 20th in calendar order
+    doubled = np.repeat(np.arange(260, 280), 2)[::-1]
+    assert calibration_months(doubled, history)[0] == 260 + (MIN_ERRORS - 1) // 2
+    # too few errors, or the 20th only after the history starts: the history's months
+    assert calibration_months(early[: MIN_ERRORS - 1], history) == list(range(300, 312))
+    assert calibration_months(np.arange(305, 340), history) == list(range(300, 312))

@@ -13,7 +13,7 @@ from tests.factories import Project
 
 WEEKS = "events[0].weeks"
 N = 4000
-LEVEL = 0.52  # as in tests/sweeps/test_solve.py
+LEVEL = 0.77  # as in tests/sweeps/test_solve.py
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_cli_solve_prints_the_value_bracket_steps_and_p_hit(retool_path, solved)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("retool: P(280,000 in 2026) reaches 52.0% at events[0].weeks = ")
+    assert lines[0].startswith("retool: P(280,000 in 2026) reaches 77.0% at events[0].weeks = ")
     assert lines[1].startswith(f"  P(hit) there: {solved.p_hit:.1%} ± ")
     assert (
         lines[2].startswith("  searched [6, 13] (P(hit) ") and "in 10 bisection steps" in lines[2]

@@ -8,6 +8,7 @@ import pytest
 from forecast.fit.growth import FAMILIES, log_curve
 from forecast.fit.select import (
     PRIOR_FOLDS,
+    SHORT_FAMILIES,
     CVResult,
     choose_cutoffs,
     cross_validate,
@@ -147,8 +148,15 @@ def test_cv_weights_are_on_the_simplex_and_favour_the_true_family():
     assert result.families[int(np.argmax(result.weights))] == "logistic"
     # six folds, five families: no family above (6 + 0.4) / 8
     assert result.weights.max() <= (6 + PRIOR_FOLDS / 5) / (6 + PRIOR_FOLDS) + 1e-9
+    # no fold: the prior's equal weights, on the damped trend and the lifecycle only
     short = cross_validate(T22[:8], synthetic("lifecycle", 0)[:8], prior=PRIOR)
-    assert short.weights.tolist() == [float(f == "lifecycle") for f in FAMILIES]
+    assert short.weights.tolist() == [0.5 * (f in SHORT_FAMILIES) for f in FAMILIES]
+    assert short.best == "lifecycle" and "damped and lifecycle with equal weights" in short.note
+    # a company total (no lifecycle prior, no lifecycle candidate): the damped trend alone
+    aggregate = tuple(f for f in FAMILIES if f != "lifecycle")
+    total = cross_validate(T22[:8], synthetic("loglinear", 0)[:8], families=aggregate)
+    assert total.weights.tolist() == [float(f == "damped") for f in aggregate]
+    assert total.best == "damped" and "equal weights" not in total.note
 
 
 def test_a_family_that_fell_back_in_every_fold_gets_no_weight():
