@@ -280,7 +280,7 @@ SWEEPS = (
             "--vary",
             "events[0].weeks",
             "--p-hit",
-            "0.3",
+            "0.5",
             "--high",
             "26",
         ],
