@@ -615,6 +615,13 @@ def _fit_damped(t, log_y, w, prior):
     cov = np.zeros((4, 4))
     cov[:2, :2] = _damped_cov(alpha, beta, phi, stats["sigma"], DAMPED_MATCH_HORIZON)
     params = np.array([level, slope, phi, t[-1]])
+    return _damped_growth_fit(t, log_y, params, cov, fitted, stats)
+
+
+def _damped_growth_fit(t, log_y, params, cov, fitted, stats) -> GrowthFit:
+    """The damped family's ``GrowthFit``: phi and t_end fixed at ``params[2:]`` (zero
+    variance in ``cov``, bounds at their values); ``stats`` as ``_residual_stats`` gives."""
+    phi, t_end = float(params[2]), float(params[3])
     return GrowthFit(
         family="damped",
         requested="damped",
@@ -622,14 +629,14 @@ def _fit_damped(t, log_y, w, prior):
         params=params,
         cov=cov,
         se=np.sqrt(np.diag(cov)),
-        lower=np.array([-_INF, -2.0, phi, t[-1]]),
-        upper=np.array([_INF, 2.0, phi, t[-1]]),
+        lower=np.array([-_INF, -2.0, phi, t_end]),
+        upper=np.array([_INF, 2.0, phi, t_end]),
         fitted=fitted,
         resid=log_y - fitted,
         sigma=stats["sigma"],
         phi=stats["phi"],
         last_resid=float(log_y[-1] - fitted[-1]),
-        t_last=float(t[-1]),
+        t_last=t_end,
         n_obs=t.size,
         dof=stats["dof"],
         aic=stats["aic"],
@@ -652,25 +659,8 @@ def _fit_damped_short(t: np.ndarray, log_y: np.ndarray) -> GrowthFit:
     cov[:2, :2] = carry @ line.cov @ carry.T
     params = np.array([c + g * t_end, g, SHORT_PHI, t_end])
     fitted = log_curve("damped", t, params)[0]
-    return GrowthFit(
-        family="damped",
-        requested="damped",
-        param_names=PARAM_NAMES["damped"],
-        params=params,
-        cov=cov,
-        se=np.sqrt(np.diag(cov)),
-        lower=np.array([-_INF, -2.0, SHORT_PHI, t_end]),
-        upper=np.array([_INF, 2.0, SHORT_PHI, t_end]),
-        fitted=fitted,
-        resid=log_y - fitted,
-        sigma=line.sigma,
-        phi=line.phi,
-        last_resid=float(log_y[-1] - fitted[-1]),
-        t_last=t_end,
-        n_obs=t.size,
-        dof=line.dof,
-        aic=line.aic,
-    )
+    stats = {"sigma": line.sigma, "phi": line.phi, "dof": line.dof, "aic": line.aic}
+    return _damped_growth_fit(t, log_y, params, cov, fitted, stats)
 
 
 def _ets_fit(log_y: np.ndarray):
