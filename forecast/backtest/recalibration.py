@@ -46,14 +46,25 @@ class PastErrors:
     company_series: np.ndarray  # (n,) the company's series scored, "" for a reference launch
 
 
-def past_errors(cases: Sequence[Case]) -> PastErrors:
-    engine = [
+def _engine_cases(cases: Sequence[Case]) -> list[Case]:
+    """The uncalibrated engine's cases of a line (see ``PastErrors``)."""
+    return [
         c
         for c in cases
         if c.method == UNCALIBRATED
         and c.samples is not None
         and (c.source == REFERENCE or c.series != TOTAL)
     ]
+
+
+def error_months(cases: Sequence[Case]) -> np.ndarray:
+    """``past_errors(cases).months`` without the forecasts' quantiles: the month each scores."""
+    engine = _engine_cases(cases)
+    return np.concatenate([c.months for c in engine]) if engine else np.zeros(0, np.int64)
+
+
+def past_errors(cases: Sequence[Case]) -> PastErrors:
+    engine = _engine_cases(cases)
     pairs = [log_errors(c) for c in engine]
 
     def joined(parts: list, dtype) -> np.ndarray:

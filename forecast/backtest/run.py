@@ -36,7 +36,7 @@ from forecast.backtest.cases import (
     company_cutoffs,
     reference_cutoffs,
 )
-from forecast.backtest.recalibration import past_errors, walks_at
+from forecast.backtest.recalibration import error_months, walks_at
 from forecast.backtest.replay import (
     ReferenceFit,
     Replay,
@@ -101,16 +101,18 @@ def run_backtest(
     history = bundle.company
     cutoffs = company_cutoffs(history, first, last)
     if not as_executor(workers).in_process:
-        cases, table = _two_passes_mapped(replay, cutoffs, references, settings, step, workers)
-        return _result(replay, cases, cutoffs, references, table)
+        cases, table, months = _two_passes_mapped(
+            replay, cutoffs, references, settings, step, workers
+        )
+        return _result(replay, cases, cutoffs, references, table, months)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
         runs = reference_series(bundle.launches, references) if references else ()
         fits = fit_references(replay, runs, step=step)
         cases = backtest_company(replay, cutoffs, settings)
         cases += backtest_references(replay, fits, settings)
-        all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits)]
-        all_cutoffs += calibration_months(past_errors(cases).months, history.months)
+        months = calibration_months(error_months(cases), history.months)
+        all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits), *months]
         table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
         # A scenario that sets its own walk is scored with it (the table is still written).
         walks = {
@@ -119,7 +121,7 @@ def run_backtest(
         }
         cases += backtest_company(replay, cutoffs, settings, walks=walks)
         cases += backtest_references(replay, fits, settings, walks=walks)
-    return _result(replay, cases, cutoffs, references, table)
+    return _result(replay, cases, cutoffs, references, table, months)
 
 
 def calibration_months(error_months: np.ndarray, history_months: np.ndarray) -> list[int]:
@@ -142,11 +144,9 @@ def _result(
     cutoffs: Sequence[int],
     references: Sequence[str],
     table: dict[int, tuple[float, int]],
+    months: Sequence[int],
 ) -> BacktestResult:
-    calibration = tuple(
-        (m, *table[m])
-        for m in calibration_months(past_errors(cases).months, replay.bundle.company.months)
-    )
+    calibration = tuple((m, *table[m]) for m in months)
     return BacktestResult(
         cases=tuple(cases),
         cutoffs=tuple(cutoffs),
@@ -166,7 +166,7 @@ def _two_passes_mapped(
     settings: Settings,
     step: int,
     workers: int | Executor,
-) -> tuple[list[Case], dict[int, tuple[float, int]]]:
+) -> tuple[list[Case], dict[int, tuple[float, int]], list[int]]:
     """``run_backtest``'s two passes with every cut-off a job on ``workers``: the same cases
     in the same order as the loop."""
     scenario, bundle = replay.scenario, replay.bundle
@@ -179,8 +179,8 @@ def _two_passes_mapped(
     done = map_ordered(_replay_job, first, workers)
     cases = [case for job_cases, _ in done for case in job_cases]
     fits = [fit for _, fit in done if isinstance(fit, ReferenceFit)]
-    all_cutoffs = [*cutoffs, *(f.cutoff for f in fits)]
-    all_cutoffs += calibration_months(past_errors(cases).months, bundle.company.months)
+    months = calibration_months(error_months(cases), bundle.company.months)
+    all_cutoffs = [*cutoffs, *(f.cutoff for f in fits), *months]
     table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
     # A scenario that sets its own walk is scored with it (the table is still written).
     own = scenario.error_walk
@@ -190,7 +190,7 @@ def _two_passes_mapped(
     ]
     done = map_ordered(_replay_job, second, workers)
     cases += [case for job_cases, _ in done for case in job_cases]
-    return cases, table
+    return cases, table, months
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -140,7 +140,7 @@ def _supply_title(report: FitReport, year: int) -> str:
     supply = report.model.supply
     head = f"Monthly supply ceiling for {year}: deliveries never exceed it"
     if supply is None:
-        return head + " (none: no capacity data and no record month)"
+        return head + " (none: the model holds no supply fit)"
     return (
         f"{head}; a path draws one level u in [0, 1] for every month (low u = 0, mid 0.5, "
         f"high 1); record month as of {format_month(report.as_of)}: "

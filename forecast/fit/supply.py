@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.load.capacity import GrowthSample, StatedCapacity
+from forecast.months import format_month
 
 __all__ = ["HIGH", "LEVELS", "LOW", "MIN_COMPANIES", "MIN_SAMPLES", "SupplyFit", "fit_supply"]
 
@@ -96,15 +97,17 @@ class SupplyFit:
     def source(self, month: int) -> str:
         """Where ``month``'s ceiling comes from: ``stated from YYYY-MM``, ``inferred`` or
         ``none``."""
-        from forecast.months import format_month
-
-        index = int(np.searchsorted(self.stated_start, month, side="right")) - 1
+        index = self._stated(month)
         if index >= 0:
             return f"stated from {format_month(int(self.stated_start[index]))}"
         return "inferred" if self.growth.shape[0] else "none"
 
+    def _stated(self, month: int) -> int:
+        """The index of the stated capacity in force in ``month``; -1 for none."""
+        return int(np.searchsorted(self.stated_start, month, side="right")) - 1
+
     def _month(self, month: int, u: np.ndarray) -> np.ndarray:
-        index = int(np.searchsorted(self.stated_start, month, side="right")) - 1
+        index = self._stated(month)
         if index >= 0:
             low, high = float(self.stated_low[index]), float(self.stated_high[index])
             return np.maximum(low + u * (high - low), self.demonstrated)

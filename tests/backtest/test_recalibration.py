@@ -32,3 +32,29 @@ def test_error_walk_uses_only_errors_known_at_each_month(rng) -> None:
     # reach (log 2 / 1.96)**2 - 0.1**2 in variance (sd of the sample quantiles: ~0.003)
     assert n == 25 and walk == pytest.approx(np.sqrt((np.log(2) / 1.96) ** 2 - 0.01), abs=0.01)
     assert table[130][1] == 30
+
+
+def test_error_months_are_the_past_errors_months_without_their_quantiles(rng) -> None:
+    def case(method: str, series: str, source: str, cutoff: int, h: int) -> cases.Case:
+        return cases.score_case(
+            rng.lognormal(np.log(100), 0.1, size=(50, h)),
+            np.full(h, 100.0),
+            rng=rng,
+            method=method,
+            source=source,
+            series=series,
+            cutoff=cutoff,
+            months=np.arange(cutoff + 1, cutoff + 1 + h),
+            scale=100.0,
+        )
+
+    mixed = [
+        case(cases.UNCALIBRATED, "s", "t", 100, 3),
+        case(cases.UNCALIBRATED, "total", "t", 101, 2),  # a company total: not a line's error
+        case("forecast", "s", "t", 102, 2),  # calibrated: not a past error
+        case(cases.UNCALIBRATED, "total", cases.REFERENCE, 90, 2),  # a reference launch's
+    ]
+    months = recalibration.error_months(mixed)
+    assert months.tolist() == [101, 102, 103, 91, 92]
+    assert np.array_equal(months, recalibration.past_errors(mixed).months)
+    assert recalibration.error_months([]).size == 0
