@@ -288,8 +288,9 @@ def simulate_pinned(
     Chunk by chunk, the run with nothing pinned keeps every stream's draws and each
     stage's result with the inputs it depends on (``_Memo``); each pinned run then draws
     nothing and recomputes only the stages that depend on a pinned input: pinning a
-    plant's ceiling redoes the company's supply, not the lines' demand. Memory is that of
-    one chunk's stages, whatever ``n_paths``.
+    plant's ceiling redoes the company's supply, not the lines' demand. Memory is one
+    chunk's stages plus every run's annual totals, ``(1 + len(pins)) x n_paths`` floats
+    (``sensitivity`` bounds it by splitting its pins into groups).
 
     ``on_run(done)`` is called as each run is done with the number of pinned runs done:
     0 for the unpinned run, then 1, 2, ... ``len(pins)``.
@@ -314,7 +315,8 @@ def simulate_pinned(
         for done, (pinned, out, values) in enumerate(zip(checked, pinned_totals, held), 1):
             draws = _Draws(root=root, blocks=blocks, pinned=pinned, record=False, memo=memo)
             out[rows] = _simulate_chunk(plan, prep, draws).paths.sum(axis=1)
-            values.update(draws.held if i == 0 else {})
+            if i == 0:  # held in the first chunk, the same in every other
+                values.update(draws.held)
             if last and on_run is not None:
                 on_run(done)
     if not layout and on_run is not None:
@@ -472,9 +474,11 @@ class _Draws:
             keys, value = memo.stages[name]
             if keys.isdisjoint(self.pinned.quantiles):
                 return cast(T, value), keys
+        outer = set(self.reads)  # an enclosing stage's reads, kept (stages may nest)
         self.reads.clear()
         value = compute()
         keys = frozenset(self.reads).union(*uses)
+        self.reads |= outer | keys
         if memo is not None and self.filling:
             memo.stages[name] = (keys, _read_only(value))
         return value, keys
@@ -983,9 +987,16 @@ def _line_noise(
 # ---------------------------------------------------------------- events
 
 
-def _draw_event(draws: _Draws, event: Event) -> dict[str, np.ndarray]:
-    """Per-path values (n,) of the inputs the event's kind declares, each on its own stream."""
-    return {name: draws.scalar(event_input(event, name), d) for name, d in event_inputs(event)}
+def _draw_event(
+    draws: _Draws, event: Event, *, only: str | None = None, exclude: str | None = None
+) -> dict[str, np.ndarray]:
+    """Per-path values (n,) of the inputs the event's kind declares, each on its own stream:
+    all of them, only the input ``only``, or all but ``exclude``."""
+    return {
+        name: draws.scalar(event_input(event, name), d)
+        for name, d in event_inputs(event)
+        if name != exclude and only in (None, name)
+    }
 
 
 def _launch(
@@ -995,7 +1006,7 @@ def _launch(
     a stage of its own (a pinned level recomputes no ramp)."""
 
     def mass() -> np.ndarray:
-        values = _event_values(draws, event, exclude="level")
+        values = _draw_event(draws, event, exclude="level")
         start = values["start"]
         return _ramp_mass(plan, start, values, "ramp_months", 1.0, event.start.is_fixed)
 
@@ -1011,21 +1022,10 @@ def _launch(
     factor, factor_keys = draws.stage(f"seasonal:{event.name}", seasonal)
 
     def volume() -> np.ndarray:
-        level = _event_values(draws, event, only="level")["level"]
+        level = _draw_event(draws, event, only="level")["level"]
         return ev.launch_volume(level, ramp) * factor
 
     return draws.stage(f"launch:{event.name}", volume, ramp_keys, factor_keys)
-
-
-def _event_values(
-    draws: _Draws, event: Event, *, only: str | None = None, exclude: str | None = None
-) -> dict[str, np.ndarray]:
-    """``_draw_event``'s values, of the input ``only`` or of all but ``exclude``."""
-    return {
-        name: draws.scalar(event_input(event, name), d)
-        for name, d in event_inputs(event)
-        if name != exclude and only in (None, name)
-    }
 
 
 def _ramp_mass(

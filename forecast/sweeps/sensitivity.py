@@ -316,7 +316,7 @@ class _Group:
     """Pinned runs made from one unpinned run; ``baseline``: report that one too."""
 
     jobs: tuple[_Job, ...]
-    baseline: bool = True
+    baseline: bool
 
 
 def _run_group(

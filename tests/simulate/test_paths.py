@@ -748,7 +748,35 @@ def test_a_run_with_pins_cannot_record_or_alter_the_memo() -> None:
     assert memo.stages and memo.streams
     kept = [v for _, v in memo.stages.values() if isinstance(v, np.ndarray)]
     assert kept and not any(v.flags.writeable for v in kept)
+    # every pinned run leaves every kept array, in stages, streams and values, as it was
+    before = _memo_arrays(memo)
+    for key in input_keys(plan):
+        pinned = paths._Draws(root=root, blocks=blocks, pinned={key: 0.1}, record=False, memo=memo)
+        paths._simulate_chunk(plan, prep, pinned)
+    after = _memo_arrays(memo)
+    assert len(after) == len(before) > len(kept)
+    for (name, a), (same, b) in zip(before, after, strict=True):
+        assert name == same and np.array_equal(a, b, equal_nan=True), name
     with pytest.raises(ValueError, match="record nothing"):
         paths._Draws(
             root=root, blocks=blocks, pinned={"supply.cancel": 0.5}, record=True, memo=memo
         )
+
+
+def _memo_arrays(memo) -> list[tuple[str, np.ndarray]]:
+    """Copies of every array a memo holds, named by where it sits."""
+    out: list[tuple[str, np.ndarray]] = []
+
+    def walk(name: str, value) -> None:
+        if isinstance(value, np.ndarray):
+            out.append((name, value.copy()))
+        elif isinstance(value, dict):
+            for k in sorted(value, key=str):
+                walk(f"{name}[{k}]", value[k])
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                walk(f"{name}[{i}]", v)
+
+    for field in ("stages", "streams", "values"):
+        walk(field, getattr(memo, field))
+    return out
