@@ -2,8 +2,9 @@
 
 A case (:class:`Case`) is one method's forecast from one cut-off for one series, scored
 against what happened (``forecast.summarise.scoring``). Its ``source`` says whose series it
-is: the company's own (its label, from ``data/company.csv``) or :data:`REFERENCE`, another
-maker's launch (``data/reference_launches.csv``).
+is: the company's own (its label, from ``data/company.csv``), :data:`REFERENCE`, another
+maker's launch (``data/reference_launches.csv``), or :data:`PEER`, another bundled company's
+line, replayed only for its errors (``forecast backtest --peers``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ UNCALIBRATED = "uncalibrated"  # the engine with the uncertainty exactly as fitt
 ENGINES = (FORECAST, UNCALIBRATED)
 METHODS = (UNCALIBRATED, *BASELINES)  # the first pass; FORECAST comes second
 REFERENCE = "reference"  # the source of a reference launch's cases
+PEER = "peer"  # the source of another bundled company's cases (errors for the walk only)
 DEFAULT_HORIZON = 6
 DEFAULT_N_PATHS = 4000
 REFERENCE_START = 6  # first cut-off: the sixth month of a reference run

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.backtest.cases import REFERENCE, UNCALIBRATED, Case
+from forecast.backtest.cases import PEER, REFERENCE, UNCALIBRATED, Case
 from forecast.backtest.replay import values_at
 from forecast.fit.calibration import fit_error_walk
 from forecast.load.history import TOTAL
@@ -35,8 +35,9 @@ def log_errors(case: Case) -> tuple[np.ndarray, np.ndarray]:
 class PastErrors:
     """Every uncalibrated engine forecast of one line's month, in calendar time: its error is
     known from the end of the month it scores; its horizon is the number of months from its
-    cut-off. Lines only (the company's and each reference launch): the engine gives each line
-    its own walk, so the company's total, a sum of walks, is not a sample of one."""
+    cut-off. Lines only (the company's, each reference launch and each peer's): the engine
+    gives each line its own walk, so the company's total, a sum of walks, is not a sample of
+    one (a total-only company's total is its one line)."""
 
     months: np.ndarray  # (n,) the month scored
     horizons: np.ndarray  # (n,)
@@ -53,7 +54,7 @@ def _engine_cases(cases: Sequence[Case]) -> list[Case]:
         for c in cases
         if c.method == UNCALIBRATED
         and c.samples is not None
-        and (c.source == REFERENCE or c.series != TOTAL)
+        and (c.source in (REFERENCE, PEER) or c.series != TOTAL)
     ]
 
 
@@ -77,7 +78,10 @@ def past_errors(cases: Sequence[Case]) -> PastErrors:
         sd=joined([sd for _, sd in pairs], float),
         log_actual=joined([np.log(np.maximum(c.actual, 1e-9)) for c in engine], float),
         company_series=joined(
-            [np.full(c.months.size, c.series if c.source != REFERENCE else "") for c in engine],
+            [
+                np.full(c.months.size, "" if c.source in (REFERENCE, PEER) else c.series)
+                for c in engine
+            ],
             object,
         ),
     )

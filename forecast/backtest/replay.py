@@ -34,7 +34,9 @@ from forecast.backtest.cases import (
     ENGINES,
     FORECAST,
     METHODS,
+    PEER,
     REFERENCE,
+    UNCALIBRATED,
     Ahead,
     Case,
     Settings,
@@ -248,6 +250,32 @@ def backtest_company(
     return [dataclasses.replace(c, error_walk=walks[c.cutoff]) if walks else c for c in cases]
 
 
+def peer_cases(replay: Replay, cutoffs: Iterable[int], settings: Settings) -> list[Case]:
+    """Another company's errors for the error walk: the uncalibrated engine's cases of each
+    of its fitted lines (a total-only company's one line is its total) from every cut-off,
+    their source :data:`PEER`. Scored against that company's bundled history, later
+    revisions included, as a reference launch's are; its total, where it has model lines, is
+    a sum of walks and not one (``recalibration.PastErrors``)."""
+    history, actual = replay.bundle.company, replay.actual
+    cases: list[Case] = []
+    for cutoff in cutoffs:
+        ahead, cut = forecast_at(replay, cutoff, settings)
+        for series in cut.lines:
+            scored = _company_series(
+                history,
+                actual,
+                cut,
+                ahead,
+                series,
+                cutoff,
+                settings,
+                replay.source,
+                (UNCALIBRATED,),
+            )
+            cases += [dataclasses.replace(c, source=PEER) for c in scored]
+    return cases
+
+
 def _company_series(
     history, actual, cut, ahead, series, cutoff, settings, source, methods=METHODS
 ) -> list[Case]:
@@ -260,7 +288,8 @@ def _company_series(
     year_rest = _rest_of_year(cutoff, actual)
     h = max(months.size, year_rest.size)
     seed = case_seed(settings.seed, source, series, cutoff)
-    paths = baseline_paths(known, h, seed=seed, n_paths=settings.n_paths)
+    baselines = any(method not in ENGINES for method in methods)
+    paths = baseline_paths(known, h, seed=seed, n_paths=settings.n_paths) if baselines else {}
     rng = np.random.default_rng(seed)
     fields = dict(source=source, series=series, cutoff=cutoff, months=months, scale=known[-1])
     out = []

@@ -44,6 +44,7 @@ from forecast.backtest.replay import (
     backtest_references,
     fit_reference,
     fit_references,
+    peer_cases,
     reference_cases,
 )
 from forecast.engine.fitted import Fitted
@@ -52,6 +53,7 @@ from forecast.engine.run import load
 from forecast.errors import ForecastError
 from forecast.fit.calibration import MIN_ERRORS
 from forecast.fit.refclass import ReferenceSeries, reference_series
+from forecast.load import paths
 from forecast.load.bundle import DataBundle, load_bundle
 from forecast.load.company import Company
 from forecast.load.history import History
@@ -69,6 +71,7 @@ class BacktestResult:
     references: tuple[str, ...]
     company: Company
     calibration: tuple[tuple[int, float, int], ...] = ()  # (month, error walk, n errors)
+    peers: tuple[str, ...] = ()  # the bundled companies whose errors joined the walk's
 
 
 def run_backtest(
@@ -81,6 +84,7 @@ def run_backtest(
     step: int = 2,
     overrides: Sequence[str] = (),
     workers: int | Executor = 1,
+    peers: Sequence[str] = (),
 ) -> BacktestResult:
     """Backtest the scenario's model on the company's cut-offs ``first..last`` (default: the
     third month of its history to the second last) and on the ``references`` (default: the
@@ -93,6 +97,11 @@ def run_backtest(
     own ``model.error_walk`` if it sets one. ``calibration`` holds the fitted walk for every
     month of the history, for ``data/calibration.csv``. ``workers``: processes or an
     ``Executor`` for the cut-offs of each pass; the result does not depend on it.
+
+    ``peers``: bundled companies (labels; the scenario's own is left out) whose lines are
+    replayed too, the engine as fitted only, so that their errors join the walk's
+    (``replay.peer_cases``); their cases are not in the result, whose ``peers`` names those
+    that had a cut-off to replay.
     """
     scenario = load(path_or_scenario, overrides)
     bundle = load_bundle(scenario.data_dir)
@@ -100,20 +109,28 @@ def run_backtest(
     references = bundle.reference_launches if references is None else tuple(references)
     history = bundle.company
     cutoffs = company_cutoffs(history, first, last)
+    jobs = [
+        _PeerJob(scenario=scenario, label=label, settings=settings)
+        for label in peers
+        if paths.company_dir(label).resolve() != Path(scenario.data_dir).resolve()
+    ]
+    peer = map_ordered(_peer_job, jobs, workers) if jobs else []
+    used = tuple(job.label for job, found in zip(jobs, peer) if found)
+    pool = [case for found in peer for case in found]
     if not as_executor(workers).in_process:
         cases, table, months = _two_passes_mapped(
-            replay, cutoffs, references, settings, step, workers
+            replay, cutoffs, references, settings, step, workers, pool
         )
-        return _result(replay, cases, cutoffs, references, table, months)
+        return _result(replay, cases, cutoffs, references, table, months, used)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
         runs = reference_series(bundle.launches, references) if references else ()
         fits = fit_references(replay, runs, step=step)
         cases = backtest_company(replay, cutoffs, settings)
         cases += backtest_references(replay, fits, settings)
-        months = calibration_months(error_months(cases), history.months)
+        months = calibration_months(error_months([*cases, *pool]), history.months)
         all_cutoffs = [*cutoffs, *(fit.cutoff for fit in fits), *months]
-        table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
+        table = walks_at([*cases, *pool], all_cutoffs, known_at=replay.known_at)
         # A scenario that sets its own walk is scored with it (the table is still written).
         walks = {
             month: walk if scenario.error_walk is None else scenario.error_walk
@@ -121,7 +138,32 @@ def run_backtest(
         }
         cases += backtest_company(replay, cutoffs, settings, walks=walks)
         cases += backtest_references(replay, fits, settings, walks=walks)
-    return _result(replay, cases, cutoffs, references, table, months)
+    return _result(replay, cases, cutoffs, references, table, months, used)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PeerJob:
+    """One peer's replay for the walk's errors (``run_backtest``'s ``peers``), picklable."""
+
+    scenario: Scenario
+    label: str
+    settings: Settings
+
+
+def _peer_job(job: _PeerJob) -> list[Case]:
+    """The peer's uncalibrated line cases from every cut-off its history allows (none if it
+    is too short): the scenario's model on the peer's bundled data."""
+    changes = {"history.data": str(paths.company_dir(job.label)), "target.units": 1}
+    scenario = job.scenario.with_changes(changes)
+    replay = Replay(load_bundle(scenario.data_dir), scenario)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
+        try:
+            return peer_cases(
+                replay, _clipped_cutoffs(replay.bundle.company, None, None), job.settings
+            )
+        except ForecastError:
+            return []
 
 
 def calibration_months(error_months: np.ndarray, history_months: np.ndarray) -> list[int]:
@@ -145,6 +187,7 @@ def _result(
     references: Sequence[str],
     table: dict[int, tuple[float, int]],
     months: Sequence[int],
+    peers: tuple[str, ...],
 ) -> BacktestResult:
     calibration = tuple((m, *table[m]) for m in months)
     return BacktestResult(
@@ -153,6 +196,7 @@ def _result(
         references=tuple(references),
         company=replay.bundle.profile,
         calibration=calibration,
+        peers=peers,
     )
 
 
@@ -166,9 +210,10 @@ def _two_passes_mapped(
     settings: Settings,
     step: int,
     workers: int | Executor,
+    pool: Sequence[Case],
 ) -> tuple[list[Case], dict[int, tuple[float, int]], list[int]]:
     """``run_backtest``'s two passes with every cut-off a job on ``workers``: the same cases
-    in the same order as the loop."""
+    in the same order as the loop (``pool``: the peers' cases, for the walks only)."""
     scenario, bundle = replay.scenario, replay.bundle
     runs = reference_series(bundle.launches, references) if references else ()
     first = [_Job(scenario=scenario, settings=settings, cutoff=c) for c in cutoffs] + [
@@ -179,9 +224,9 @@ def _two_passes_mapped(
     done = map_ordered(_replay_job, first, workers)
     cases = [case for job_cases, _ in done for case in job_cases]
     fits = [fit for _, fit in done if isinstance(fit, ReferenceFit)]
-    months = calibration_months(error_months(cases), bundle.company.months)
+    months = calibration_months(error_months([*cases, *pool]), bundle.company.months)
     all_cutoffs = [*cutoffs, *(f.cutoff for f in fits), *months]
-    table = walks_at(cases, all_cutoffs, known_at=replay.known_at)
+    table = walks_at([*cases, *pool], all_cutoffs, known_at=replay.known_at)
     # A scenario that sets its own walk is scored with it (the table is still written).
     own = scenario.error_walk
     second = [

@@ -200,3 +200,34 @@ def test_a_bracket_is_clipped_to_the_range_the_loader_declares() -> None:
     assert default_bracket(scenario, "events[2].factor") == (1, 3)  # a boost is at least 1
     with pytest.raises(ValueError, match="no"):
         forecast.scenario.parse.value_range(scenario, "events[0].line")
+
+
+def test_peers_errors_join_the_walk_and_the_company_is_not_its_own_peer() -> None:
+    last = parse_month("2025-11")
+    settings = cases.Settings(horizon=2, n_paths=200)
+    plain, pooled = (
+        run.run_backtest(
+            BASELINE, first=last, last=last, references=(), settings=settings, peers=peers
+        )
+        for peers in ((), ("xiaomi", "zeekr"))
+    )
+    assert plain.peers == () and pooled.peers == ("zeekr",)
+    # the peers' cases are for the walk only: the company's own first pass is unchanged
+    first = [[c for c in r.cases if c.method == cases.UNCALIBRATED] for r in (plain, pooled)]
+    assert len(first[0]) == len(first[1]) > 0
+    for a, b in zip(*first, strict=True):
+        assert (a.series, a.cutoff) == (b.series, b.cutoff)
+        np.testing.assert_array_equal(a.samples, b.samples)
+    assert all(c.source != cases.PEER for c in pooled.cases)
+    # Zeekr's line (its total) from every cut-off its history allows, engine as fitted
+    zeekr = run._peer_job(
+        run._PeerJob(scenario=load_scenario(BASELINE), label="zeekr", settings=settings)
+    )
+    assert zeekr and {(c.source, c.series, c.method) for c in zeekr} == {
+        (cases.PEER, "total", cases.UNCALIBRATED)
+    }
+    n_plain = {m: n for m, _, n in plain.calibration}
+    n_pooled = {m: n for m, _, n in pooled.calibration}
+    for month in (parse_month("2025-06"), last):
+        known = sum(int(np.sum(c.months <= month)) for c in zeekr)
+        assert n_pooled[month] - n_plain.get(month, 0) == known > 0

@@ -57,6 +57,12 @@ DEFAULT_SCENARIO = paths.SCENARIOS / paths.BASELINE
     "baseline, pooled (default: the scenario's company alone); the target study's companies "
     "(default: all).",
 )
+@click.option(
+    "--peers",
+    help="Bundled companies, comma-separated, or 'all': their lines are replayed too (the "
+    "engine as fitted), so that their errors join the model-error walk's; the scenario's own "
+    "company is left out (market/calibration.csv is written with 'all').",
+)
 @options.workers_option()
 @click.option(
     "--write-calibration",
@@ -78,6 +84,7 @@ def command(
     overrides,
     target_study,
     companies,
+    peers,
     workers,
     calibration_out,
 ):
@@ -104,12 +111,14 @@ def command(
             check_csv_out(path, option)
     check_distinct(("--out", out), ("--plot", plot), ("--write-calibration", calibration_out))
     if target_study:
-        if calibration_out is not None:
-            raise click.UsageError("--write-calibration is not part of the target study")
+        if calibration_out is not None or peers is not None:
+            option = "--write-calibration" if calibration_out is not None else "--peers"
+            raise click.UsageError(f"{option} is not part of the target study")
         return _target_study(scenario, companies, n_paths, seed, workers, out, plot, overrides)
     if companies is not None:
-        if calibration_out is not None:
-            raise click.UsageError("--write-calibration needs the one-company backtest")
+        if calibration_out is not None or peers is not None:
+            option = "--write-calibration" if calibration_out is not None else "--peers"
+            raise click.UsageError(f"{option} needs the one-company backtest")
         return _company_backtests(
             scenario,
             companies,
@@ -138,8 +147,11 @@ def command(
         step=step,
         overrides=overrides,
         workers=workers,
+        peers=() if peers is None else _company_labels(peers, default_all=False, key="--peers"),
     )
     _echo_pooled(result.cases, pooled_sections(result.company, references=references))
+    if result.peers:
+        click.echo(f"Peers replayed for the error walk: {', '.join(result.peers)}\n")
     click.echo(
         f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
     )
@@ -150,7 +162,8 @@ def command(
         source = (
             f"forecast backtest {scenario or 'scenarios/baseline.toml'} (seed {seed}; "
             f"{n_paths} paths; horizon {horizon}; "
-            f"{'references' if references else 'no references'})"
+            f"{'references' if references else 'no references'}"
+            f"{'; peers ' + ' '.join(result.peers) if result.peers else ''})"
         )
         rows = tuple(
             CalibrationRow(as_of=m, error_walk=walk, n_errors=n, source=source)
@@ -197,16 +210,16 @@ def _write_cases(cases, horizon, out, plot, extra=()) -> None:
         click.echo(f"wrote {path}")
 
 
-def _company_labels(text: str | None, *, default_all: bool) -> list[str]:
-    """``--companies``: 'all', or labels separated by commas (each checked: a one-line error
-    for an unknown one)."""
+def _company_labels(text: str | None, *, default_all: bool, key: str = "--companies") -> list[str]:
+    """``--companies`` (or ``key``): 'all', or labels separated by commas (each checked: a
+    one-line error for an unknown one)."""
     if text is None and default_all or text is not None and text.strip() == "all":
         return list(paths.companies())
     labels = [label.strip() for label in (text or "").split(",") if label.strip()]
     if not labels:
-        raise click.BadParameter("name at least one company, or 'all'", param_hint="--companies")
+        raise click.BadParameter("name at least one company, or 'all'", param_hint=key)
     for label in labels:
-        paths.company_dir(label, key="--companies")
+        paths.company_dir(label, key=key)
     return labels
 
 
