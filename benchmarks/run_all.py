@@ -272,7 +272,7 @@ SWEEPS = (
         ],
     ),
     (
-        "solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.5 --high 26",
+        "solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.75 --high 26",
         "solve",
         [
             "solve",
@@ -280,7 +280,7 @@ SWEEPS = (
             "--vary",
             "events[0].weeks",
             "--p-hit",
-            "0.5",
+            "0.75",
             "--high",
             "26",
         ],

@@ -66,7 +66,7 @@ __all__ = [
     "save_fit",
 ]
 
-CACHE_SCHEMA = 4
+CACHE_SCHEMA = 5
 """Bump when the stored layout or the meaning of a stored field changes."""
 
 LEVELS_SIZE = LEVELS.size  # columns of a stored supply growth table

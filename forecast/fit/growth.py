@@ -14,10 +14,12 @@ damped        level + slope phi (1 - phi^h) / (1 - phi),  h = t - t_end    (leve
                                                                             t_end)
 lifecycle     c + a log(t + 1) - b (t + 1)   (gamma-shaped, peak at        (c, a, b)
               t + 1 = a / b)
+level         level   (the last ``LEVEL_MONTHS`` months' mean, held)         (level,)
 ============  ===========================================================  ====================
 
 Fits are least squares on log y (``scipy.optimize.least_squares`` with bounds; the damped
-trend is statsmodels' ``ETSModel``). A fit that does not converge, or whose Jacobian is
+trend is statsmodels' ``ETSModel``; the level is the planner's run-rate rule, see
+:func:`_fit_level`). A fit that does not converge, or whose Jacobian is
 singular, falls back to ``loglinear`` with a :class:`GrowthFitWarning` naming the family and
 the reason, and says so in ``GrowthFit.warning``.
 """
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FAMILIES: tuple[str, ...] = ("loglinear", "logistic", "gompertz", "damped", "lifecycle")
+FAMILIES: tuple[str, ...] = ("loglinear", "logistic", "gompertz", "damped", "lifecycle", "level")
 
 PARAM_NAMES: dict[str, tuple[str, ...]] = {
     "loglinear": ("c", "g"),
@@ -39,6 +41,7 @@ PARAM_NAMES: dict[str, tuple[str, ...]] = {
     "gompertz": ("logK", "b", "r"),
     "damped": ("level", "slope", "phi", "t_end"),
     "lifecycle": ("c", "a", "b"),
+    "level": ("level",),
 }
 
 # Parameters a Gaussian prior may be put on, per family (the lifecycle shape, borrowed from
@@ -58,6 +61,7 @@ _DOMAIN: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "gompertz": ((-_INF, 0.0, 0.0), (_INF, _INF, _INF)),
     "damped": ((-_INF, -_INF, 0.05, -_INF), (_INF, _INF, 1.0, _INF)),
     "lifecycle": ((-_INF, 0.0, 0.0), (_INF, _INF, _INF)),
+    "level": ((-_INF,), (_INF,)),
 }
 
 # Horizon (months) over which the damped trend's forecast variance is matched; see _damped_cov.
@@ -107,12 +111,17 @@ def _lifecycle(t, c, a, b):
     return c + a * np.log(s) - b * s
 
 
+def _level(t, level):
+    return level + 0.0 * t  # broadcast to t's shape
+
+
 _CURVES: dict[str, Callable[..., np.ndarray]] = {
     "loglinear": _loglinear,
     "logistic": _logistic,
     "gompertz": _gompertz,
     "damped": _damped,
     "lifecycle": _lifecycle,
+    "level": _level,
 }
 
 
@@ -581,11 +590,14 @@ def _check_prior(prior) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- damped trend
 
 _ETS_N_PARAMS = 5  # alpha, beta, phi, initial level, initial slope
-ETS_MIN_POINTS = _ETS_N_PARAMS + 2
+ETS_MIN_POINTS = 10
 # Below ETS_MIN_POINTS the trend is a straight line's, damped as hard as ETS would allow (its
 # phi bounds are 0.8-0.98): a few months after a launch or a holiday dip carry no evidence
 # that growth goes on, and an undamped line from four months extrapolated 14% a month for
-# eight more (the target study, docs/backtest.md).
+# eight more (the target study, docs/backtest.md). ETS itself needs 7 points (its five
+# parameters and two), but from so few it can put a slope of 0.58 +- 0.82 a month on Li
+# Auto's seven months to January 2023, whose paths then reached billions a month; ten is
+# where a series is first cross-validated (``select``: eight to train, two folds).
 SHORT_PHI = 0.8
 
 
@@ -663,6 +675,54 @@ def _fit_damped_short(t: np.ndarray, log_y: np.ndarray) -> GrowthFit:
     return _damped_growth_fit(t, log_y, params, cov, fitted, stats)
 
 
+LEVEL_MONTHS = 3
+"""Months averaged by the level family: the run-rate a planner takes (the last quarter)."""
+
+
+def _fit_level(t, log_y, w, prior):
+    """The planner's run-rate: the mean of the last ``LEVEL_MONTHS`` deseasonalised log
+    months, held flat.
+
+    Its residuals are the one-step errors of the same rule (each month against the mean of
+    the ``LEVEL_MONTHS`` before it; the first month has none), so a trend it does not follow
+    shows as spread: ``sigma`` is their root mean square, ``phi`` 0 (no carry-over: the
+    level already sits at the last months) and the level's variance ``sigma^2 /
+    LEVEL_MONTHS``, a mean of that many months. It needs no optimiser and cannot fail;
+    observation weights are ignored.
+    """
+    n = t.size
+    k = LEVEL_MONTHS
+    csum = np.concatenate([[0.0], np.cumsum(log_y)])
+    idx = np.arange(1, n)
+    lo = np.maximum(idx - k, 0)
+    fitted = np.empty(n)
+    fitted[0] = log_y[0]
+    fitted[1:] = (csum[idx] - csum[lo]) / (idx - lo)
+    resid = log_y - fitted
+    stats = _residual_stats(resid[1:], None, 0)
+    level = float(np.mean(log_y[-k:]))
+    cov = np.array([[stats["sigma"] ** 2 / min(k, n)]])
+    return GrowthFit(
+        family="level",
+        requested="level",
+        param_names=PARAM_NAMES["level"],
+        params=np.array([level]),
+        cov=cov,
+        se=np.sqrt(np.diag(cov)),
+        lower=np.array([-_INF]),
+        upper=np.array([_INF]),
+        fitted=fitted,
+        resid=resid,
+        sigma=stats["sigma"],
+        phi=0.0,
+        last_resid=0.0,
+        t_last=float(t[-1]),
+        n_obs=n,
+        dof=stats["dof"],
+        aic=stats["aic"],
+    )
+
+
 def _ets_fit(log_y: np.ndarray):
     """statsmodels ETSModel(A,Ad,N) fit; a non-converged optimiser becomes a _FitFailure."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -716,4 +776,5 @@ _FITTERS: dict[str, Callable[..., GrowthFit]] = {
     "gompertz": _fit_gompertz,
     "damped": _fit_damped,
     "lifecycle": _fit_lifecycle,
+    "level": _fit_level,
 }

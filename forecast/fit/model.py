@@ -14,7 +14,9 @@
    The lifecycle family borrows its shape (a, b) from the
    reference class as a prior, which matters most for a line with a few months of history.
    A company total (a history without model lines) sums many models' lives, so lifecycle is
-   not among its candidates, and its first pass and too-short default are damped.
+   not among its candidates; the level (the last three months held, the planner's
+   run-rate) is, and only there. Its first pass is damped; too short to cross-validate, it
+   takes the damped trend and the level with equal weights.
 4. The lines' residuals adjust the market seasonality, shrunk toward it, and step 3 is
    repeated once with the adjusted factors.
 5. The company's monthly supply ceiling (``forecast.fit.supply``): stated capacity known at
@@ -54,7 +56,10 @@ CHOICES = (AUTO, *FAMILIES)
 # The candidates for a company total (a history without model lines), and its first-pass
 # family: the target study (docs/backtest.md) measured lifecycle's decline dragging every
 # total-only company's forecast down (pooled Brier 0.117 with it, 0.066 with damped alone).
+# The held level (the planner's run-rate) is a candidate for a total only: a model line has
+# a life (rise, peak, decline) that a level held flat ignores, and the line families cover it.
 AGGREGATE_FAMILIES = tuple(f for f in FAMILIES if f != "lifecycle")
+LINE_FAMILIES = tuple(f for f in FAMILIES if f != "level")
 AGGREGATE_FIRST = "damped"
 # Below this many months a line is not fitted on its own: it takes the reference-class
 # shape and only its level comes from its data.
@@ -237,7 +242,7 @@ def _fit_line(
     # A company total sums many models' lives: the lifecycle shape of one launch (rise, peak,
     # decline; its prior from launches) is not a candidate for it (module notes, step 3).
     aggregate = line == TOTAL
-    candidates = AGGREGATE_FAMILIES if aggregate else FAMILIES
+    candidates = AGGREGATE_FAMILIES if aggregate else LINE_FAMILIES
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fallbacks are reported in the tables, not as warnings
         cv = (

@@ -22,9 +22,10 @@ raised) gets 0. The CRPS of a mixture is a convex quadratic in the weights, mini
 simplex by SLSQP from equal weights (deterministic).
 
 A series too short for ``MIN_FOLDS`` folds has no scores: its weights are the prior's alone,
-equal, over ``SHORT_FAMILIES``: the damped trend (below seven months a straight line damped
-at phi 0.8, ``growth.SHORT_PHI``) and, for a model line with the reference-class prior, the
-lifecycle, whose shape comes from the reference class. Log-linear, logistic and Gompertz
+equal, over ``SHORT_FAMILIES`` among the candidates: the damped trend (a straight line
+damped at phi 0.8 on so few months, ``growth.SHORT_PHI``), for a model line with the
+reference-class prior the lifecycle, whose shape comes from the reference class, and for a
+company total the level (the last three months held). Log-linear, logistic and Gompertz
 curves fitted to a few months extrapolate them without bound or with an asymptote the data
 cannot place. One family alone (the lifecycle, before) made P(hit) jump when the line's
 first folds arrived and let one launch's shape decide a young maker's year: the target
@@ -46,7 +47,7 @@ DEFAULT_MAX_FOLDS = 6
 MIN_FOLDS = 2
 PRIOR_FOLDS = 2.0
 """Weight of the equal-weights prior, in folds (see the module notes)."""
-SHORT_FAMILIES = ("damped", "lifecycle")
+SHORT_FAMILIES = ("damped", "lifecycle", "level")
 """The families of a series too short to cross-validate, weighted equally (module notes)."""
 
 

@@ -83,7 +83,7 @@ __all__ = [
     "value_range",
 ]
 
-FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle")
+FAMILIES = ("auto", "loglinear", "logistic", "gompertz", "damped", "lifecycle", "level")
 OVERFLOWS = ("lost", "backlog")
 CEILINGS = ("auto", "none")
 EVENTS_MODES = ("append", "replace")

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from forecast.fit.growth import (
+    ETS_MIN_POINTS,
     FAMILIES,
+    LEVEL_MONTHS,
     LOG_CAP,
     PARAM_NAMES,
     SHORT_PHI,
@@ -25,7 +27,7 @@ TRUE = {
     "gompertz": np.array([10.0, 3.0, 0.2]),
     "lifecycle": np.array([7.0, 3.0, 0.25]),  # peak at t + 1 = 12
 }
-EXAMPLE = {**TRUE, "damped": np.array([9.0, 0.05, 0.9, 19.0])}
+EXAMPLE = {**TRUE, "damped": np.array([9.0, 0.05, 0.9, 19.0]), "level": np.array([8.0])}
 NOISE = 0.1
 LEVEL = 0.9
 N_SEEDS = 200
@@ -184,9 +186,30 @@ def test_damped_on_too_few_points_for_ets_is_a_damped_line():
 
 
 def test_damped_from_ets_minimum_points_uses_ets():
-    log_y = np.log(np.array([1.0, 2, 3, 4, 5, 6, 7]) * 1000)
-    fit = fit_growth("damped", np.arange(7.0), log_y)
+    log_y = np.log(np.arange(1.0, ETS_MIN_POINTS + 1) * 1000)
+    fit = fit_growth("damped", np.arange(float(ETS_MIN_POINTS)), log_y)
     assert fit.family == "damped" and not is_short_damped(fit)
+    # one point fewer (ETS could fit it, from 7): the damped line
+    short = fit_growth("damped", np.arange(ETS_MIN_POINTS - 1.0), log_y[:-1])
+    assert is_short_damped(short) and short.params[2] == SHORT_PHI
+
+
+def test_level_holds_the_mean_of_the_last_months_with_the_rules_one_step_errors():
+    log_y = np.array([1.0, 2.0, 3.0, 4.0, 6.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no optimiser, no fallback
+        fit = fit_growth("level", np.arange(6.0), log_y)
+    assert LEVEL_MONTHS == 3 and fit.family == "level" and fit.params.tolist() == [5.0]
+    # each month against the mean of the three before it (the first month has none)
+    np.testing.assert_allclose(fit.fitted, [1.0, 1.0, 1.5, 2.0, 3.0, 13 / 3])
+    errors = log_y[1:] - fit.fitted[1:]  # 1, 1.5, 2, 3, 2/3
+    np.testing.assert_allclose(fit.sigma, np.sqrt(np.mean(errors**2)))
+    np.testing.assert_allclose(fit.cov, [[fit.sigma**2 / 3]])
+    assert fit.phi == 0.0 and fit.last_resid == 0.0
+    # held flat: the forecast of any month ahead is the level, with the same spread
+    mean, sd = fit.predictive(np.array([6.0, 17.0]))
+    np.testing.assert_allclose(mean, [5.0, 5.0])
+    np.testing.assert_allclose(sd, np.sqrt(fit.sigma**2 * (1 + 1 / 3)))
 
 
 # ----------------------------------------------------------------------------- fallbacks

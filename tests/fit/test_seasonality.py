@@ -175,9 +175,7 @@ def test_short_or_unknown_series_is_refused(rng):
     short = MarketSeries(
         months=market.months[:24], passenger=market.passenger[:24], bev=market.bev[:24]
     )
-    with pytest.raises(
-        DataError, match=r"^market series all_passenger_cars: too short .*Jul has 1"
-    ):
+    with pytest.raises(DataError, match=r"^market series bev_total: too short .*Jul has 1"):
         fit_market_seasonality(short, calendar, exclude=())
     with pytest.raises(ValueError, match="unknown market series 'phev'"):
         fit_market_seasonality(market, calendar, series="phev")

@@ -148,15 +148,18 @@ def test_cv_weights_are_on_the_simplex_and_favour_the_true_family():
     assert result.families[int(np.argmax(result.weights))] == "logistic"
     # six folds, five families: no family above (6 + 0.4) / 8
     assert result.weights.max() <= (6 + PRIOR_FOLDS / 5) / (6 + PRIOR_FOLDS) + 1e-9
-    # no fold: the prior's equal weights, on the damped trend and the lifecycle only
-    short = cross_validate(T22[:8], synthetic("lifecycle", 0)[:8], prior=PRIOR)
-    assert short.weights.tolist() == [0.5 * (f in SHORT_FAMILIES) for f in FAMILIES]
+    # no fold: the prior's equal weights, on the candidates among the short families: a
+    # model line's damped trend and lifecycle
+    line = tuple(f for f in FAMILIES if f != "level")
+    short = cross_validate(T22[:8], synthetic("lifecycle", 0)[:8], prior=PRIOR, families=line)
+    assert SHORT_FAMILIES == ("damped", "lifecycle", "level")
+    assert short.weights.tolist() == [0.5 * (f in ("damped", "lifecycle")) for f in line]
     assert short.best == "lifecycle" and "damped and lifecycle with equal weights" in short.note
-    # a company total (no lifecycle prior, no lifecycle candidate): the damped trend alone
+    # a company total (no lifecycle prior, no lifecycle candidate): the damped trend and the level
     aggregate = tuple(f for f in FAMILIES if f != "lifecycle")
     total = cross_validate(T22[:8], synthetic("loglinear", 0)[:8], families=aggregate)
-    assert total.weights.tolist() == [float(f == "damped") for f in aggregate]
-    assert total.best == "damped" and "equal weights" not in total.note
+    assert total.weights.tolist() == [0.5 * (f in ("damped", "level")) for f in aggregate]
+    assert total.best == "damped" and "damped and level with equal weights" in total.note
 
 
 def test_a_family_that_fell_back_in_every_fold_gets_no_weight():
@@ -167,4 +170,4 @@ def test_a_family_that_fell_back_in_every_fold_gets_no_weight():
         i = result.families.index(family)
         assert result.n_failures[i] == len(result.cutoffs)
         assert result.weights[i] == 0.0
-    assert result.weights.sum() == pytest.approx(1.0) and np.count_nonzero(result.weights) == 3
+    assert result.weights.sum() == pytest.approx(1.0) and np.count_nonzero(result.weights) == 4

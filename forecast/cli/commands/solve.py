@@ -61,7 +61,7 @@ def command(
     numbers over --low..--high (default: the distribution's range, or 0 to twice a fixed
     number). With --quantile instead: the largest total reached with that probability.
 
-    Example: forecast solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.5 --high 26
+    Example: forecast solve scenarios/su7_retool.toml --vary events[0].weeks --p-hit 0.75 --high 26
     """
     from forecast.sweeps import solve
 
