@@ -127,6 +127,52 @@ def measure_floor(n: int) -> dict:
     return {"seconds": min(_timed(draw) for _ in range(repeats)), "peak_mb": _peak_mb()}
 
 
+def combined_draws() -> tuple[float, float]:
+    """(standard normals, uniforms) that scenarios/combined.toml's engine draws per path,
+    counted on a 10,000-path run: every value each input stream returns (noise, walk and
+    parameter streams are normals; the rest, one per path, uniforms)."""
+    import forecast.simulate.paths as paths
+    from forecast.engine.run import run_scenario
+
+    sizes: dict[str, int] = {}
+    real = paths._Draws.each_block
+
+    def counted(self, key, draw, sizes_=None):
+        values = real(self, key, draw, sizes_)
+        sizes[key] = values.size
+        return values
+
+    n = 10_000
+    paths._Draws.each_block = counted
+    try:
+        run_scenario(REPO / "scenarios" / "combined.toml", n_paths=n)
+    finally:
+        paths._Draws.each_block = real
+    normal = sum(
+        v for k, v in sizes.items() if k.split(".")[-1] in NORMAL_STREAMS or ".params" in k
+    )
+    return normal / n, (sum(sizes.values()) - normal) / n
+
+
+NORMAL_STREAMS = ("noise", "error_walk")
+
+
+def measure_draws(n: int) -> dict:
+    """numpy drawing combined.toml's normals and uniforms per path in one array each, and
+    nothing else: what the engine's random numbers cost, whatever computes the rest."""
+    import numpy as np
+
+    normal, uniform = combined_draws()
+    rng = np.random.default_rng(0)
+
+    def draw() -> None:
+        rng.standard_normal((n, round(normal)))
+        rng.random((n, round(uniform)))
+
+    seconds = min(_timed(draw) for _ in range(3))
+    return {"seconds": seconds, "normals": normal, "uniforms": uniform, "peak_mb": _peak_mb()}
+
+
 def _log_total_history():
     import numpy as np
 
@@ -375,10 +421,11 @@ NOTES = """## Notes on the misses
 - Timings share the machine with whatever else runs (the load average at the start is
   listed above); ratios are taken within this run, so they move less than the seconds.
 - Engine against the floor: the floor draws 12 standard normals per path; combined.toml's
-  engine draws 84 (AR(1) noise and the model-error walk of two fitted lines and the noise of
-  two launched lines, each 12 months plus a bridge: 6 x 13; two lines' 3 parameters) and
-  about 18 uniforms for the events' inputs, one stream per input and block so that common
-  random numbers and pinning work. Drawing them alone costs about 7x the floor, so 4x
+  engine draws about 79 (AR(1) noise and the model-error walk of two fitted lines and the
+  noise of two launched lines, each 11 months plus a bridge: 6 x 12; the lines' parameters
+  for the family each path drew) and about 20 uniforms for the events' inputs, one stream
+  per input and block so that common random numbers and pinning work (counted, and their
+  cost measured, above). Drawing them alone costs about 7x the floor, so 4x
   cannot be reached while the answers stay the same, whatever computes the rest (numpy or
   a compiled kernel); it needs fewer draws (e.g. one 12-normal draw per line for noise and
   walk together), which changes every answer.
@@ -430,6 +477,8 @@ def main(argv: list[str]) -> None:
             result = measure_engine(int(rest[0]), rest[1])
         elif kind == "floor":
             result = measure_floor(int(rest[0]))
+        elif kind == "draws":
+            result = measure_draws(int(rest[0]))
         elif kind == "prophet":
             result = measure_prophet(int(rest[0]))
         else:
@@ -453,6 +502,7 @@ def main(argv: list[str]) -> None:
         )
     if not quick:  # the smallest streamed size: its peak against 10^7's shows flat memory
         combined[STREAMED] = _subprocess("engine", str(STREAMED), "combined")
+    combined["draws"] = _subprocess("draws", str(DRAWS_AT))
     peers = {
         (name, n): _subprocess(name, str(n)) for name in ("holt_winters", "ets") for n in PEER_SIZES
     }
@@ -465,6 +515,7 @@ def main(argv: list[str]) -> None:
 
 
 STREAMED = 2**20 + 2**16  # just beyond pipeline.STREAM_ABOVE
+DRAWS_AT = 1_000_000
 
 
 def _rate(n: int, r: dict) -> float:
@@ -496,7 +547,7 @@ def render(info, engine, floor, totals_mem, peers, prophet, e2e, combined) -> st
         "| paths | seconds | paths/s | floor s | engine / floor | peak MB | summary |",
         "|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for n, r in sorted(combined.items()):
+    for n, r in sorted((k, v) for k, v in combined.items() if k != "draws"):
         f = floor.get(n)
         ratio = f"{r['seconds'] / f['seconds']:.1f}x" if f else "-"
         floor_s = f"{f['seconds']:.3f}" if f else "-"
@@ -504,6 +555,16 @@ def render(info, engine, floor, totals_mem, peers, prophet, e2e, combined) -> st
             f"| {n:,} | {r['seconds']:.3f} | {_rate(n, r):,.0f} | {floor_s} | {ratio} | "
             f"{r['peak_mb']:.0f} | {'streamed' if r['streamed'] else 'in memory'} |"
         )
+    draws, f = combined.get("draws"), floor.get(DRAWS_AT)
+    if draws and f:
+        lines += [
+            "",
+            f"The random numbers alone: combined.toml's engine draws {draws['normals']:.1f} "
+            f"standard normals and {draws['uniforms']:.1f} uniforms per path (counted on a "
+            f"10,000-path run); numpy drawing that many at {DRAWS_AT:,} paths, in one array "
+            f"each and nothing else, takes {draws['seconds']:.3f} s: "
+            f"{draws['seconds'] / f['seconds']:.1f}x the floor.",
+        ]
     lines += [
         "",
         "## Engine against the floor",
@@ -587,6 +648,15 @@ def _targets(engine, floor, totals_mem, peers, prophet, e2e, combined) -> list[s
             f"{ratio:.1f}x",
             ratio <= 4,
             f" by {ratio / 4:.1f}x",
+        )
+    draws = combined.get("draws")
+    if draws and DRAWS_AT in floor:
+        ratio = draws["seconds"] / floor[DRAWS_AT]["seconds"]
+        row(
+            "(a lower bound) combined.toml's random numbers alone, drawn in one array each",
+            f"{ratio:.1f}x",
+            ratio <= 4,
+            f" by {ratio / 4:.1f}x: 4x cannot be met with these draws",
         )
     if STREAMED in combined and 10_000_000 in combined:
         small, big = combined[STREAMED]["peak_mb"], combined[10_000_000]["peak_mb"]
