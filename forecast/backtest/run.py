@@ -16,6 +16,10 @@ the workers (``_replay_job``); the first pass sends each fit back with its cases
 second pass simulates from the same fit without fitting again. The passes themselves are
 sequential: the second needs the error walks that all of the first pass's errors give. The
 cases come back in the order the loop makes them, so the result is the same for any workers.
+
+``peers`` (``forecast backtest --peers``): other bundled companies' lines, replayed once
+(the engine as fitted) before the first pass, one job per company; their errors join the
+walk's and nothing else.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class BacktestResult:
     company: Company
     calibration: tuple[tuple[int, float, int], ...] = ()  # (month, error walk, n errors)
     peers: tuple[str, ...] = ()  # the bundled companies whose errors joined the walk's
+    skipped_peers: tuple[tuple[str, str], ...] = ()  # (label, why) of those with none
 
 
 def run_backtest(
@@ -101,7 +106,7 @@ def run_backtest(
     ``peers``: bundled companies (labels; the scenario's own is left out) whose lines are
     replayed too, the engine as fitted only, so that their errors join the walk's
     (``replay.peer_cases``); their cases are not in the result, whose ``peers`` names those
-    that had a cut-off to replay.
+    that had a cut-off to replay and ``skipped_peers`` the others, with the reason.
     """
     scenario = load(path_or_scenario, overrides)
     bundle = load_bundle(scenario.data_dir)
@@ -115,13 +120,14 @@ def run_backtest(
         if paths.company_dir(label).resolve() != Path(scenario.data_dir).resolve()
     ]
     peer = map_ordered(_peer_job, jobs, workers) if jobs else []
-    used = tuple(job.label for job, found in zip(jobs, peer) if found)
-    pool = [case for found in peer for case in found]
+    used = tuple(job.label for job, (found, _) in zip(jobs, peer) if found)
+    skipped = tuple((job.label, why) for job, (found, why) in zip(jobs, peer) if not found)
+    pool = [case for found, _ in peer for case in found]
     if not as_executor(workers).in_process:
         cases, table, months = _two_passes_mapped(
             replay, cutoffs, references, settings, step, workers, pool
         )
-        return _result(replay, cases, cutoffs, references, table, months, used)
+        return _result(replay, cases, cutoffs, references, table, months, used, skipped)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
         runs = reference_series(bundle.launches, references) if references else ()
@@ -138,7 +144,7 @@ def run_backtest(
         }
         cases += backtest_company(replay, cutoffs, settings, walks=walks)
         cases += backtest_references(replay, fits, settings, walks=walks)
-    return _result(replay, cases, cutoffs, references, table, months, used)
+    return _result(replay, cases, cutoffs, references, table, months, used, skipped)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,20 +156,27 @@ class _PeerJob:
     settings: Settings
 
 
-def _peer_job(job: _PeerJob) -> list[Case]:
-    """The peer's uncalibrated line cases from every cut-off its history allows (none if it
-    is too short): the scenario's model on the peer's bundled data."""
-    changes = {"history.data": str(paths.company_dir(job.label)), "target.units": 1}
+def _peer_job(job: _PeerJob) -> tuple[list[Case], str]:
+    """The peer's uncalibrated line cases from every cut-off its history allows, or none and
+    why (too short): the scenario's model settings on the peer's bundled data, without the
+    scenario's events and line settings (they name its own company's lines), as a reference
+    launch is replayed. ``history.data``, not ``history.company``: a scenario on your own
+    folder keeps it under a changed ``history.company``."""
+    changes = {
+        "history.data": str(paths.company_dir(job.label)),
+        "target.units": 1,
+        "events": [],
+        "lines": {},
+    }
     scenario = job.scenario.with_changes(changes)
     replay = Replay(load_bundle(scenario.data_dir), scenario)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # growth-fit fallbacks are part of what is scored
         try:
-            return peer_cases(
-                replay, _clipped_cutoffs(replay.bundle.company, None, None), job.settings
-            )
-        except ForecastError:
-            return []
+            cutoffs = _clipped_cutoffs(replay.bundle.company, None, None)
+            return peer_cases(replay, cutoffs, job.settings), ""
+        except ForecastError as error:
+            return [], error.problems[0]
 
 
 def calibration_months(error_months: np.ndarray, history_months: np.ndarray) -> list[int]:
@@ -188,6 +201,7 @@ def _result(
     table: dict[int, tuple[float, int]],
     months: Sequence[int],
     peers: tuple[str, ...],
+    skipped: tuple[tuple[str, str], ...],
 ) -> BacktestResult:
     calibration = tuple((m, *table[m]) for m in months)
     return BacktestResult(
@@ -197,6 +211,7 @@ def _result(
         company=replay.bundle.profile,
         calibration=calibration,
         peers=peers,
+        skipped_peers=skipped,
     )
 
 
@@ -431,6 +446,8 @@ def _clipped_cutoffs(history: History, first: int | None, last: int | None) -> l
         for c in company_cutoffs(history, None, None)
         if c % 12 == 11 or year_covered(history, c // 12)
     ]
+    if not allowed:
+        raise ForecastError("too short: no cut-off whose year the engine can plan")
     chosen = [c for c in allowed if (first is None or c >= first) and (last is None or c <= last)]
     if not chosen:
         raise ForecastError(

@@ -14,7 +14,7 @@ damped        level + slope phi (1 - phi^h) / (1 - phi),  h = t - t_end    (leve
                                                                             t_end)
 lifecycle     c + a log(t + 1) - b (t + 1)   (gamma-shaped, peak at        (c, a, b)
               t + 1 = a / b)
-level         level   (the last ``LEVEL_MONTHS`` months' mean, held)         (level,)
+level         level   (the mean of the last LEVEL_MONTHS months, held)     (level,)
 ============  ===========================================================  ====================
 
 Fits are least squares on log y (``scipy.optimize.least_squares`` with bounds; the damped

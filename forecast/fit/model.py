@@ -3,13 +3,13 @@
 1. The data (``forecast.load.bundle``) is cut at ``as_of`` and the history reconciled; the
    market series and the reference class of launches are cut too, so a replayed past fit
    knows nothing later.
-2. Seasonality starts from China's passenger-car market (month of year + Lunar New Year).
+2. Seasonality starts from China's BEV market (month of year + Lunar New Year).
 3. Each line's log deliveries, less the seasonal factors, are fitted by every growth family
    with rolling-origin cross-validation, which also gives each family a stacking weight
    (``forecast.fit.select``); every family with weight > 0 is refitted on all months, and the
    line's model is their mixture (``LineFit.components``: the simulator draws a family per
-   path). A family the scenario asks for is fitted alone (weight 1); so is a line too short
-   to cross-validate (the lifecycle, as before). A family whose fit on all months falls back
+   path). A family the scenario asks for is fitted alone (weight 1); a line too short to
+   cross-validate takes equal weights (``select.SHORT_FAMILIES``). A family whose fit on all months falls back
    to another family drops out of the mixture and the others' weights are renormalised.
    The lifecycle family borrows its shape (a, b) from the
    reference class as a prior, which matters most for a line with a few months of history.

@@ -76,3 +76,18 @@ def test_command_writes_one_row_per_cutoff_series_and_method(
     assert {
         r["error_walk"] for r in csv.DictReader(out.open()) if r["method"] == cases.FORECAST
     } == {"0.3"}
+
+
+def test_peers_are_refused_outside_the_one_company_backtest_and_checked(
+    project: Project,
+) -> None:
+    baseline = str(project.scenario("baseline"))
+    for args, message in (
+        (["--targets", "--peers", "all"], "--peers is not part of the target study"),
+        (["--companies", "nio", "--peers", "all"], "--peers needs the one-company backtest"),
+        ([baseline, "--peers", "acme"], "error: --peers: unknown company 'acme'"),
+    ):
+        result = CliRunner().invoke(cli, ["backtest", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        assert result.stdout == ""

@@ -205,29 +205,61 @@ def test_a_bracket_is_clipped_to_the_range_the_loader_declares() -> None:
 def test_peers_errors_join_the_walk_and_the_company_is_not_its_own_peer() -> None:
     last = parse_month("2025-11")
     settings = cases.Settings(horizon=2, n_paths=200)
-    plain, pooled = (
+    plain, pooled, mapped = (
         run.run_backtest(
-            BASELINE, first=last, last=last, references=(), settings=settings, peers=peers
+            BASELINE,
+            first=last,
+            last=last,
+            references=(),
+            settings=settings,
+            peers=peers,
+            workers=workers,
         )
-        for peers in ((), ("xiaomi", "zeekr"))
+        for peers, workers in (((), 1), (("xiaomi", "zeekr"), 1), (("xiaomi", "zeekr"), 2))
     )
-    assert plain.peers == () and pooled.peers == ("zeekr",)
-    # the peers' cases are for the walk only: the company's own first pass is unchanged
-    first = [[c for c in r.cases if c.method == cases.UNCALIBRATED] for r in (plain, pooled)]
-    assert len(first[0]) == len(first[1]) > 0
-    for a, b in zip(*first, strict=True):
-        assert (a.series, a.cutoff) == (b.series, b.cutoff)
-        np.testing.assert_array_equal(a.samples, b.samples)
+    assert plain.peers == () and pooled.peers == ("zeekr",) and pooled.skipped_peers == ()
+    # the peers' cases are for the walk only: the company's cases are the same, but for the
+    # calibrated forecast's walk, which is the pooled table's at the cut-off
+    assert len(plain.cases) == len(pooled.cases) > 0
     assert all(c.source != cases.PEER for c in pooled.cases)
+    walk = {m: w for m, w, _ in pooled.calibration}[last]
+    for a, b in zip(plain.cases, pooled.cases, strict=True):
+        assert (a.series, a.cutoff, a.method) == (b.series, b.cutoff, b.method)
+        if b.method == cases.FORECAST:
+            assert b.error_walk == walk
+        else:
+            np.testing.assert_array_equal(a.samples, b.samples)
+    # processes give the same pooled table and cases
+    assert mapped.calibration == pooled.calibration and mapped.peers == pooled.peers
+    for a, b in zip(pooled.cases, mapped.cases, strict=True):
+        np.testing.assert_array_equal(a.samples, b.samples)
     # Zeekr's line (its total) from every cut-off its history allows, engine as fitted
-    zeekr = run._peer_job(
+    zeekr, why = run._peer_job(
         run._PeerJob(scenario=load_scenario(BASELINE), label="zeekr", settings=settings)
     )
-    assert zeekr and {(c.source, c.series, c.method) for c in zeekr} == {
-        (cases.PEER, "total", cases.UNCALIBRATED)
-    }
+    assert (
+        zeekr
+        and why == ""
+        and {(c.source, c.series, c.method) for c in zeekr}
+        == {(cases.PEER, "total", cases.UNCALIBRATED)}
+    )
     n_plain = {m: n for m, _, n in plain.calibration}
     n_pooled = {m: n for m, _, n in pooled.calibration}
     for month in (parse_month("2025-06"), last):
         known = sum(int(np.sum(c.months <= month)) for c in zeekr)
         assert n_pooled[month] - n_plain.get(month, 0) == known > 0
+
+
+def test_a_peer_is_replayed_without_the_scenarios_events_and_line_settings() -> None:
+    """su7_retool's events name Xiaomi's SU7, which Zeekr (total-only) does not have: the
+    peer takes the scenario's model settings alone, as a reference launch does."""
+    settings = cases.Settings(horizon=1, n_paths=100)
+    found, why = run._peer_job(
+        run._PeerJob(scenario=load_scenario(RETOOL), label="zeekr", settings=settings)
+    )
+    assert why == "" and found
+    plain, _ = run._peer_job(
+        run._PeerJob(scenario=load_scenario(BASELINE), label="zeekr", settings=settings)
+    )
+    for a, b in zip(found, plain, strict=True):
+        np.testing.assert_array_equal(a.samples, b.samples)

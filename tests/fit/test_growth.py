@@ -189,6 +189,10 @@ def test_damped_from_ets_minimum_points_uses_ets():
     log_y = np.log(np.arange(1.0, ETS_MIN_POINTS + 1) * 1000)
     fit = fit_growth("damped", np.arange(float(ETS_MIN_POINTS)), log_y)
     assert fit.family == "damped" and not is_short_damped(fit)
+    # where a series is first cross-validated: eight months to train, two folds
+    from forecast.fit.select import DEFAULT_MIN_TRAIN, MIN_FOLDS
+
+    assert ETS_MIN_POINTS == DEFAULT_MIN_TRAIN + MIN_FOLDS
     # one point fewer (ETS could fit it, from 7): the damped line
     short = fit_growth("damped", np.arange(ETS_MIN_POINTS - 1.0), log_y[:-1])
     assert is_short_damped(short) and short.params[2] == SHORT_PHI

@@ -146,8 +146,9 @@ def test_cv_weights_are_on_the_simplex_and_favour_the_true_family():
     assert result.weights.shape == (len(FAMILIES),)
     assert result.weights.sum() == pytest.approx(1.0) and np.all(result.weights > 0)
     assert result.families[int(np.argmax(result.weights))] == "logistic"
-    # six folds, five families: no family above (6 + 0.4) / 8
-    assert result.weights.max() <= (6 + PRIOR_FOLDS / 5) / (6 + PRIOR_FOLDS) + 1e-9
+    # six folds, k families: no family above (6 + 2 / k) / 8
+    k = len(FAMILIES)
+    assert result.weights.max() <= (6 + PRIOR_FOLDS / k) / (6 + PRIOR_FOLDS) + 1e-9
     # no fold: the prior's equal weights, on the candidates among the short families: a
     # model line's damped trend and lifecycle
     line = tuple(f for f in FAMILIES if f != "level")

@@ -102,6 +102,8 @@ def command(
     Example: forecast backtest --from 2024-09 --to 2025-12 --no-references --out backtest.csv
 
     Example: forecast backtest --targets --workers 2 --out targets.csv --plot targets.png
+
+    Example: forecast backtest --peers all --workers 2 --write-calibration calibration.csv
     """
     from forecast.write.files import check_csv_out, check_distinct
 
@@ -150,8 +152,11 @@ def command(
         peers=() if peers is None else _company_labels(peers, default_all=False, key="--peers"),
     )
     _echo_pooled(result.cases, pooled_sections(result.company, references=references))
-    if result.peers:
-        click.echo(f"Peers replayed for the error walk: {', '.join(result.peers)}\n")
+    if result.peers or result.skipped_peers:
+        skipped = "".join(f"; {label} skipped: {why}" for label, why in result.skipped_peers)
+        click.echo(
+            f"Peers replayed for the error walk: {', '.join(result.peers) or 'none'}{skipped}\n"
+        )
     click.echo(
         f"Targets known at each cut-off\n{format_table(TARGET_COLUMNS, target_rows(result.cases))}"
     )
@@ -215,7 +220,9 @@ def _company_labels(text: str | None, *, default_all: bool, key: str = "--compan
     one-line error for an unknown one)."""
     if text is None and default_all or text is not None and text.strip() == "all":
         return list(paths.companies())
-    labels = [label.strip() for label in (text or "").split(",") if label.strip()]
+    labels = list(
+        dict.fromkeys(label.strip() for label in (text or "").split(",") if label.strip())
+    )
     if not labels:
         raise click.BadParameter("name at least one company, or 'all'", param_hint=key)
     for label in labels:
