@@ -16,8 +16,11 @@ For each month, ``tau`` is fitted only on errors of forecasts of months up to th
 from earlier cut-offs by the engine without the walk (:func:`fit_error_walk`): the smallest
 ``tau`` with which 95% of those errors would have fallen inside their central 95% intervals.
 
-``data/calibration.csv`` (``as_of,error_walk,n_errors,source``) is written by
-``forecast backtest --write-calibration`` (:func:`calibration_csv`) and read with the rest of
+The bundled ``data/calibration.csv`` (``as_of,error_walk,n_errors,source``) is written by
+``forecast backtest --peers all --write-calibration`` (:func:`calibration_csv`): the errors
+of the company's lines, the reference launches and every other bundled company's lines (a
+walk from launches alone was too wide for a company's total: docs/backtest.md). It is read
+with the rest of
 the data (``forecast.load.calibration``); a scenario with ``[model] error_walk = "auto"`` (the
 default) takes the row of its ``history.as_of``, or of the latest month before it
 (:func:`error_walk_for`).
