@@ -226,16 +226,18 @@ def backtest_company(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     walks: Mapping[int, float] | None = None,
+    methods: Sequence[str] | None = None,
 ) -> list[Case]:
     """Score the engine and the baselines from every cut-off of the company's history, total
     and per line; its cases' source is the company's label.
 
-    Without ``walks``: the uncalibrated engine and the baselines. With ``walks``
-    (cut-off -> error walk): the calibrated engine alone, as method ``forecast``.
+    Without ``walks``: the uncalibrated engine and the baselines (or only ``methods``). With
+    ``walks`` (cut-off -> error walk): the calibrated engine alone, as method ``forecast``.
     """
     history, actual = replay.bundle.company, replay.actual
     last = int(actual.months[-1])
-    methods = METHODS if walks is None else (FORECAST,)
+    if methods is None:
+        methods = METHODS if walks is None else (FORECAST,)
     cases: list[Case] = []
     for cutoff in cutoffs:
         if cutoff >= last:
@@ -251,29 +253,17 @@ def backtest_company(
 
 
 def peer_cases(replay: Replay, cutoffs: Iterable[int], settings: Settings) -> list[Case]:
-    """Another company's errors for the error walk: the uncalibrated engine's cases of each
-    of its fitted lines (a total-only company's one line is its total) from every cut-off,
+    """Another company's errors for the error walk: ``backtest_company``'s uncalibrated
+    engine cases of each of its fitted lines (a total-only company's one line is its total),
     their source :data:`PEER`. Scored against that company's bundled history, later
     revisions included, as a reference launch's are; its total, where it has model lines, is
     a sum of walks and not one (``recalibration.PastErrors``)."""
-    history, actual = replay.bundle.company, replay.actual
-    cases: list[Case] = []
-    for cutoff in cutoffs:
-        ahead, cut = forecast_at(replay, cutoff, settings)
-        for series in cut.lines:
-            scored = _company_series(
-                history,
-                actual,
-                cut,
-                ahead,
-                series,
-                cutoff,
-                settings,
-                replay.source,
-                (UNCALIBRATED,),
-            )
-            cases += [dataclasses.replace(c, source=PEER) for c in scored]
-    return cases
+    total_only = replay.bundle.company.lines == (TOTAL,)
+    return [
+        dataclasses.replace(c, source=PEER)
+        for c in backtest_company(replay, cutoffs, settings, methods=(UNCALIBRATED,))
+        if total_only or c.series != TOTAL
+    ]
 
 
 def _company_series(

@@ -701,7 +701,7 @@ def _fit_level(t, log_y, w, prior):
     resid = log_y - fitted
     stats = _residual_stats(resid[1:], None, 0)
     level = float(np.mean(log_y[-k:]))
-    cov = np.array([[stats["sigma"] ** 2 / min(k, n)]])
+    cov = np.array([[stats["sigma"] ** 2 / k]])  # n >= 3 = k (_check_inputs)
     return GrowthFit(
         family="level",
         requested="level",

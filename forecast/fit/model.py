@@ -36,7 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import ForecastError
-from forecast.fit.growth import FAMILIES, SHORT_PHI, GrowthFit, fit_growth, is_short_damped
+from forecast.fit.growth import (
+    ETS_MIN_POINTS,
+    FAMILIES,
+    SHORT_PHI,
+    GrowthFit,
+    fit_growth,
+    is_short_damped,
+)
 from forecast.fit.refclass import ReferenceClass, fit_reference_class
 from forecast.fit.seasonality import (
     MarketSeasonality,
@@ -260,7 +267,7 @@ def _fit_line(
     growth = mixture[0][0]
     note = growth.warning or _choice_note(cv, requested, mixture)
     if any(is_short_damped(g) for g, _ in mixture):
-        note += f"; damped trend: a line's slope damped at phi {SHORT_PHI} (too few months for ETS)"
+        note += f"; damped trend: a line's slope damped at phi {SHORT_PHI} (fewer than {ETS_MIN_POINTS} months)"
     return LineReport(
         **base,
         cv=cv,

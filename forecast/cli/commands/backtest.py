@@ -112,15 +112,16 @@ def command(
         if path is not None:
             check_csv_out(path, option)
     check_distinct(("--out", out), ("--plot", plot), ("--write-calibration", calibration_out))
+    # the first option given that belongs to the one-company backtest alone
+    given = (("--write-calibration", calibration_out), ("--peers", peers))
+    own = next((option for option, value in given if value is not None), None)
     if target_study:
-        if calibration_out is not None or peers is not None:
-            option = "--write-calibration" if calibration_out is not None else "--peers"
-            raise click.UsageError(f"{option} is not part of the target study")
+        if own is not None:
+            raise click.UsageError(f"{own} is not part of the target study")
         return _target_study(scenario, companies, n_paths, seed, workers, out, plot, overrides)
     if companies is not None:
-        if calibration_out is not None or peers is not None:
-            option = "--write-calibration" if calibration_out is not None else "--peers"
-            raise click.UsageError(f"{option} needs the one-company backtest")
+        if own is not None:
+            raise click.UsageError(f"{own} needs the one-company backtest")
         return _company_backtests(
             scenario,
             companies,
